@@ -1,0 +1,413 @@
+package nifti
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Image is a NIfTI image: its header and its voxels as stored (in the
+// header's datatype and byte order, x fastest).
+type Image struct {
+	Header Header
+	raw    []byte
+}
+
+// Shape returns the image's dimensions, e.g. [240 240 155].
+func (im *Image) Shape() []int { return im.Header.Shape() }
+
+// Len returns the number of voxels.
+func (im *Image) Len() int { return len(im.raw) / im.Header.Datatype.Size() }
+
+// Raw returns the stored voxel bytes (no copy), in the header's byte order.
+func (im *Image) Raw() []byte { return im.raw }
+
+// stored returns voxel i as stored, before scaling.
+func (im *Image) stored(i int) float64 {
+	o := im.Header.ByteOrder
+	switch im.Header.Datatype {
+	case Uint8:
+		return float64(im.raw[i])
+	case Int8:
+		return float64(int8(im.raw[i]))
+	case Int16:
+		return float64(int16(o.Uint16(im.raw[2*i:])))
+	case Uint16:
+		return float64(o.Uint16(im.raw[2*i:]))
+	case Int32:
+		return float64(int32(o.Uint32(im.raw[4*i:])))
+	case Uint32:
+		return float64(o.Uint32(im.raw[4*i:]))
+	case Float32:
+		return float64(math.Float32frombits(o.Uint32(im.raw[4*i:])))
+	case Float64:
+		return math.Float64frombits(o.Uint64(im.raw[8*i:]))
+	}
+	panic(fmt.Sprintf("nifti: unsupported datatype %d", im.Header.Datatype))
+}
+
+// At returns voxel i (in stored order) with the scl_slope/scl_inter scaling
+// applied.
+func (im *Image) At(i int) float64 {
+	v := im.stored(i)
+	if im.Header.Scaled() {
+		v = im.Header.SclSlope*v + im.Header.SclInter
+	}
+	return v
+}
+
+// Float64s returns all voxels, scaled, in stored order.
+func (im *Image) Float64s() []float64 {
+	out := make([]float64, im.Len())
+	for i := range out {
+		out[i] = im.At(i)
+	}
+	return out
+}
+
+// Float32s returns all voxels, scaled, in stored order, as float32.
+func (im *Image) Float32s() []float32 {
+	out := make([]float32, im.Len())
+	for i := range out {
+		out[i] = float32(im.At(i))
+	}
+	return out
+}
+
+// Stats returns the minimum, maximum and mean of the scaled voxel values.
+// NaN voxels are skipped; an image with no finite voxel gives NaNs.
+func (im *Image) Stats() (lo, hi, mean float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	var sum float64
+	var n int
+	for i := range im.Len() {
+		v := im.At(i)
+		if math.IsNaN(v) {
+			continue
+		}
+		lo, hi = min(lo, v), max(hi, v)
+		sum += v
+		n++
+	}
+	if n == 0 {
+		return math.NaN(), math.NaN(), math.NaN()
+	}
+	return lo, hi, sum / float64(n)
+}
+
+// ReadFile reads a .nii or .nii.gz file (compression is detected from the
+// content). Errors name the file.
+func ReadFile(path string) (*Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Read(f, path)
+}
+
+// ReadHeaderFile reads only the header of a .nii or .nii.gz file.
+func ReadHeaderFile(path string) (*Header, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := maybeGunzip(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	b := make([]byte, sizeofHdr2)
+	n, err := io.ReadFull(r, b)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	h, err := ParseHeader(b[:n])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return h, nil
+}
+
+// maybeGunzip returns a reader of the uncompressed stream, looking at the
+// first two bytes for the gzip magic.
+func maybeGunzip(br *bufio.Reader) (io.Reader, error) {
+	head, _ := br.Peek(2)
+	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return zr, nil
+	}
+	return br, nil
+}
+
+// Read reads a NIfTI image from r; name is used in error messages.
+func Read(r io.Reader, name string) (*Image, error) {
+	zr, err := maybeGunzip(bufio.NewReader(r))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	_, gz := zr.(*gzip.Reader)
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		if gz {
+			return nil, fmt.Errorf("%s: gzip: %w", name, err)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	im, err := Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return im, nil
+}
+
+// Decode parses an uncompressed NIfTI file held in b. The image keeps a
+// reference to b's voxel bytes.
+func Decode(b []byte) (*Image, error) {
+	h, err := ParseHeader(b)
+	if err != nil {
+		return nil, err
+	}
+	need := h.NumVoxels() * int64(h.Datatype.Size())
+	have := int64(len(b)) - h.VoxOffset
+	if have < need {
+		if have < 0 {
+			have = 0
+		}
+		return nil, fmt.Errorf("dims %v of %s need %d bytes of voxel data after offset %d, file has %d (truncated file or wrong dims)",
+			h.Shape(), h.Datatype, need, h.VoxOffset, have)
+	}
+	return &Image{Header: *h, raw: b[h.VoxOffset : h.VoxOffset+need]}, nil
+}
+
+// New returns an image of the given shape and datatype with all voxels zero,
+// NIfTI-1, little-endian, 1 mm voxels, identity sform (code 1, scanner).
+func New(shape []int, dt Datatype) (*Image, error) {
+	if len(shape) < 1 || len(shape) > 7 {
+		return nil, fmt.Errorf("nifti: shape %v: want 1 to 7 dimensions", shape)
+	}
+	if dt.Size() == 0 {
+		return nil, fmt.Errorf("nifti: datatype %d is not supported", int16(dt))
+	}
+	h := Header{Version: 1, ByteOrder: binary.LittleEndian, Datatype: dt, Bitpix: 8 * dt.Size(),
+		VoxOffset: sizeofHdr1 + 4, XYZTUnits: 2, SformCode: 1}
+	h.Dim[0] = int64(len(shape))
+	n := int64(1)
+	for i, s := range shape {
+		if s < 1 {
+			return nil, fmt.Errorf("nifti: shape %v: dimension %d is %d, want >= 1", shape, i, s)
+		}
+		h.Dim[i+1] = int64(s)
+		n *= int64(s)
+		if n > maxVoxels {
+			return nil, fmt.Errorf("nifti: shape %v: too many voxels", shape)
+		}
+	}
+	for i := range h.Pixdim {
+		h.Pixdim[i] = 1
+	}
+	h.Srow = [3][4]float64{{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}}
+	return &Image{Header: h, raw: make([]byte, n*int64(dt.Size()))}, nil
+}
+
+// Set stores value v at voxel i, converting it to the image's datatype (and
+// undoing the scaling if the header has one). Integer types round to nearest;
+// a value outside the datatype's range, or a NaN for an integer type, is an
+// error.
+func (im *Image) Set(i int, v float64) error {
+	h := &im.Header
+	if h.Scaled() {
+		v = (v - h.SclInter) / h.SclSlope
+	}
+	o := h.ByteOrder
+	if h.Datatype != Float32 && h.Datatype != Float64 {
+		r := math.Round(v)
+		lo, hi := intRange(h.Datatype)
+		if math.IsNaN(v) || r < lo || r > hi {
+			return fmt.Errorf("nifti: value %g at voxel %d does not fit %s", v, i, h.Datatype)
+		}
+		v = r
+	}
+	switch h.Datatype {
+	case Uint8:
+		im.raw[i] = byte(v)
+	case Int8:
+		im.raw[i] = byte(int8(v))
+	case Int16:
+		o.PutUint16(im.raw[2*i:], uint16(int16(v)))
+	case Uint16:
+		o.PutUint16(im.raw[2*i:], uint16(v))
+	case Int32:
+		o.PutUint32(im.raw[4*i:], uint32(int32(v)))
+	case Uint32:
+		o.PutUint32(im.raw[4*i:], uint32(v))
+	case Float32:
+		o.PutUint32(im.raw[4*i:], math.Float32bits(float32(v)))
+	case Float64:
+		o.PutUint64(im.raw[8*i:], math.Float64bits(v))
+	}
+	return nil
+}
+
+// intRange returns the representable range of an integer datatype.
+func intRange(dt Datatype) (lo, hi float64) {
+	switch dt {
+	case Uint8:
+		return 0, math.MaxUint8
+	case Int8:
+		return math.MinInt8, math.MaxInt8
+	case Int16:
+		return math.MinInt16, math.MaxInt16
+	case Uint16:
+		return 0, math.MaxUint16
+	case Int32:
+		return math.MinInt32, math.MaxInt32
+	case Uint32:
+		return 0, math.MaxUint32
+	}
+	return math.Inf(-1), math.Inf(1)
+}
+
+// FromFloat32 returns a new image (see New) of the given shape and datatype
+// holding values, which are in NIfTI order (x fastest). Integer datatypes
+// round to nearest; out-of-range values are an error naming the voxel.
+func FromFloat32(shape []int, dt Datatype, values []float32) (*Image, error) {
+	im, err := New(shape, dt)
+	if err != nil {
+		return nil, err
+	}
+	if len(values) != im.Len() {
+		return nil, fmt.Errorf("nifti: shape %v holds %d voxels, got %d values", shape, im.Len(), len(values))
+	}
+	for i, v := range values {
+		if err := im.Set(i, float64(v)); err != nil {
+			return nil, err
+		}
+	}
+	return im, nil
+}
+
+// Encode returns the uncompressed file contents of im: the header in its
+// version and byte order (VoxOffset is set to the header size plus the
+// 4-byte extension flag), then the voxels.
+func (im *Image) Encode() ([]byte, error) {
+	h := im.Header
+	if h.Version != 1 && h.Version != 2 {
+		return nil, fmt.Errorf("nifti: version %d: want 1 or 2", h.Version)
+	}
+	if h.ByteOrder == nil {
+		h.ByteOrder = binary.LittleEndian // New and Decode always set it; a zero Header means little-endian
+	}
+	if h.Version == 1 {
+		for i, d := range h.Dim {
+			if d > math.MaxInt16 {
+				return nil, fmt.Errorf("nifti: dim[%d] = %d does not fit NIfTI-1's int16; write NIfTI-2", i, d)
+			}
+		}
+	}
+	h.Bitpix = 8 * h.Datatype.Size()
+	h.VoxOffset = int64(headerSize(h.Version) + 4)
+	if err := h.check(); err != nil {
+		return nil, fmt.Errorf("nifti: %w", err)
+	}
+	if int64(len(im.raw)) != h.NumVoxels()*int64(h.Datatype.Size()) {
+		return nil, fmt.Errorf("nifti: dims %v do not match %d bytes of voxel data", h.Shape(), len(im.raw))
+	}
+	raw := im.raw
+	var buf bytes.Buffer
+	buf.Grow(int(h.VoxOffset) + len(raw))
+	buf.Write(h.encode())
+	buf.Write(raw)
+	return buf.Bytes(), nil
+}
+
+// SetByteOrder changes the byte order the image is stored (and written) in.
+func (im *Image) SetByteOrder(o binary.ByteOrder) {
+	if o == im.Header.ByteOrder {
+		return
+	}
+	im.raw = swapBytes(im.raw, im.Header.Datatype.Size())
+	im.Header.ByteOrder = o
+}
+
+func swapBytes(raw []byte, size int) []byte {
+	out := make([]byte, len(raw))
+	for i := 0; i+size <= len(raw); i += size {
+		for j := range size {
+			out[i+j] = raw[i+size-1-j]
+		}
+	}
+	return out
+}
+
+// WriteFile writes im to path, gzip-compressed when the name ends in ".gz".
+// The file is written under a temporary name in the same folder and renamed
+// into place. The gzip stream carries no name or time, so the same image
+// always gives the same bytes.
+func WriteFile(path string, im *Image) error {
+	b, err := im.Encode()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return writeAtomic(path, func(w io.Writer) error {
+		if !strings.HasSuffix(path, ".gz") {
+			_, err := w.Write(b)
+			return err
+		}
+		zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
+		if err != nil {
+			return err
+		}
+		if _, err := zw.Write(b); err != nil {
+			return err
+		}
+		return zw.Close()
+	})
+}
+
+// writeAtomic writes a file through fill into a temporary file beside path,
+// syncs it and renames it to path.
+func writeAtomic(path string, fill func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err = fill(bw); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err = bw.Flush(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err = os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

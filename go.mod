@@ -1,0 +1,3 @@
+module github.com/pathogan-go/pathogan
+
+go 1.26
