@@ -1,0 +1,407 @@
+package data
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"sync"
+)
+
+// Class is a slice's image-level label: the only label PathoGAN trains with.
+type Class string
+
+// The two domains of the paper: A (healthy) and B (pathological).
+const (
+	Healthy      Class = "healthy"
+	Pathological Class = "pathological"
+)
+
+// Options control the preparation of a slice set. The zero value is not
+// useful: start from DefaultOptions.
+type Options struct {
+	// SliceMin and SliceMax are the axial slices taken, inclusive
+	// (paper: 60 to 100).
+	SliceMin, SliceMax int
+	// HealthyMax: a slice with at most this many tumour pixels is healthy
+	// (paper: 0, "without pathology").
+	HealthyMax int
+	// PathologicalAbove: a slice with more than this many tumour pixels is
+	// pathological (paper: 20). Slices in between are discarded.
+	PathologicalAbove int
+	// TestFraction is the share of patients (per grade) put in the test split.
+	TestFraction float64
+	// Seed drives the patient split.
+	Seed uint64
+	// SplitFile, when set, is a split CSV (patient,split) to use instead of
+	// drawing one; patients it does not list are skipped.
+	SplitFile string `json:",omitempty"`
+	// Crop, when > 0, cuts the central Crop x Crop window out of each slice
+	// before resizing (0: keep the whole slice).
+	Crop int
+	// Size, when > 0, resamples each slice to Size x Size (images by area
+	// averaging, labels by nearest neighbour); 0 keeps the native size.
+	// The healthy/pathological decision is made at the native resolution.
+	Size int
+	// Workers is the number of patients loaded at once.
+	Workers int `json:"-"`
+}
+
+// DefaultOptions returns the paper's settings: slices 60..100, healthy = no
+// tumour pixel, pathological = more than 20, 20% of patients for testing,
+// seed 1, native size, two workers.
+func DefaultOptions() Options {
+	return Options{SliceMin: 60, SliceMax: 100, HealthyMax: 0, PathologicalAbove: 20,
+		TestFraction: 0.2, Seed: 1, Workers: 2}
+}
+
+// Validate checks the options, naming the first bad value.
+func (o Options) Validate() error {
+	switch {
+	case o.SliceMin < 0 || o.SliceMax < o.SliceMin:
+		return fmt.Errorf("slice range %d..%d: want 0 <= min <= max", o.SliceMin, o.SliceMax)
+	case o.HealthyMax < 0 || o.PathologicalAbove < o.HealthyMax:
+		return fmt.Errorf("thresholds healthy <= %d, pathological > %d: want 0 <= healthy max <= pathological threshold", o.HealthyMax, o.PathologicalAbove)
+	case o.Crop < 0 || o.Size < 0:
+		return fmt.Errorf("crop %d, size %d: want >= 0", o.Crop, o.Size)
+	case o.Workers < 1:
+		return fmt.Errorf("workers %d: want >= 1", o.Workers)
+	}
+	return nil
+}
+
+// Counts are slice counts per split and class.
+type Counts struct {
+	TrainHealthy      int `json:"train_healthy"`
+	TrainPathological int `json:"train_pathological"`
+	TestHealthy       int `json:"test_healthy"`
+	TestPathological  int `json:"test_pathological"`
+	// Discarded are slices with a tumour too small to be pathological.
+	Discarded int `json:"discarded"`
+}
+
+// Summary describes a prepared slice set; it is saved as prepare.json.
+type Summary struct {
+	Source  string  `json:"source"`
+	Options Options `json:"options"`
+	// Found is the number of patient folders seen, Kept those whose slices are
+	// in the set; Skipped lists the others with the reason.
+	Found   int       `json:"patients_found"`
+	Kept    int       `json:"patients_kept"`
+	Skipped []Skipped `json:"skipped"`
+	Slices  Counts    `json:"slices"`
+	// Height, Width and Channels are the shape of every stored slice.
+	Height, Width, Channels int
+	// Cached is true when Prepare found the set already prepared.
+	Cached bool `json:"-"`
+}
+
+// Files of a prepared slice set.
+const (
+	ImagesFile  = "images.npy"  // float32 [N, H, W, 4], channels FLAIR, T1, T1CE, T2
+	LabelsFile  = "labels.npy"  // uint8 [N, H, W], BraTS labels 0, 1, 2, 4
+	SlicesFile  = "slices.csv"  // index,patient,grade,split,slice,class,tumour_pixels
+	SplitFile   = "split.csv"   // patient,split
+	SummaryFile = "prepare.json"
+)
+
+// Prepare turns a BraTS folder into a prepared slice set in out (see the
+// package doc for the files): it discovers the patients, splits them, and for
+// each kept patient normalises the scans, selects and labels the slices, and
+// appends them to the cache. Patients are loaded opt.Workers at a time but
+// written in ID order, so the output is byte-identical for the same input and
+// options. A patient whose files cannot be read or do not match is skipped
+// and listed in the summary. When out already holds a set prepared from the
+// same source with the same options, Prepare returns its summary with
+// Cached set and does nothing. progress, if not nil, is called after each
+// patient.
+func Prepare(root, out string, opt Options, progress func(done, total int)) (*Summary, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	if old, err := ReadSummary(out); err == nil && old.Source == absRoot && reflect.DeepEqual(old.Options, withoutWorkers(opt)) {
+		old.Cached = true
+		return old, nil
+	}
+	patients, skipped, err := Discover(root)
+	if err != nil {
+		return nil, err
+	}
+	sum := &Summary{Source: absRoot, Options: withoutWorkers(opt), Found: len(patients) + len(skipped), Skipped: skipped}
+	var split map[string]string
+	if opt.SplitFile != "" {
+		if split, err = ReadSplitCSV(opt.SplitFile); err != nil {
+			return nil, err
+		}
+		kept := patients[:0:0]
+		for _, p := range patients {
+			if split[p.ID] == "" {
+				sum.Skipped = append(sum.Skipped, Skipped{p.ID, fmt.Sprintf("not listed in %s", opt.SplitFile)})
+				continue
+			}
+			kept = append(kept, p)
+		}
+		patients = kept
+	} else if split, err = SplitPatients(patients, opt.TestFraction, opt.Seed); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	os.Remove(filepath.Join(out, SummaryFile)) // a half-written set must not look prepared
+	w, err := newSetWriter(out)
+	if err != nil {
+		return nil, err
+	}
+	defer w.abort()
+
+	// Load patients in parallel, write them in order.
+	type result struct {
+		slices []preparedSlice
+		err    error
+	}
+	results := make([]chan result, len(patients))
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	sem := make(chan struct{}, opt.Workers)
+	var wg sync.WaitGroup
+	go func() {
+		for i, p := range patients {
+			sem <- struct{}{} // at most Workers patients loaded and not yet written
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s, err := preparePatient(p, split[p.ID], opt)
+				results[i] <- result{s, err}
+			}()
+		}
+	}()
+	var werr error
+	for i, p := range patients {
+		r := <-results[i]
+		<-sem
+		if progress != nil {
+			progress(i+1, len(patients))
+		}
+		if r.err != nil {
+			sum.Skipped = append(sum.Skipped, Skipped{p.ID, r.err.Error()})
+			continue
+		}
+		if werr != nil {
+			continue
+		}
+		sum.Kept++
+		for _, s := range r.slices {
+			if s.class == "" {
+				sum.Slices.Discarded++
+				continue
+			}
+			if werr = w.add(s); werr != nil {
+				break
+			}
+			sum.Slices.add(s.split, s.class)
+		}
+	}
+	wg.Wait()
+	if werr != nil {
+		return nil, werr
+	}
+	sum.Height, sum.Width, sum.Channels = w.h, w.w, NumModalities
+	if err := w.close(split); err != nil {
+		return nil, err
+	}
+	js, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(filepath.Join(out, SummaryFile), append(js, '\n')); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+func withoutWorkers(o Options) Options { o.Workers = 0; return o }
+
+func (c *Counts) add(split string, class Class) {
+	switch {
+	case split == Train && class == Healthy:
+		c.TrainHealthy++
+	case split == Train:
+		c.TrainPathological++
+	case class == Healthy:
+		c.TestHealthy++
+	default:
+		c.TestPathological++
+	}
+}
+
+// ReadSummary reads the prepare.json of a prepared set.
+func ReadSummary(dir string) (*Summary, error) {
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, SummaryFile), err)
+	}
+	return &s, nil
+}
+
+// preparedSlice is one selected slice on its way to the cache. A slice with an
+// empty class is discarded (counted only).
+type preparedSlice struct {
+	patient, grade, split string
+	z, tumour             int
+	class                 Class
+	img                   []float32
+	lab                   []uint8
+	h, w                  int
+}
+
+// preparePatient loads one patient and cuts its slices.
+func preparePatient(p PatientFiles, split string, opt Options) ([]preparedSlice, error) {
+	v, err := loadPatient(p)
+	if err != nil {
+		return nil, err
+	}
+	if opt.SliceMax >= v.shape[2] {
+		return nil, fmt.Errorf("%s: %d axial slices, the range %d..%d needs %d", p.Images[FLAIR], v.shape[2], opt.SliceMin, opt.SliceMax, opt.SliceMax+1)
+	}
+	var out []preparedSlice
+	for z := opt.SliceMin; z <= opt.SliceMax; z++ {
+		s := preparedSlice{patient: p.ID, grade: p.Grade, split: split, z: z, tumour: v.tumourPixels(z)}
+		switch {
+		case s.tumour <= opt.HealthyMax:
+			s.class = Healthy
+		case s.tumour > opt.PathologicalAbove:
+			s.class = Pathological
+		default:
+			out = append(out, s)
+			continue
+		}
+		h, w := v.shape[1], v.shape[0]
+		s.img, s.lab = v.sliceImage(z)
+		if opt.Crop > 0 {
+			s.img = centreCrop(s.img, h, w, NumModalities, opt.Crop)
+			s.lab = centreCrop(s.lab, h, w, 1, opt.Crop)
+			h, w = opt.Crop, opt.Crop
+		}
+		if opt.Size > 0 && (opt.Size != h || opt.Size != w) {
+			s.img = ResizeArea(s.img, h, w, NumModalities, opt.Size, opt.Size)
+			s.lab = ResizeNearest(s.lab, h, w, opt.Size, opt.Size)
+			h, w = opt.Size, opt.Size
+		}
+		s.h, s.w = h, w
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// setWriter appends slices to the cache files.
+type setWriter struct {
+	dir            string
+	images, labels *npyWriter
+	meta           bytes.Buffer
+	csv            *csv.Writer
+	h, w, n        int
+}
+
+func newSetWriter(dir string) (*setWriter, error) {
+	w := &setWriter{dir: dir}
+	w.csv = csv.NewWriter(&w.meta)
+	w.csv.Write([]string{"index", "patient", "grade", "split", "slice", "class", "tumour_pixels"})
+	return w, nil
+}
+
+func (w *setWriter) add(s preparedSlice) error {
+	if w.images == nil {
+		var err error
+		w.h, w.w = s.h, s.w
+		if w.images, err = newNpyWriter(filepath.Join(w.dir, ImagesFile), "<f4", 4, []int{s.h, s.w, NumModalities}); err != nil {
+			return err
+		}
+		if w.labels, err = newNpyWriter(filepath.Join(w.dir, LabelsFile), "|u1", 1, []int{s.h, s.w}); err != nil {
+			return err
+		}
+	}
+	if s.h != w.h || s.w != w.w {
+		return fmt.Errorf("%s slice %d is %dx%d, earlier slices are %dx%d: give a --size to bring all scans to one size", s.patient, s.z, s.h, s.w, w.h, w.w)
+	}
+	if err := w.images.writeFloat32(s.img); err != nil {
+		return err
+	}
+	if err := w.labels.writeRow(s.lab); err != nil {
+		return err
+	}
+	w.csv.Write([]string{strconv.Itoa(w.n), s.patient, s.grade, s.split, strconv.Itoa(s.z), string(s.class), strconv.Itoa(s.tumour)})
+	w.n++
+	return nil
+}
+
+// close finishes the arrays and writes slices.csv and split.csv.
+func (w *setWriter) close(split map[string]string) error {
+	if w.images == nil {
+		return errors.New("no slice selected: check the slice range and thresholds, and the skipped patients")
+	}
+	if err := w.images.close(); err != nil {
+		return err
+	}
+	w.images = nil
+	if err := w.labels.close(); err != nil {
+		return err
+	}
+	w.labels = nil
+	w.csv.Flush()
+	if err := writeFileAtomic(filepath.Join(w.dir, SlicesFile), w.meta.Bytes()); err != nil {
+		return err
+	}
+	var sb bytes.Buffer
+	if err := WriteSplitCSV(&sb, split); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(w.dir, SplitFile), sb.Bytes())
+}
+
+func (w *setWriter) abort() {
+	if w.images != nil {
+		w.images.abort()
+	}
+	if w.labels != nil {
+		w.labels.abort()
+	}
+}
+
+// writeFileAtomic writes b to path through a temporary file and a rename.
+func writeFileAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	os.Chmod(f.Name(), 0o644)
+	return os.Rename(f.Name(), path)
+}

@@ -1,0 +1,99 @@
+package data
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Split names.
+const (
+	Train = "train"
+	Test  = "test"
+)
+
+// SplitPatients assigns each patient to Train or Test: within each grade
+// (HGG, LGG, or none) the patients are sorted by ID, shuffled with the seed,
+// and the first round(testFraction * n) go to Test. Stratifying by grade keeps
+// the proportion of low-grade patients the same in both splits. The result
+// depends only on the IDs, grades, fraction and seed.
+func SplitPatients(patients []PatientFiles, testFraction float64, seed uint64) (map[string]string, error) {
+	if testFraction < 0 || testFraction > 1 || math.IsNaN(testFraction) {
+		return nil, fmt.Errorf("test fraction %v: want a value in [0, 1]", testFraction)
+	}
+	byGrade := map[string][]string{}
+	for _, p := range patients {
+		byGrade[p.Grade] = append(byGrade[p.Grade], p.ID)
+	}
+	grades := make([]string, 0, len(byGrade))
+	for g := range byGrade {
+		grades = append(grades, g)
+	}
+	sort.Strings(grades)
+	split := map[string]string{}
+	for gi, g := range grades {
+		ids := byGrade[g]
+		sort.Strings(ids)
+		rng := rand.New(rand.NewPCG(seed, uint64(gi)+0x5eed))
+		rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+		nTest := int(math.Round(testFraction * float64(len(ids))))
+		for i, id := range ids {
+			split[id] = Train
+			if i < nTest {
+				split[id] = Test
+			}
+		}
+	}
+	return split, nil
+}
+
+// WriteSplitCSV writes the split as CSV with the header "patient,split", one
+// row per patient, sorted by patient ID.
+func WriteSplitCSV(w io.Writer, split map[string]string) error {
+	ids := make([]string, 0, len(split))
+	for id := range split {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"patient", "split"})
+	for _, id := range ids {
+		cw.Write([]string{id, split[id]})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// ReadSplitCSV reads a split written by WriteSplitCSV (or by hand: a header
+// "patient,split", then rows with split "train" or "test").
+func ReadSplitCSV(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(rows) == 0 || len(rows[0]) < 2 || strings.TrimSpace(rows[0][0]) != "patient" || strings.TrimSpace(rows[0][1]) != "split" {
+		return nil, fmt.Errorf("%s: want a header row \"patient,split\"", path)
+	}
+	split := map[string]string{}
+	for i, r := range rows[1:] {
+		id, s := strings.TrimSpace(r[0]), strings.TrimSpace(r[1])
+		if s != Train && s != Test {
+			return nil, fmt.Errorf("%s: line %d: split %q for %s, want \"train\" or \"test\"", path, i+2, s, id)
+		}
+		if _, dup := split[id]; dup {
+			return nil, fmt.Errorf("%s: line %d: patient %s listed twice", path, i+2, id)
+		}
+		split[id] = s
+	}
+	return split, nil
+}
