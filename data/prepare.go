@@ -103,10 +103,10 @@ type Summary struct {
 
 // Files of a prepared slice set.
 const (
-	ImagesFile  = "images.npy"  // float32 [N, H, W, 4], channels FLAIR, T1, T1CE, T2
-	LabelsFile  = "labels.npy"  // uint8 [N, H, W], BraTS labels 0, 1, 2, 4
-	SlicesFile  = "slices.csv"  // index,patient,grade,split,slice,class,tumour_pixels
-	SplitFile   = "split.csv"   // patient,split
+	ImagesFile  = "images.npy" // float32 [N, H, W, 4], channels FLAIR, T1, T1CE, T2
+	LabelsFile  = "labels.npy" // uint8 [N, H, W], BraTS labels 0, 1, 2, 4
+	SlicesFile  = "slices.csv" // index,patient,grade,split,slice,class,tumour_pixels
+	SplitFile   = "split.csv"  // patient,split
 	SummaryFile = "prepare.json"
 )
 
