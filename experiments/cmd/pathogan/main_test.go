@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pathogan-go/pathogan/data"
+)
+
+// capture runs f with os.Stdout redirected and returns what it printed.
+func capture(t *testing.T, f func() error) string {
+	t.Helper()
+	r, w, _ := os.Pipe()
+	old := os.Stdout
+	os.Stdout = w
+	done := make(chan string)
+	go func() { b, _ := io.ReadAll(r); done <- string(b) }()
+	err := f()
+	w.Close()
+	os.Stdout = old
+	out := <-done
+	if err != nil {
+		t.Fatalf("%v\noutput:\n%s", err, out)
+	}
+	return out
+}
+
+// TestPhantomPrepare is the data issue's check as a user runs it: phantom,
+// then prepare, twice with the same seed, gives byte-identical slice sets with
+// both classes in both splits.
+func TestPhantomPrepare(t *testing.T) {
+	dir := t.TempDir()
+	brats := filepath.Join(dir, "brats")
+	png := filepath.Join(dir, "preview.png")
+	capture(t, func() error {
+		return runPhantom([]string{"--out", brats, "--patients", "5", "--seed", "4", "--shape", "96,96,155", "--preview", png})
+	})
+	if b, err := os.ReadFile(png); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+		t.Errorf("preview: %v", err)
+	}
+	var outs [2]string
+	for i := range outs {
+		set := filepath.Join(dir, "set", string(rune('a'+i)))
+		out := capture(t, func() error {
+			return runPrepare([]string{"--brats", brats, "--out", set, "--size", "64", "--test-fraction", "0.4", "--workers", "2"})
+		})
+		outs[i] = set
+		if !strings.Contains(out, "5 found, 5 kept, 0 skipped") || !strings.Contains(out, "healthy  pathological") {
+			t.Errorf("summary:\n%s", out)
+		}
+	}
+	for _, f := range []string{data.ImagesFile, data.LabelsFile, data.SlicesFile, data.SplitFile, data.SummaryFile} {
+		a, _ := os.ReadFile(filepath.Join(outs[0], f))
+		b, _ := os.ReadFile(filepath.Join(outs[1], f))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between two runs with the same seed", f)
+		}
+	}
+	sum, err := data.ReadSummary(outs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sum.Slices
+	if c.TrainHealthy == 0 || c.TrainPathological == 0 || c.TestHealthy == 0 || c.TestPathological == 0 || sum.Height != 64 {
+		t.Errorf("counts %+v, size %d", c, sum.Height)
+	}
+	again := capture(t, func() error {
+		return runPrepare([]string{"--brats", brats, "--out", outs[0], "--size", "64", "--test-fraction", "0.4"})
+	})
+	if !strings.Contains(again, "already holds this slice set") {
+		t.Errorf("second prepare did not reuse the cache:\n%s", again)
+	}
+	// A broken patient is reported and skipped, the others kept.
+	victim := filepath.Join(brats, "HGG", "Phantom_HGG_0001", "Phantom_HGG_0001_t2.nii.gz")
+	if err := os.WriteFile(victim, []byte("not a nifti file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := capture(t, func() error {
+		return runPrepare([]string{"--brats", brats, "--out", filepath.Join(dir, "set", "c"), "--size", "64"})
+	})
+	if !strings.Contains(out, "5 found, 4 kept, 1 skipped") || !strings.Contains(out, victim) {
+		t.Errorf("broken patient not reported:\n%s", out)
+	}
+}
+
+// TestInfoJSON checks the info command's JSON keys on a file it writes.
+func TestInfoJSON(t *testing.T) {
+	dir := t.TempDir()
+	brats := filepath.Join(dir, "brats")
+	capture(t, func() error {
+		return runPhantom([]string{"--out", brats, "--patients", "1", "--shape", "32,32,40"})
+	})
+	f := filepath.Join(brats, "HGG", "Phantom_HGG_0001", "Phantom_HGG_0001_seg.nii.gz")
+	out := capture(t, func() error { return runInfo([]string{f, "--json"}) })
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, k := range []string{"shape", "datatype", "min", "max", "mean"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("JSON lacks %q: %s", k, out)
+		}
+	}
+	if r["datatype"] != "uint8" || r["min"].(float64) != 0 || r["max"].(float64) != 4 {
+		t.Errorf("seg info: %v", r)
+	}
+	if err := runInfo([]string{filepath.Join(dir, "missing.nii")}); err == nil {
+		t.Error("missing file: no error")
+	}
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pathogan-go/pathogan/data/phantom"
+	"github.com/pathogan-go/pathogan/experiments/progress"
+)
+
+func runPhantom(args []string) error {
+	fs := newFlags("phantom", "--out DIR [--patients N] [--seed S] [options]")
+	def := phantom.DefaultConfig()
+	cfg := def
+	out := fs.String("out", "", "output folder (patients go to DIR/HGG/<id>/ and DIR/LGG/<id>/)")
+	fs.IntVar(&cfg.Patients, "patients", def.Patients, "number of patients")
+	fs.Uint64Var(&cfg.Seed, "seed", def.Seed, "seed: the same seed gives byte-identical files")
+	shape := fs.String("shape", fmt.Sprintf("%d,%d,%d", def.Shape[0], def.Shape[1], def.Shape[2]), "volume shape x,y,z (always spanning BraTS's 240x240x155 mm field of view)")
+	fs.StringVar(&cfg.Anatomy, "anatomy", "", `anatomy: "" for the built-in Colin27 slab, "procedural", or a skull-stripped T1 template (.nii/.nii.gz)`)
+	fs.Float64Var(&cfg.LGGFraction, "lgg-fraction", def.LGGFraction, "fraction of low-grade (non-enhancing) patients")
+	fs.Float64Var(&cfg.NoiseStd, "noise", def.NoiseStd, "Rician noise level, as a fraction of the brightest healthy tissue")
+	workers := fs.Int("workers", runtime.NumCPU(), "patients generated at once")
+	preview := fs.String("preview", "", "also write a PNG of the first patient (four channels and the label overlay) to this file")
+	previewSlice := fs.Int("preview-slice", -1, "axial slice of the preview (default: the slice in 60..100 with the most tumour)")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		fs.Usage()
+		return fmt.Errorf("--out is required")
+	}
+	var err error
+	if cfg.Shape, err = parseShape(*shape); err != nil {
+		return err
+	}
+	start := time.Now()
+	bar := progress.New(os.Stderr, "phantom", cfg.Patients)
+	err = phantom.Write(*out, cfg, *workers, func(done, total int) { bar.Set(done, "patients") })
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("wrote %d synthetic patients to %s in %.1f s\n", cfg.Patients, *out, time.Since(start).Seconds())
+	if *preview != "" {
+		p, err := phantom.Generate(cfg, 0)
+		if err != nil {
+			return err
+		}
+		z := *previewSlice
+		if z < 0 {
+			z = mostTumourSlice(p, 60, 100)
+		}
+		var buf bytes.Buffer
+		if err := phantom.RenderPNG(p, z, &buf); err != nil {
+			return err
+		}
+		if err := os.WriteFile(*preview, buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("preview of %s, slice %d: %s\n", p.ID, z, *preview)
+	}
+	return nil
+}
+
+// parseShape reads "x,y,z".
+func parseShape(s string) ([3]int, error) {
+	var sh [3]int
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return sh, fmt.Errorf("--shape %q: want three sizes x,y,z", s)
+	}
+	for i, p := range parts {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
+			return sh, fmt.Errorf("--shape %q: %q is not a number", s, p)
+		}
+		sh[i] = v
+	}
+	return sh, nil
+}
+
+// mostTumourSlice returns the axial slice in lo..hi (clamped to the volume)
+// with the most tumour voxels.
+func mostTumourSlice(p *phantom.Patient, lo, hi int) int {
+	nx, ny, nz := p.Shape[0], p.Shape[1], p.Shape[2]
+	hi = min(hi, nz-1)
+	best, bestN := min(lo, hi), -1
+	for z := min(lo, hi); z <= hi; z++ {
+		n := 0
+		for _, l := range p.Seg[z*nx*ny : (z+1)*nx*ny] {
+			if l > 0 {
+				n++
+			}
+		}
+		if n > bestN {
+			best, bestN = z, n
+		}
+	}
+	return best
+}
