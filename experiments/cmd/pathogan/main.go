@@ -4,6 +4,8 @@
 //	pathogan phantom --out DIR --patients N --seed S   write synthetic BraTS-like patients
 //	pathogan prepare --brats DIR --out DIR             prepare the slice set (paper section 2.5)
 //	pathogan info FILE.nii[.gz] [--json]               print a NIfTI header summary and value range
+//	pathogan train --data DIR --preset NAME --steps N --out RUNDIR   train PathoGAN
+//	pathogan eval --run RUNDIR --data DIR              Dice of the labelmaps on held-out slices
 //
 // Run `pathogan COMMAND -h` for a command's options.
 package main
@@ -28,6 +30,8 @@ var commands = map[string]command{
 	"phantom": {"write synthetic BraTS-like patients (NIfTI, BraTS layout)", runPhantom},
 	"prepare": {"prepare a BraTS copy into a cached slice set (paper section 2.5)", runPrepare},
 	"info":    {"print a NIfTI file's header summary and value range", runInfo},
+	"train":   {"train PathoGAN on a prepared slice set", runTrain},
+	"eval":    {"segment held-out slices with a trained model and score them (Dice)", runEval},
 }
 
 func usage() {

@@ -1,0 +1,129 @@
+package backend
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+)
+
+func randTensor32(rng *rand.Rand, dims ...int) *tensors.Tensor {
+	size := 1
+	for _, d := range dims {
+		size *= d
+	}
+	flat := make([]float32, size)
+	for i := range flat {
+		flat[i] = float32(rng.Float64()*2 - 1)
+	}
+	return tensors.FromFlatDataAndDimensions(flat, dims...)
+}
+
+// benchExec runs exec once to compile, then b.N times.
+func benchExec(b *testing.B, exec *Exec, args ...any) {
+	b.Helper()
+	// Tensors are tied to one backend instance once used: give each benchmark its own copies.
+	for i, a := range args {
+		if t, ok := a.(*tensors.Tensor); ok {
+			c, err := t.LocalClone()
+			if err != nil {
+				b.Fatal(err)
+			}
+			args[i] = c
+		}
+	}
+	run := func() {
+		outs, err := exec.Exec(args...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, o := range outs {
+			o.FinalizeAll()
+		}
+	}
+	run()
+	b.ResetTimer()
+	for range b.N {
+		run()
+	}
+}
+
+// BenchmarkConv3x3 compares a 3x3 conv (batch 4, 64x64, 16->16 channels, stride 1, same padding)
+// forward and forward+backward:
+//
+//   - im2col: this package's way (GoBackend default: im2col + matmul, this package's conv gradient);
+//   - im2col+gomlx-grad: same forward, GoMLX's own conv gradient graph;
+//   - native: GoBackend with conv=native (simplego's conv kernel, repaired arguments), this
+//     package's conv gradient;
+//   - native+gomlx-grad: the "built-in way" as far as it can run: simplego's conv kernel and
+//     GoMLX's conv gradient, with only the missing Reverse/Pad/nil-strides supplied;
+//   - simplego-raw: GoMLX's Go backend untouched: only the forward pass runs (with explicit
+//     strides), its gradient fails (Reverse not implemented).
+func BenchmarkConv3x3(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := randTensor32(rng, 4, 64, 64, 16)
+	k := randTensor32(rng, 3, 3, 16, 16)
+	fwd := func(in []*Node) *Node { return Conv2D(in[0], in[1], 1, PadSame) }
+	fwdBwd := func(in []*Node) []*Node {
+		out := Conv2D(in[0], in[1], 1, PadSame)
+		loss := ReduceAllSum(Square(out))
+		return append([]*Node{loss}, Gradient(loss, in[0], in[1])...)
+	}
+	raw, err := simplego.New("ops_sequential")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name     string
+		backend  backends.Backend
+		gomlxVJP bool
+		noGrad   bool
+	}{
+		{"im2col", goBackend(b), false, false},
+		{"im2col+gomlx-grad", goBackend(b), true, false},
+		{"native", nativeBackend(b), false, false},
+		{"native+gomlx-grad", nativeBackend(b), true, false},
+		{"simplego-raw", raw, false, true},
+	} {
+		if !bc.gomlxVJP {
+			b.Run(bc.name+"/forward", func(b *testing.B) {
+				benchExec(b, MustNewExec(bc.backend, fwd), x, k)
+			})
+		}
+		if bc.noGrad {
+			continue
+		}
+		b.Run(bc.name+"/forward+backward", func(b *testing.B) {
+			exec := MustNewExec(bc.backend, fwdBwd)
+			if bc.gomlxVJP {
+				withVJP(NodeTypeConvGeneral, builtinConvGeneralVJP, func() { benchExec(b, exec, x, k) })
+			} else {
+				benchExec(b, exec, x, k)
+			}
+		})
+	}
+}
+
+// BenchmarkDenseGradient compares GoMLX's built-in DotGeneral gradient (broadcast-multiply +
+// reduce) with this package's matmul-based one, for a [256, 576] x [576, 64] product (the shape of
+// an im2col'ed 3x3 conv with 64 channels on a 16x16 patch).
+func BenchmarkDenseGradient(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := randTensor32(rng, 256, 576)
+	w := randTensor32(rng, 576, 64)
+	fn := func(in []*Node) []*Node {
+		out := DotGeneral(in[0], []int{1}, nil, in[1], []int{0}, nil)
+		return Gradient(ReduceAllSum(Square(out)), in[0], in[1])
+	}
+	b.Run("matmul", func(b *testing.B) {
+		benchExec(b, MustNewExec(goBackend(b), fn), x, w)
+	})
+	b.Run("gomlx-builtin", func(b *testing.B) {
+		withVJP(NodeTypeDotGeneral, builtinDotGeneralVJP, func() {
+			benchExec(b, MustNewExec(goBackend(b), fn), x, w)
+		})
+	})
+}

@@ -1,0 +1,157 @@
+package backend
+
+import (
+	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+)
+
+// builtinConvGeneralVJP keeps GoMLX's conv gradient, still used for grouped convolutions.
+var builtinConvGeneralVJP VJP
+
+// convParams are the parameters of a ConvGeneral node.
+type convParams struct {
+	axes                               backends.ConvolveAxesConfig
+	strides, inputDilations, kernelDil []int
+	paddings                           [][2]int
+	channelGroups, batchGroups         int
+}
+
+func readConvParams(node *Node) convParams {
+	p := nodeParams(node, "axes", "strides", "paddings", "inputDilations", "kernelDilations",
+		"channelGroupCount", "batchGroupCount")
+	a := p.FieldByName("axes")
+	var cp convParams
+	cp.axes = backends.ConvolveAxesConfig{
+		InputBatch:           int(a.FieldByName("InputBatch").Int()),
+		InputChannels:        int(a.FieldByName("InputChannels").Int()),
+		InputSpatial:         intsField(a, "InputSpatial"),
+		KernelInputChannels:  int(a.FieldByName("KernelInputChannels").Int()),
+		KernelOutputChannels: int(a.FieldByName("KernelOutputChannels").Int()),
+		KernelSpatial:        intsField(a, "KernelSpatial"),
+		OutputBatch:          int(a.FieldByName("OutputBatch").Int()),
+		OutputChannels:       int(a.FieldByName("OutputChannels").Int()),
+		OutputSpatial:        intsField(a, "OutputSpatial"),
+	}
+	n := len(cp.axes.InputSpatial)
+	fill := func(v []int) []int {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = 1
+			if i < len(v) && v[i] > 0 {
+				out[i] = v[i]
+			}
+		}
+		return out
+	}
+	cp.strides = fill(intsField(p, "strides"))
+	cp.inputDilations = fill(intsField(p, "inputDilations"))
+	cp.kernelDil = fill(intsField(p, "kernelDilations"))
+	cp.paddings = make([][2]int, n)
+	pads := p.FieldByName("paddings")
+	for i := 0; i < pads.Len() && i < n; i++ {
+		cp.paddings[i] = [2]int{int(pads.Index(i).Index(0).Int()), int(pads.Index(i).Index(1).Int())}
+	}
+	cp.channelGroups = max(int(p.FieldByName("channelGroupCount").Int()), 1)
+	cp.batchGroups = max(int(p.FieldByName("batchGroupCount").Int()), 1)
+	return cp
+}
+
+// convGeneralVJP is the gradient of an ungrouped ConvGeneral with any axes layout, strides,
+// paddings (including negative and asymmetric ones), kernel dilations and input dilations.
+//
+// GoMLX v0.26.0's own conv gradient assumes "centered" kernels: it gives wrong input gradients
+// for even-sized kernels (e.g. the 4x4 stride-2 padding-1 convolutions of PatchGAN
+// discriminators, on every backend, XLA included), panics for some explicit paddings
+// ("outputDimStart=1 > 0") and has no gradient for input-dilated convolutions.
+//
+// With K = (k-1)*kernelDilation+1 the kernel span, L = in + padStart + padEnd the padded input
+// length, o the output length, s the stride and excess = L - ((o-1)*s + K) the unused tail:
+//
+//   - d input = conv(zero-insert(v, s-1) padded by (K-1-padStart, K-1+excess-padEnd),
+//     spatially reversed kernel with in/out channels swapped, kernel dilation kept);
+//     then a stride-inputDilation slice when the forward input was dilated;
+//   - d kernel = conv(input cropped to the used span [padStart, L-excess), with batch and
+//     channels swapped, "kernel" v with kernel dilation s, stride = kernel dilation).
+func convGeneralVJP(node, v *Node) []*Node {
+	cp := readConvParams(node)
+	if cp.channelGroups > 1 || cp.batchGroups > 1 {
+		return builtinConvGeneralVJP(node, []*Node{v}, shapes.Make(v.DType()))
+	}
+	x, kernel := node.Inputs()[0], node.Inputs()[1]
+	axes := cp.axes
+	n := len(axes.InputSpatial)
+	g := x.Graph()
+	zero := ScalarZero(g, x.DType())
+
+	// The effective (dilated) input.
+	xEff := x
+	dilated := false
+	for _, d := range cp.inputDilations {
+		dilated = dilated || d > 1
+	}
+	if dilated {
+		cfg := make([]backends.PadAxis, x.Rank())
+		for i, a := range axes.InputSpatial {
+			cfg[a].Interior = cp.inputDilations[i] - 1
+		}
+		xEff = Pad(x, zero, cfg...)
+	}
+
+	vPad := make([]backends.PadAxis, v.Rank())
+	xCrop := make([]backends.PadAxis, x.Rank())
+	needCrop := false
+	ones := make([]int, n)
+	for i := range n {
+		ones[i] = 1
+		k := kernel.Shape().Dimensions[axes.KernelSpatial[i]]
+		span := (k-1)*cp.kernelDil[i] + 1
+		in := xEff.Shape().Dimensions[axes.InputSpatial[i]]
+		o := node.Shape().Dimensions[axes.OutputSpatial[i]]
+		s := cp.strides[i]
+		pl, ph := cp.paddings[i][0], cp.paddings[i][1]
+		excess := in + pl + ph - ((o-1)*s + span)
+		if excess < 0 {
+			panicf("conv gradient: inconsistent ConvGeneral node %s (spatial axis %d: input %d, pads %v, span %d, stride %d, output %d)",
+				node, i, in, cp.paddings[i], span, s, o)
+		}
+		vPad[axes.OutputSpatial[i]] = backends.PadAxis{Start: span - 1 - pl, End: span - 1 + excess - ph, Interior: s - 1}
+		xCrop[axes.InputSpatial[i]] = backends.PadAxis{Start: pl, End: ph - excess}
+		needCrop = needCrop || pl != 0 || ph-excess != 0
+	}
+
+	// Gradient with respect to the (effective) input.
+	flipped := Reverse(kernel, axes.KernelSpatial...)
+	axesX := backends.ConvolveAxesConfig{
+		InputBatch: axes.OutputBatch, InputChannels: axes.OutputChannels, InputSpatial: axes.OutputSpatial,
+		KernelInputChannels: axes.KernelOutputChannels, KernelOutputChannels: axes.KernelInputChannels,
+		KernelSpatial: axes.KernelSpatial,
+		OutputBatch:   axes.InputBatch, OutputChannels: axes.InputChannels, OutputSpatial: axes.InputSpatial,
+	}
+	gradX := ConvGeneral(Pad(v, zero, vPad...), flipped, axesX, ones, nil, nil, cp.kernelDil, 1, 1)
+	if dilated {
+		specs := make([]SliceAxisSpec, x.Rank())
+		for a := range specs {
+			specs[a] = AxisRange()
+		}
+		for i, a := range axes.InputSpatial {
+			specs[a] = AxisRange().Stride(cp.inputDilations[i])
+		}
+		gradX = Slice(gradX, specs...)
+	}
+
+	// Gradient with respect to the kernel.
+	xUsed := xEff
+	if needCrop {
+		xUsed = Pad(xEff, zero, xCrop...)
+	}
+	axesK := backends.ConvolveAxesConfig{
+		InputBatch: axes.InputChannels, InputChannels: axes.InputBatch, InputSpatial: axes.InputSpatial,
+		KernelInputChannels: axes.OutputBatch, KernelOutputChannels: axes.OutputChannels,
+		KernelSpatial: axes.OutputSpatial,
+		OutputBatch:   axes.KernelInputChannels, OutputChannels: axes.KernelOutputChannels,
+		OutputSpatial: axes.KernelSpatial,
+	}
+	gradK := ConvGeneral(xUsed, v, axesK, cp.kernelDil, nil, nil, cp.strides, 1, 1)
+	return []*Node{gradX, gradK}
+}

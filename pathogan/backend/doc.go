@@ -1,0 +1,84 @@
+// Package backend picks the GoMLX backend PathoGAN runs on and makes conv-net training work on
+// GoMLX v0.26.0's pure-Go backend ("simplego", GOMLX_BACKEND=go), without patching GoMLX: it
+// wraps the Go backend (GoBackend), registers gradients in graph.VJPRegistration, and offers the
+// small graph functions the PathoGAN networks are built from (Conv2D, ConvTranspose2D,
+// DepthToSpace, UpsampleNearest, InstanceNorm, ELU, L1Loss, L2Loss), which work on XLA and on the
+// Go backend alike.
+//
+// # Usage
+//
+//	b, info, err := backend.New() // GOMLX_BACKEND wins; else XLA if a plugin loads; else GoBackend.
+//	if err != nil { ... }
+//	fmt.Println(info)             // One line: which backend and why. The package prints nothing.
+//
+// Importing the package registers the gradients (see RegisterGradients): build graphs with
+// graph/context as usual, using this package's Conv2D etc. or plain graph.Convolve.
+//
+// # What is broken in GoMLX v0.26.0, and what this package does about it
+//
+// Measured on a 2-core linux/amd64 machine with GoMLX v0.26.0 (go-xla v0.1.4); the tests in
+// breakage_test.go check each item on the raw backend.
+//
+//  1. The Go backend rejects ConvGeneral with nil strides — "ConvGeneralOp: stride[0]=0 must be
+//     >= 1 for input shape ..." (and prints a "ConvGeneral: input=..." line to stdout).
+//     graph.Convolve passes nil strides unless strides are set (graph/layers' default), so even
+//     the forward pass of such a convolution fails. GoBackend fills in strides, paddings and
+//     dilations; Conv2D always passes them explicitly.
+//  2. Pad and Reverse are not implemented — `sorry, op "Pad" not implemented in SimpleGo yet`.
+//     GoMLX's gradient of Slice uses Pad, so any sliced graph cannot be trained, and GoMLX's conv
+//     gradient uses Reverse. GoBackend implements Pad (start/end/interior, negative values crop)
+//     with Slice/Reshape/Broadcast/Concatenate, and Reverse with one Gather per axis.
+//  3. ConvGeneral with input dilation (how GoMLX expresses transposed convolutions and its own
+//     strided-conv gradient) panics at run time: "runtime error: index out of range [0] with
+//     length 0". GoBackend turns input dilation into interior padding.
+//  4. GoMLX's conv gradient (backend-independent graph code: XLA is affected too) is wrong for
+//     even-sized kernels — for the 4x4 stride-2 padding-1 convolutions of PatchGAN
+//     discriminators the input gradient is off by up to 4.2 on unit-scale data — fails for some
+//     explicit paddings ("failed to set up reverse Convolve() for gradient: ... outputDimStart=1 >
+//     0"), and refuses input-dilated convolutions ("gradient of Convolve with input dilation not
+//     defined"). It is correct for odd kernels with "same" or no padding. This package replaces
+//     the ConvGeneral gradient (globally) with one that handles any axes layout, stride, padding
+//     (asymmetric and negative), kernel dilation and input dilation; grouped convolutions keep
+//     GoMLX's gradient.
+//  5. No gradient is registered for Expm1, Rsqrt, Clamp, Pad, Reverse, ReduceProduct, Round,
+//     Floor, Ceil or Identity: "graph has node ... with type "Rsqrt", for which no gradient is
+//     defined yet". This package registers exact ones (zero for the piecewise-constant ops).
+//     Sign already stops gradients.
+//  6. GoMLX's DotGeneral and Dot gradients multiply a broadcast copy of the operands and reduce,
+//     materialising a batch x lhsCross x rhsCross x contracted tensor: 9-13x slower than a matmul
+//     for the gradient of a [256,576]x[576,64] product here (BenchmarkDenseGradient). This package replaces them
+//     (globally) with one DotGeneral plus a transpose per operand.
+//  7. The Go backend's convolution is a direct loop: GoBackend instead lowers every ungrouped
+//     ConvGeneral to min(kernel positions, output positions) strided slices, one Concatenate and
+//     one DotGeneral (im2col): on a 3x3 conv, batch 4, 64x64, 16->16 channels, about 5x faster
+//     forward and 4x faster forward+backward than simplego's kernel (BenchmarkConv3x3).
+//     "go:conv=native" keeps simplego's kernel. The patches tensor costs k*k times the input's
+//     memory per convolution.
+//  8. The default executor runs the ops of a graph in parallel when it is the only execution.
+//     Each running op holds one of 2×NumCPU worker slots, and DotGeneral (execDotGeneralLarge)
+//     then waits for more slots for its own sub-tasks: with 4 large matmuls ready at once on 2
+//     cores every slot waits on another and execution deadlocks (reproduced with 8 parallel
+//     conv branches, forward+backward; the stacks show 4 goroutines in
+//     workersPool.WaitToStart). GoBackend therefore defaults to "ops_sequential", which never
+//     deadlocks and still parallelises inside large ops. "go:ops_parallel" restores the
+//     parallel executor.
+//  9. There is no transposed convolution with a gradient (item 3), no instance normalization
+//     and no ELU: see ConvTranspose2D (zero insertion by one Pad, then a stride-1 conv with the
+//     reversed kernel), DepthToSpace and UpsampleNearest (cheaper upsampling), InstanceNorm and
+//     ELU (exp(min(x,0))-1 through Expm1 and Where).
+//  10. backends.New() does not fall back: with the XLA backend compiled in and no PJRT plugin it
+//     fails with "no plugins found for backend "xla"" (measured with GOMLX_NO_AUTO_INSTALL=1;
+//     without it go-xla first tries to download plugins). New searches for installed plugins itself, loads them by
+//     absolute path (which skips go-xla's auto-install), and falls back to GoBackend.
+//  11. go-xla v0.1.4, on loading a CUDA plugin with an "nvidia" folder next to it, sets
+//     XLA_FLAGS=--xla_gpu_cuda_data_dir to a path from its author's machine. New sets the flag
+//     to that nvidia folder (its cuda_nvcc subfolder when that holds nvvm/libdevice) first,
+//     unless XLA_FLAGS already sets it.
+//
+// The XLA backend needs cgo; build with the "noxla" tag to leave it out (New then always
+// picks GoBackend and rejects GOMLX_BACKEND=xla).
+//
+// Gradient registrations read op parameters (axes, paddings) from GoMLX's unexported node
+// fields through reflect; the layout is pinned by go.mod's GoMLX version and every registered
+// gradient is checked against finite differences in the tests.
+package backend

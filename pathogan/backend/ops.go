@@ -1,0 +1,267 @@
+package backend
+
+import (
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+)
+
+type paddingKind int
+
+const (
+	padSame paddingKind = iota
+	padValid
+	padExplicit
+)
+
+// Padding selects the spatial padding of Conv2D and ConvTranspose2D. Use PadSame, PadValid or
+// PadExplicit; the zero value is PadSame.
+type Padding struct {
+	kind paddingKind
+	// pads[spatialAxis] = {start, end}.
+	pads [2][2]int
+}
+
+var (
+	// PadSame is TensorFlow/Keras "same" padding: Conv2D outputs ceil(in/stride) positions, padding
+	// max(0, (out-1)*stride + k - in) in total, the odd one at the end. For ConvTranspose2D the
+	// output is in*stride (the adjoint of Conv2D with PadSame).
+	PadSame = Padding{kind: padSame}
+
+	// PadValid is no padding.
+	PadValid = Padding{kind: padValid}
+)
+
+// PadExplicit pads height by (top, bottom) and width by (left, right). For ConvTranspose2D they
+// are the padding of the forward convolution it transposes, as PyTorch's ConvTranspose2d padding
+// (negative values add rows/columns at the end, like output_padding).
+func PadExplicit(top, bottom, left, right int) Padding {
+	return Padding{kind: padExplicit, pads: [2][2]int{{top, bottom}, {left, right}}}
+}
+
+// String implements fmt.Stringer.
+func (p Padding) String() string {
+	switch p.kind {
+	case padSame:
+		return "same"
+	case padValid:
+		return "valid"
+	}
+	return "explicit"
+}
+
+// convPads returns the {start, end} paddings of one spatial axis for a forward convolution.
+func (p Padding) convPads(axis, in, k, stride int) [2]int {
+	switch p.kind {
+	case padValid:
+		return [2]int{}
+	case padExplicit:
+		return p.pads[axis]
+	}
+	out := (in + stride - 1) / stride
+	total := max((out-1)*stride+k-in, 0)
+	return [2]int{total / 2, total - total/2}
+}
+
+// nhwcAxes is the NHWC input/output, HWIO kernel configuration.
+var nhwcAxes = backends.ConvolveAxesConfig{
+	InputBatch: 0, InputSpatial: []int{1, 2}, InputChannels: 3,
+	KernelSpatial: []int{0, 1}, KernelInputChannels: 2, KernelOutputChannels: 3,
+	OutputBatch: 0, OutputSpatial: []int{1, 2}, OutputChannels: 3,
+}
+
+func checkConvArgs(fn string, x, kernel *graph.Node, stride int) {
+	if x == nil || kernel == nil {
+		panicf("%s: nil input or kernel", fn)
+	}
+	if x.Rank() != 4 || kernel.Rank() != 4 {
+		panicf("%s: want x [batch, height, width, channels] and kernel [kh, kw, in, out], got x %s and kernel %s",
+			fn, x.Shape(), kernel.Shape())
+	}
+	if x.Shape().Dimensions[3] != kernel.Shape().Dimensions[2] {
+		panicf("%s: x has %d channels but kernel expects %d (x %s, kernel %s)",
+			fn, x.Shape().Dimensions[3], kernel.Shape().Dimensions[2], x.Shape(), kernel.Shape())
+	}
+	if x.DType() != kernel.DType() {
+		panicf("%s: x dtype %s differs from kernel dtype %s", fn, x.DType(), kernel.DType())
+	}
+	if stride < 1 {
+		panicf("%s: stride must be >= 1, got %d", fn, stride)
+	}
+}
+
+// Conv2D convolves x [batch, height, width, inChannels] with kernel [kh, kw, inChannels,
+// outChannels] (cross-correlation, as every deep learning framework does), with the given stride
+// on both spatial axes and padding. It returns [batch, outHeight, outWidth, outChannels].
+//
+// It builds a plain graph.Convolve with explicit strides and paddings: on XLA that is the native
+// convolution; on GoBackend it runs as im2col + matmul and its gradient (GoMLX's own conv gradient)
+// works because GoBackend supplies Reverse, Pad and input dilation.
+func Conv2D(x, kernel *graph.Node, stride int, padding Padding) *graph.Node {
+	checkConvArgs("Conv2D", x, kernel, stride)
+	pads := make([][2]int, 2)
+	for i := range 2 {
+		pads[i] = padding.convPads(i, x.Shape().Dimensions[1+i], kernel.Shape().Dimensions[i], stride)
+		if k := kernel.Shape().Dimensions[i]; x.Shape().Dimensions[1+i]+pads[i][0]+pads[i][1] < k {
+			panicf("Conv2D: kernel %s larger than the padded input %s", kernel.Shape(), x.Shape())
+		}
+	}
+	return graph.ConvGeneral(x, kernel, nhwcAxes, []int{stride, stride}, pads, nil, nil, 1, 1)
+}
+
+// ConvTranspose2D is the transposed convolution ("deconvolution") of x [batch, height, width,
+// inChannels] with kernel [kh, kw, inChannels, outChannels]: the adjoint of
+// Conv2D(·, kernel with its in/out channel axes swapped, stride, padding). With PadSame the output
+// is [batch, height*stride, width*stride, outChannels], as Keras' Conv2DTranspose(padding="same");
+// with PadValid it is (in-1)*stride + k; with PadExplicit(t, b, l, r) it is (in-1)*stride + k - t - b
+// (PyTorch's ConvTranspose2d(padding=p, output_padding=o) is PadExplicit(p, p-o, p, p-o)).
+//
+// It is built as one graph.Pad (zero insertion between pixels plus border padding) followed by a
+// stride-1 Conv2D with the spatially reversed kernel. Both have gradients on every backend (this
+// package registers the Pad and Reverse gradients GoMLX lacks); GoMLX's own input-dilated
+// convolution is avoided because its gradient is not defined.
+func ConvTranspose2D(x, kernel *graph.Node, stride int, padding Padding) *graph.Node {
+	checkConvArgs("ConvTranspose2D", x, kernel, stride)
+	cfg := make([]backends.PadAxis, 4)
+	for i := range 2 {
+		in, k := x.Shape().Dimensions[1+i], kernel.Shape().Dimensions[i]
+		var fwd [2]int
+		extra := 0
+		switch padding.kind {
+		case padSame:
+			total := max(k-stride, 0)
+			fwd = [2]int{total / 2, total - total/2}
+			extra = in*stride - ((in-1)*stride + k - total)
+		case padExplicit:
+			fwd = padding.pads[i]
+		}
+		start, end := k-1-fwd[0], k-1-fwd[1]+extra
+		if (in-1)*stride+1+start+end < k {
+			panicf("ConvTranspose2D: padding %v too large for input %s and kernel %s", padding, x.Shape(), kernel.Shape())
+		}
+		cfg[1+i] = backends.PadAxis{Start: start, End: end, Interior: stride - 1}
+	}
+	dilated := graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), cfg...)
+	flipped := kernel
+	if kernel.Shape().Dimensions[0] > 1 || kernel.Shape().Dimensions[1] > 1 {
+		flipped = graph.Reverse(kernel, 0, 1)
+	}
+	return Conv2D(dilated, flipped, 1, PadValid)
+}
+
+// DepthToSpace ("pixel shuffle") rearranges x [batch, height, width, channels*block*block] into
+// [batch, height*block, width*block, channels], TensorFlow's depth_to_space order (the channel
+// index is (dy*block + dx)*channels + c). A stride-1 Conv2D to channels*block² followed by
+// DepthToSpace is a cheaper alternative to ConvTranspose2D. Only reshapes and a transpose: it has
+// gradients everywhere.
+func DepthToSpace(x *graph.Node, block int) *graph.Node {
+	if x == nil || x.Rank() != 4 {
+		panicf("DepthToSpace: want x [batch, height, width, channels], got %v", shapeOf(x))
+	}
+	if block < 1 {
+		panicf("DepthToSpace: block must be >= 1, got %d", block)
+	}
+	d := x.Shape().Dimensions
+	if d[3]%(block*block) != 0 {
+		panicf("DepthToSpace: channels %d not divisible by block² = %d", d[3], block*block)
+	}
+	c := d[3] / (block * block)
+	y := graph.Reshape(x, d[0], d[1], d[2], block, block, c)
+	y = graph.TransposeAllAxes(y, 0, 1, 3, 2, 4, 5)
+	return graph.Reshape(y, d[0], d[1]*block, d[2]*block, c)
+}
+
+// UpsampleNearest repeats each pixel of x [batch, height, width, channels] factor×factor times:
+// [batch, height*factor, width*factor, channels]. Followed by a stride-1 Conv2D it is the
+// "resize-convolution" alternative to ConvTranspose2D (no checkerboard artifacts).
+func UpsampleNearest(x *graph.Node, factor int) *graph.Node {
+	if x == nil || x.Rank() != 4 {
+		panicf("UpsampleNearest: want x [batch, height, width, channels], got %v", shapeOf(x))
+	}
+	if factor < 1 {
+		panicf("UpsampleNearest: factor must be >= 1, got %d", factor)
+	}
+	d := x.Shape().Dimensions
+	y := graph.Reshape(x, d[0], d[1], 1, d[2], 1, d[3])
+	y = graph.BroadcastToDims(y, d[0], d[1], factor, d[2], factor, d[3])
+	return graph.Reshape(y, d[0], d[1]*factor, d[2]*factor, d[3])
+}
+
+// InstanceNorm normalizes x [batch, spatial..., channels] per sample and per channel over the
+// spatial axes: (x - mean) / sqrt(var + epsilon), with the biased variance, then multiplies by
+// scale and adds offset (each [channels], or nil to skip). A typical epsilon is 1e-5.
+func InstanceNorm(x, scale, offset *graph.Node, epsilon float64) *graph.Node {
+	if x == nil || x.Rank() < 3 {
+		panicf("InstanceNorm: want x [batch, spatial..., channels], got %v", shapeOf(x))
+	}
+	if epsilon < 0 {
+		panicf("InstanceNorm: negative epsilon %g", epsilon)
+	}
+	rank := x.Rank()
+	channels := x.Shape().Dimensions[rank-1]
+	axes := make([]int, rank-2)
+	for i := range axes {
+		axes[i] = 1 + i
+	}
+	mean := graph.ReduceAndKeep(x, graph.ReduceMean, axes...)
+	centered := graph.Sub(x, mean)
+	variance := graph.ReduceAndKeep(graph.Square(centered), graph.ReduceMean, axes...)
+	y := graph.Mul(centered, graph.Rsqrt(graph.AddScalar(variance, epsilon)))
+	bshape := make([]int, rank)
+	for i := range bshape {
+		bshape[i] = 1
+	}
+	bshape[rank-1] = channels
+	param := func(name string, p *graph.Node) *graph.Node {
+		if p.Shape().Size() != channels || p.DType() != x.DType() {
+			panicf("InstanceNorm: %s must be [%d] of dtype %s, got %s", name, channels, x.DType(), p.Shape())
+		}
+		return graph.Reshape(p, bshape...)
+	}
+	if scale != nil {
+		y = graph.Mul(y, param("scale", scale))
+	}
+	if offset != nil {
+		y = graph.Add(y, param("offset", offset))
+	}
+	return y
+}
+
+// ELU is the exponential linear unit: x for x > 0, alpha*(exp(x)-1) otherwise (alpha is usually
+// 1). It uses Expm1 on min(x, 0), so large positive x never overflow the unused branch and the
+// gradient is exact on both sides (this package registers Expm1's gradient).
+func ELU(x *graph.Node, alpha float64) *graph.Node {
+	if x == nil {
+		panicf("ELU: nil input")
+	}
+	zero := graph.ZerosLike(x)
+	neg := graph.MulScalar(graph.Expm1(graph.Min(x, zero)), alpha)
+	return graph.Where(graph.GreaterThan(x, zero), x, neg)
+}
+
+// L1Loss is mean(|a - b|) over all elements.
+func L1Loss(a, b *graph.Node) *graph.Node {
+	checkSameShape("L1Loss", a, b)
+	return graph.ReduceAllMean(graph.Abs(graph.Sub(a, b)))
+}
+
+// L2Loss is mean((a - b)²) over all elements (the LSGAN / MSE loss).
+func L2Loss(a, b *graph.Node) *graph.Node {
+	checkSameShape("L2Loss", a, b)
+	return graph.ReduceAllMean(graph.Square(graph.Sub(a, b)))
+}
+
+func checkSameShape(fn string, a, b *graph.Node) {
+	if a == nil || b == nil {
+		panicf("%s: nil input", fn)
+	}
+	if !a.Shape().Equal(b.Shape()) {
+		panicf("%s: shapes differ: %s vs %s", fn, a.Shape(), b.Shape())
+	}
+}
+
+func shapeOf(x *graph.Node) any {
+	if x == nil {
+		return "nil"
+	}
+	return x.Shape()
+}

@@ -1,0 +1,350 @@
+package backend
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	timage "github.com/gomlx/gomlx/pkg/core/tensors/images"
+)
+
+// conv2DRef is a direct NHWC/HWIO cross-correlation used as the reference.
+func conv2DRef(x []float64, xd []int, k []float64, kd []int, stride int, pads [2][2]int) ([]float64, []int) {
+	bn, h, w, c := xd[0], xd[1], xd[2], xd[3]
+	kh, kw, co := kd[0], kd[1], kd[3]
+	oh := (h+pads[0][0]+pads[0][1]-kh)/stride + 1
+	ow := (w+pads[1][0]+pads[1][1]-kw)/stride + 1
+	out := make([]float64, bn*oh*ow*co)
+	for b := range bn {
+		for i := range oh {
+			for j := range ow {
+				for o := range co {
+					sum := 0.0
+					for di := range kh {
+						for dj := range kw {
+							y, xx := i*stride+di-pads[0][0], j*stride+dj-pads[1][0]
+							if y < 0 || y >= h || xx < 0 || xx >= w {
+								continue
+							}
+							for ci := range c {
+								sum += x[((b*h+y)*w+xx)*c+ci] * k[((di*kw+dj)*c+ci)*co+o]
+							}
+						}
+					}
+					out[((b*oh+i)*ow+j)*co+o] = sum
+				}
+			}
+		}
+	}
+	return out, []int{bn, oh, ow, co}
+}
+
+func assertClose(t *testing.T, name string, got, want []float64, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: got %d values, want %d", name, len(got), len(want))
+	}
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > tol*(1+math.Abs(want[i])) {
+			t.Fatalf("%s: element %d: got %.8g, want %.8g", name, i, got[i], want[i])
+		}
+	}
+}
+
+type convCase struct {
+	h, w, k, stride int
+	padding         Padding
+}
+
+var convCases = []convCase{
+	{6, 6, 3, 1, PadSame},
+	{6, 7, 3, 2, PadSame},
+	{7, 6, 3, 2, PadSame},
+	{6, 6, 4, 2, PadExplicit(1, 1, 1, 1)}, // PatchGAN-style k4 s2 p1.
+	{7, 7, 7, 1, PadSame},                 // ResNet-generator stem style 7x7.
+	{5, 6, 1, 1, PadValid},
+	{6, 5, 3, 1, PadValid},
+	{5, 5, 2, 2, PadExplicit(0, 1, 1, 0)},
+}
+
+func (c convCase) String() string {
+	return fmt.Sprintf("%dx%d_k%d_s%d_%s", c.h, c.w, c.k, c.stride, c.padding)
+}
+
+// TestConv2DForward compares Conv2D with a direct reference, on both conv modes.
+func TestConv2DForward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 1))
+	for _, c := range convCases {
+		x := randTensor(rng, -1, 1, 2, c.h, c.w, 3)
+		k := randTensor(rng, -1, 1, c.k, c.k, 3, 4)
+		var pads [2][2]int
+		for i, in := range []int{c.h, c.w} {
+			pads[i] = c.padding.convPads(i, in, c.k, c.stride)
+		}
+		want, wantDims := conv2DRef(flat64(t, x), []int{2, c.h, c.w, 3}, flat64(t, k), []int{c.k, c.k, 3, 4}, c.stride, pads)
+		if c.padding == PadSame {
+			if oh := (c.h + c.stride - 1) / c.stride; wantDims[1] != oh {
+				t.Fatalf("%s: reference output height %d, want ceil(h/stride)=%d", c, wantDims[1], oh)
+			}
+		}
+		for _, b := range []*GoBackend{goBackend(t), nativeBackend(t)} {
+			x, k := mustLocalClone(t, x), mustLocalClone(t, k)
+			got := MustExecOnce(b, func(x, k *Node) *Node { return Conv2D(x, k, c.stride, c.padding) }, x, k)
+			if fmt.Sprint(got.Shape().Dimensions) != fmt.Sprint(wantDims) {
+				t.Fatalf("%s %s: got shape %s, want %v", c, b.ConvMode(), got.Shape(), wantDims)
+			}
+			assertClose(t, fmt.Sprintf("%s %s", c, b.ConvMode()), flat64(t, got), want, 1e-12)
+		}
+	}
+}
+
+func mustLocalClone(t testing.TB, x *tensors.Tensor) *tensors.Tensor {
+	c, err := x.LocalClone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestGradConv2D checks the gradients of Conv2D with respect to input and kernel against finite
+// differences, with the im2col convolution (default) and with simplego's own convolution.
+func TestGradConv2D(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 2))
+	for _, c := range convCases {
+		for _, b := range []*GoBackend{goBackend(t), nativeBackend(t)} {
+			if b.ConvMode() == ConvNative && c.k > 4 {
+				continue // Slow on the native kernel and covered by im2col.
+			}
+			t.Run(c.String()+"/"+b.ConvMode().String(), func(t *testing.T) {
+				x := randTensor(rng, -1, 1, 2, c.h, c.w, 3)
+				k := randTensor(rng, -1, 1, c.k, c.k, 3, 2)
+				checkGradient(t, b, func(in []*Node) *Node { return Conv2D(in[0], in[1], c.stride, c.padding) }, x, k)
+			})
+		}
+	}
+}
+
+// TestGradConvolveLayersStyle checks graph.Convolve as graph/layers builds it (nil strides,
+// PadSame, channels-first too), whose forward pass fails on the raw Go backend.
+func TestGradConvolveLayersStyle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 3))
+	b := goBackend(t)
+	t.Run("channels-last", func(t *testing.T) {
+		checkGradient(t, b, func(in []*Node) *Node { return Convolve(in[0], in[1]).PadSame().Done() },
+			randTensor(rng, -1, 1, 2, 5, 5, 2), randTensor(rng, -1, 1, 3, 3, 2, 3))
+	})
+	t.Run("channels-first-strided", func(t *testing.T) {
+		checkGradient(t, b, func(in []*Node) *Node {
+			return Convolve(in[0], in[1]).ChannelsAxis(timage.ChannelsFirst).Strides(2).PadSame().Done()
+		}, randTensor(rng, -1, 1, 2, 2, 6, 5), randTensor(rng, -1, 1, 3, 2, 3, 3)) // Kernel [out, in, h, w].
+	})
+	t.Run("dilated", func(t *testing.T) {
+		checkGradient(t, b, func(in []*Node) *Node { return Convolve(in[0], in[1]).Dilations(2).PadSame().Done() },
+			randTensor(rng, -1, 1, 1, 7, 6, 2), randTensor(rng, -1, 1, 3, 3, 2, 2))
+	})
+	t.Run("general", func(t *testing.T) {
+		// Stride and kernel dilation together, input dilation, negative and asymmetric paddings:
+		// what the conv gradient itself produces (second-order gradients).
+		axes := backends.ConvolveAxesConfig{
+			InputBatch: 2, InputChannels: 0, InputSpatial: []int{3, 1},
+			KernelInputChannels: 1, KernelOutputChannels: 3, KernelSpatial: []int{2, 0},
+			OutputBatch: 1, OutputChannels: 3, OutputSpatial: []int{0, 2},
+		}
+		checkGradient(t, b, func(in []*Node) *Node {
+			return ConvGeneral(in[0], in[1], axes, []int{2, 1}, [][2]int{{2, -1}, {1, 0}}, []int{1, 2}, []int{2, 1}, 1, 1)
+		}, randTensor(rng, -1, 1, 2, 7, 2, 6), randTensor(rng, -1, 1, 2, 2, 3, 3))
+	})
+	t.Run("1d", func(t *testing.T) {
+		checkGradient(t, b, func(in []*Node) *Node { return Convolve(in[0], in[1]).Strides(2).PadSame().Done() },
+			randTensor(rng, -1, 1, 2, 9, 2), randTensor(rng, -1, 1, 3, 2, 3))
+	})
+}
+
+// TestConvInputDilation checks ConvGeneral with input dilation (zero insertion) against Pad + conv.
+func TestConvInputDilation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 4))
+	x := randTensor(rng, -1, 1, 1, 4, 3, 2)
+	k := randTensor(rng, -1, 1, 3, 3, 2, 2)
+	for _, b := range []*GoBackend{goBackend(t), nativeBackend(t)} {
+		outs := MustExecOnceN(b, func(x, k *Node) []*Node {
+			a := Convolve(x, k).InputDilationPerAxis(2, 2).PadSame().Done()
+			zero := ScalarZero(x.Graph(), x.DType())
+			padded := Pad(x, zero, backends.PadAxis{}, backends.PadAxis{Interior: 1}, backends.PadAxis{Interior: 1})
+			return []*Node{a, Convolve(padded, k).PadSame().Done()}
+		}, mustLocalClone(t, x), mustLocalClone(t, k))
+		assertClose(t, "input dilation "+b.ConvMode().String(), flat64(t, outs[0]), flat64(t, outs[1]), 1e-12)
+	}
+}
+
+func TestConvTranspose2D(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 5))
+	b := goBackend(t)
+	for _, c := range []struct {
+		h, k, stride int
+		padding      Padding
+		wantH        int
+	}{
+		{3, 3, 2, PadSame, 6},
+		{3, 4, 2, PadSame, 6},
+		{4, 1, 2, PadSame, 8},
+		{3, 3, 1, PadSame, 3},
+		{3, 3, 2, PadValid, 7},
+		{3, 3, 2, PadExplicit(1, 0, 1, 0), 6}, // PyTorch k3 s2 p1 output_padding 1.
+		{3, 4, 2, PadExplicit(1, 1, 1, 1), 6}, // PyTorch k4 s2 p1.
+	} {
+		name := fmt.Sprintf("h%d_k%d_s%d_%s", c.h, c.k, c.stride, c.padding)
+		t.Run(name, func(t *testing.T) {
+			x := randTensor(rng, -1, 1, 2, c.h, c.h, 3)
+			k := randTensor(rng, -1, 1, c.k, c.k, 3, 2)
+			y := randTensor(rng, -1, 1, 2, c.wantH, c.wantH, 2)
+			// Adjoint identity: <ConvT(x, K), y> == <x, Conv2D(y, K with in/out swapped)>.
+			outs := MustExecOnceN(b, func(x, k, y *Node) []*Node {
+				up := ConvTranspose2D(x, k, c.stride, c.padding)
+				down := Conv2D(y, TransposeAllAxes(k, 0, 1, 3, 2), c.stride, c.padding)
+				return []*Node{up, ReduceAllSum(Mul(up, y)), ReduceAllSum(Mul(x, down))}
+			}, x, k, y)
+			if d := outs[0].Shape().Dimensions; d[1] != c.wantH || d[2] != c.wantH || d[3] != 2 {
+				t.Fatalf("output shape %s, want height/width %d", outs[0].Shape(), c.wantH)
+			}
+			lhs, rhs := flat64(t, outs[1])[0], flat64(t, outs[2])[0]
+			if math.Abs(lhs-rhs) > 1e-10*(1+math.Abs(lhs)) {
+				t.Fatalf("not the adjoint of Conv2D: <ConvT(x),y>=%g, <x,Conv2D(y)>=%g", lhs, rhs)
+			}
+			checkGradient(t, b, func(in []*Node) *Node { return ConvTranspose2D(in[0], in[1], c.stride, c.padding) },
+				mustLocalClone(t, x), mustLocalClone(t, k))
+		})
+	}
+}
+
+func TestDepthToSpaceAndUpsample(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 6))
+	b := goBackend(t)
+	got := MustExecOnce(b, func(g *Graph) *Node { return DepthToSpace(IotaFull(g, shapesMake(1, 1, 1, 8)), 2) })
+	// channels=2: (dy,dx) blocks of 2 channels: [[0,1],[2,3]] / [[4,5],[6,7]].
+	assertClose(t, "DepthToSpace", flat64(t, got), []float64{0, 1, 2, 3, 4, 5, 6, 7}, 0)
+	if d := got.Shape().Dimensions; fmt.Sprint(d) != "[1 2 2 2]" {
+		t.Fatalf("DepthToSpace shape %v", d)
+	}
+	got = MustExecOnce(b, func(g *Graph) *Node { return UpsampleNearest(IotaFull(g, shapesMake(1, 2, 1, 1)), 2) })
+	assertClose(t, "UpsampleNearest", flat64(t, got), []float64{0, 0, 0, 0, 1, 1, 1, 1}, 0)
+	checkGradient(t, b, func(in []*Node) *Node { return DepthToSpace(in[0], 2) }, randTensor(rng, -1, 1, 2, 2, 3, 8))
+	checkGradient(t, b, func(in []*Node) *Node { return UpsampleNearest(in[0], 2) }, randTensor(rng, -1, 1, 2, 2, 3, 2))
+}
+
+func TestInstanceNorm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 7))
+	b := goBackend(t)
+	x := randTensor(rng, -2, 3, 2, 4, 5, 3)
+	y := MustExecOnce(b, func(x *Node) *Node { return InstanceNorm(x, nil, nil, 0) }, x)
+	v := flat64(t, y)
+	for n := range 2 {
+		for c := range 3 {
+			var sum, sq float64
+			for p := range 20 {
+				e := v[(n*20+p)*3+c]
+				sum += e
+				sq += e * e
+			}
+			if mean, variance := sum/20, sq/20-(sum/20)*(sum/20); math.Abs(mean) > 1e-12 || math.Abs(variance-1) > 1e-9 {
+				t.Fatalf("sample %d channel %d: mean %g, variance %g", n, c, mean, variance)
+			}
+		}
+	}
+	checkGradient(t, b, func(in []*Node) *Node { return InstanceNorm(in[0], in[1], in[2], 1e-5) },
+		mustLocalClone(t, x), randTensor(rng, 0.5, 1.5, 3), randTensor(rng, -1, 1, 3))
+}
+
+func TestELU(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 8))
+	b := goBackend(t)
+	got := MustExecOnce(b, func(g *Graph) *Node {
+		return ELU(Const(g, []float64{-1000, -1, 0, 2, 1000}), 1.5)
+	})
+	want := []float64{-1.5, 1.5 * math.Expm1(-1), 0, 2, 1000}
+	assertClose(t, "ELU", flat64(t, got), want, 1e-12)
+	// Avoid the kink at 0.
+	x := randTensor(rng, 0.05, 2, 3, 4)
+	xf := flat64(t, x)
+	for i := range xf {
+		if i%2 == 0 {
+			xf[i] = -xf[i]
+		}
+	}
+	checkGradient(t, b, func(in []*Node) *Node { return ELU(in[0], 1.5) }, tensors.FromFlatDataAndDimensions(xf, 3, 4))
+}
+
+func TestLossesAndActivationsGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 9))
+	b := goBackend(t)
+	a, c := randTensor(rng, -1, 1, 2, 3, 4), randTensor(rng, -1, 1, 2, 3, 4)
+	checkGradient(t, b, func(in []*Node) *Node { return L1Loss(Tanh(in[0]), Sigmoid(in[1])) }, a, c)
+	checkGradient(t, b, func(in []*Node) *Node { return L2Loss(Tanh(in[0]), Sigmoid(in[1])) }, a, c)
+}
+
+// TestPanicsArePrefixed checks that programmer mistakes panic with the "pathogan:" prefix.
+func TestPanicsArePrefixed(t *testing.T) {
+	b := goBackend(t)
+	for name, fn := range map[string]func(g *Graph) *Node{
+		"Conv2D rank": func(g *Graph) *Node {
+			return Conv2D(Zeros(g, shapesMake(2, 3, 3)), Zeros(g, shapesMake(3, 3, 3, 1)), 1, PadSame)
+		},
+		"Conv2D channels": func(g *Graph) *Node {
+			return Conv2D(Zeros(g, shapesMake(1, 3, 3, 2)), Zeros(g, shapesMake(3, 3, 3, 1)), 1, PadSame)
+		},
+		"Conv2D stride": func(g *Graph) *Node {
+			return Conv2D(Zeros(g, shapesMake(1, 3, 3, 3)), Zeros(g, shapesMake(3, 3, 3, 1)), 0, PadSame)
+		},
+		"ConvT channels": func(g *Graph) *Node {
+			return ConvTranspose2D(Zeros(g, shapesMake(1, 3, 3, 2)), Zeros(g, shapesMake(3, 3, 3, 1)), 2, PadSame)
+		},
+		"DepthToSpace": func(g *Graph) *Node { return DepthToSpace(Zeros(g, shapesMake(1, 3, 3, 3)), 2) },
+		"InstanceNorm": func(g *Graph) *Node {
+			return InstanceNorm(Zeros(g, shapesMake(1, 3, 3, 3)), Zeros(g, shapesMake(2)), nil, 1e-5)
+		},
+		"L1Loss":          func(g *Graph) *Node { return L1Loss(Zeros(g, shapesMake(2)), Zeros(g, shapesMake(3))) },
+		"UpsampleNearest": func(g *Graph) *Node { return UpsampleNearest(Zeros(g, shapesMake(3)), 2) },
+		"ELU nil":         func(g *Graph) *Node { return ELU(nil, 1) },
+		"Conv2D too small": func(g *Graph) *Node {
+			return Conv2D(Zeros(g, shapesMake(1, 2, 2, 1)), Zeros(g, shapesMake(3, 3, 1, 1)), 1, PadValid)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				if r == nil {
+					t.Fatalf("no panic")
+				}
+				if msg := fmt.Sprint(r); !strings.HasPrefix(msg, "pathogan:") {
+					t.Fatalf("panic without pathogan: prefix: %s", msg)
+				}
+			}()
+			g := NewGraph(b, "panic")
+			fn(g)
+		})
+	}
+}
+
+// TestConvGeneralModesAgree compares the im2col and native convolutions (and the native one's
+// gradient) on a convolution with unusual axes, strides with kernel dilation, input dilation and
+// negative padding.
+func TestConvGeneralModesAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 3))
+	axes := backends.ConvolveAxesConfig{
+		InputBatch: 2, InputChannels: 0, InputSpatial: []int{3, 1},
+		KernelInputChannels: 1, KernelOutputChannels: 3, KernelSpatial: []int{2, 0},
+		OutputBatch: 1, OutputChannels: 3, OutputSpatial: []int{0, 2},
+	}
+	x, k := randTensor(rng, -1, 1, 2, 7, 2, 6), randTensor(rng, -1, 1, 2, 2, 3, 3)
+	fn := func(x, k *Node) *Node {
+		return ConvGeneral(x, k, axes, []int{2, 1}, [][2]int{{2, -1}, {1, 0}}, []int{1, 2}, []int{2, 1}, 1, 1)
+	}
+	a := MustExecOnce(goBackend(t), fn, x, k)
+	b := MustExecOnce(nativeBackend(t), fn, mustLocalClone(t, x), mustLocalClone(t, k))
+	assertClose(t, "native vs im2col", flat64(t, b), flat64(t, a), 1e-12)
+	checkGradient(t, nativeBackend(t), func(in []*Node) *Node { return fn(in[0], in[1]) }, mustLocalClone(t, x), mustLocalClone(t, k))
+}

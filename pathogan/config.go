@@ -1,0 +1,245 @@
+package pathogan
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Config holds every hyperparameter of the model and its training. The names
+// follow the paper: network shapes of section 2.4, loss weights of section
+// 2.3. Choices the paper leaves open are named fields with their default and
+// the reason in the comment. Config is saved with each checkpoint (as JSON),
+// so a model is rebuilt from its checkpoint alone.
+type Config struct {
+	// Preset is the name of the preset the config started from.
+	Preset string `json:"preset"`
+
+	// Size is the image height and width; a multiple of 16 (the encoders
+	// downsample four times, to i = Size/16: 15 for the paper's 240).
+	Size int `json:"size"`
+	// Channels is the number of image channels n (4: FLAIR, T1, T1CE, T2).
+	Channels int `json:"channels"`
+	// Base is the width of the first convolution (the paper's 64); the other
+	// widths are multiples of it as section 2.4 writes them (d128 = 2*Base, ...).
+	Base int `json:"base"`
+	// Z is the length of each encoding γA and δB (paper: 256).
+	Z int `json:"z"`
+	// ResBlocks is the number of residual blocks in EA and ZB (paper: 9).
+	ResBlocks int `json:"res_blocks"`
+	// DiscBase is the width of the discriminators' first layer (CycleGAN's
+	// 70x70 PatchGAN: 64).
+	DiscBase int `json:"disc_base"`
+
+	// LambdaGAN weights the LSGAN terms (eq. 7); the paper writes no weight: 1.
+	LambdaGAN float64 `json:"lambda_gan"`
+	// LambdaCC weights the cycle-consistency terms (eq. 8); paper: 5.
+	LambdaCC float64 `json:"lambda_cc"`
+	// LambdaVAE weights the VAE reconstruction terms (eq. 10); paper: 1.
+	LambdaVAE float64 `json:"lambda_vae"`
+	// LambdaIdt weights the identity loss on labelmaps (eq. 14); paper: 1.
+	LambdaIdt float64 `json:"lambda_idt"`
+	// LambdaR weights the relevancy loss (eq. 15); paper: 0.5.
+	LambdaR float64 `json:"lambda_r"`
+	// LambdaKL weights the KL terms (eq. 17); paper: 0.1.
+	LambdaKL float64 `json:"lambda_kl"`
+	// OmegaEpsilon is the ε > 0 in ω1 and ω2 (eqs. 11, 12), in pixels; not given
+	// by the paper: 1.
+	OmegaEpsilon float64 `json:"omega_epsilon"`
+	// LabelNoise is the standard deviation of ε in lX = S(r0 + ε) (eq. 6)
+	// during training; paper: 1. It is always 0 at test time.
+	LabelNoise float64 `json:"label_noise"`
+	// DiscLossScale multiplies the discriminators' LSGAN loss; CycleGAN halves
+	// it to slow D relative to G: 0.5.
+	DiscLossScale float64 `json:"disc_loss_scale"`
+
+	// LearningRate is Adam's step size for both optimisers (CycleGAN: 2e-4).
+	LearningRate float64 `json:"learning_rate"`
+	// Beta1 and Beta2 are Adam's moment decays (CycleGAN: 0.5, 0.999).
+	Beta1 float64 `json:"beta1"`
+	Beta2 float64 `json:"beta2"`
+	// DecayFrom is the fraction of the training steps after which the learning
+	// rate decays linearly to 0 (CycleGAN: constant for the first half: 0.5).
+	DecayFrom float64 `json:"decay_from"`
+	// PoolSize is the number of past fakes kept per domain for the
+	// discriminators (CycleGAN: 50; 0 disables the pool).
+	PoolSize int `json:"pool_size"`
+	// Batch is the number of healthy and of pathological slices per step
+	// (paper: 4).
+	Batch int `json:"batch"`
+	// Augment turns the paper's augmentation (section 2.5) on.
+	Augment bool `json:"augment"`
+	// Seed drives initialisation, sampling of batches, noise and the pool.
+	Seed uint64 `json:"seed"`
+
+	// Threshold turns labelmaps into masks for evaluation (0.5).
+	Threshold float64 `json:"threshold"`
+}
+
+// Presets are the named configurations. "paper" is section 2.4 as written;
+// the others keep its topology and scale the image size, widths, z and the
+// number of residual blocks down for CPUs and tests.
+var Presets = map[string]func() Config{
+	// paper: 240x240, widths 64..1024, z = 256, i = 15, nine residual blocks.
+	"paper": func() Config { return withDefaults("paper", 240, 64, 256, 9, 64) },
+	// small: 64x64, widths / 8, z = 32, nine blocks (the PyTorch reference's
+	// "--size 64 --base 8 --z 32 --res 9").
+	"small": func() Config { return withDefaults("small", 64, 8, 32, 9, 8) },
+	// mini: 64x64, widths / 16, z = 16, three blocks: trains on a 2-core CPU in
+	// minutes.
+	"mini": func() Config { return withDefaults("mini", 64, 4, 16, 3, 8) },
+	// tiny: 32x32, widths / 32, z = 8, one block: for tests.
+	"tiny": func() Config { return withDefaults("tiny", 32, 2, 8, 1, 4) },
+}
+
+func withDefaults(name string, size, base, z, res, disc int) Config {
+	return Config{Preset: name, Size: size, Channels: 4, Base: base, Z: z, ResBlocks: res, DiscBase: disc,
+		LambdaGAN: 1, LambdaCC: 5, LambdaVAE: 1, LambdaIdt: 1, LambdaR: 0.5, LambdaKL: 0.1,
+		OmegaEpsilon: 1, LabelNoise: 1, DiscLossScale: 0.5,
+		LearningRate: 2e-4, Beta1: 0.5, Beta2: 0.999, DecayFrom: 0.5, PoolSize: 50, Batch: 4, Augment: true,
+		Seed: 1, Threshold: 0.5}
+}
+
+// Preset returns the named preset, or an error listing the known names.
+func Preset(name string) (Config, error) {
+	f, ok := Presets[name]
+	if !ok {
+		names := make([]string, 0, len(Presets))
+		for n := range Presets {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return Config{}, fmt.Errorf("unknown preset %q (known: %s)", name, strings.Join(names, ", "))
+	}
+	return f(), nil
+}
+
+// I returns the smallest spatial size of the encoders, Size/16 (the paper's i).
+func (c Config) I() int { return c.Size / 16 }
+
+// R returns the number of residual-generator outputs r = n + 1: the labelmap
+// logit and one inpainting per channel.
+func (c Config) R() int { return c.Channels + 1 }
+
+// Validate checks the config, naming the first bad value.
+func (c Config) Validate() error {
+	switch {
+	case c.Size < 16 || c.Size%16 != 0:
+		return fmt.Errorf("size %d: want a positive multiple of 16", c.Size)
+	case c.Channels < 1:
+		return fmt.Errorf("channels %d: want >= 1", c.Channels)
+	case c.Base < 1 || c.Z < 1 || c.DiscBase < 1:
+		return fmt.Errorf("base %d, z %d, disc_base %d: want >= 1", c.Base, c.Z, c.DiscBase)
+	case c.ResBlocks < 0:
+		return fmt.Errorf("res_blocks %d: want >= 0", c.ResBlocks)
+	case c.Batch < 1:
+		return fmt.Errorf("batch %d: want >= 1", c.Batch)
+	case c.PoolSize < 0:
+		return fmt.Errorf("pool_size %d: want >= 0", c.PoolSize)
+	case c.LearningRate <= 0 || c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1:
+		return fmt.Errorf("learning_rate %g, beta1 %g, beta2 %g: want lr > 0 and betas in [0, 1)", c.LearningRate, c.Beta1, c.Beta2)
+	case c.DecayFrom < 0 || c.DecayFrom > 1:
+		return fmt.Errorf("decay_from %g: want a fraction in [0, 1]", c.DecayFrom)
+	case c.OmegaEpsilon <= 0:
+		return fmt.Errorf("omega_epsilon %g: the paper requires ε > 0", c.OmegaEpsilon)
+	case c.LabelNoise < 0 || c.Threshold <= 0 || c.Threshold >= 1:
+		return fmt.Errorf("label_noise %g, threshold %g: want noise >= 0 and threshold in (0, 1)", c.LabelNoise, c.Threshold)
+	}
+	for _, l := range []float64{c.LambdaGAN, c.LambdaCC, c.LambdaVAE, c.LambdaIdt, c.LambdaR, c.LambdaKL, c.DiscLossScale} {
+		if l < 0 {
+			return fmt.Errorf("loss weights must be >= 0, got %g", l)
+		}
+	}
+	return nil
+}
+
+// Set changes one field by its JSON name, parsing value for the field's type
+// ("lambda_r", "0.25").
+func (c *Config) Set(key, value string) error {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		if strings.Split(t.Field(i).Tag.Get("json"), ",")[0] != key {
+			continue
+		}
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.Int:
+			n, err := strconv.Atoi(value)
+			if err != nil {
+				return fmt.Errorf("%s=%q: want an integer", key, value)
+			}
+			f.SetInt(int64(n))
+		case reflect.Uint64:
+			n, err := strconv.ParseUint(value, 10, 64)
+			if err != nil {
+				return fmt.Errorf("%s=%q: want a non-negative integer", key, value)
+			}
+			f.SetUint(n)
+		case reflect.Float64:
+			x, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				return fmt.Errorf("%s=%q: want a number", key, value)
+			}
+			f.SetFloat(x)
+		case reflect.Bool:
+			b, err := strconv.ParseBool(value)
+			if err != nil {
+				return fmt.Errorf("%s=%q: want true or false", key, value)
+			}
+			f.SetBool(b)
+		case reflect.String:
+			f.SetString(value)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown setting %q (see `pathogan train -h` for the list)", key)
+}
+
+// ApplySettings applies "key=value;key=value" overrides (the --set flag).
+func (c *Config) ApplySettings(s string) error {
+	for _, kv := range strings.Split(s, ";") {
+		kv = strings.TrimSpace(kv)
+		if kv == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("setting %q: want key=value", kv)
+		}
+		if err := c.Set(strings.TrimSpace(k), strings.TrimSpace(v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Keys returns the setting names Set accepts, in field order.
+func Keys() []string {
+	t := reflect.TypeOf(Config{})
+	var out []string
+	for i := range t.NumField() {
+		out = append(out, strings.Split(t.Field(i).Tag.Get("json"), ",")[0])
+	}
+	return out
+}
+
+// ReadConfig reads a config saved as JSON.
+func ReadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}

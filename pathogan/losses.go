@@ -1,0 +1,187 @@
+package pathogan
+
+import (
+	"github.com/gomlx/gomlx/pkg/core/graph"
+)
+
+// The loss terms of section 2.3, one function each. Norms ||·||1 and ||·||²
+// over images are taken as means over their elements, as CycleGAN does,
+// except where the paper normalises explicitly (eqs. 11, 12, 15).
+
+// softplus is log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)) with
+// -|x| = min(x, -x) (no Abs, whose gradient needs Sign).
+func softplus(x *graph.Node) *graph.Node {
+	return graph.Add(graph.Max(x, graph.ZerosLike(x)), graph.Log1p(graph.Exp(graph.Min(x, graph.Neg(x)))))
+}
+
+// logSigmoid is log S(x) = -softplus(-x); log(1 - S(x)) = -softplus(x).
+func logSigmoid(x *graph.Node) *graph.Node { return graph.Neg(softplus(graph.Neg(x))) }
+
+// GANGeneratorLoss is the generator's side of the least-squares GAN loss
+// (eq. 7, LSGAN with targets 1 for real and 0 for fake): mean((D(G(x)) - 1)²).
+// The generator minimises it to make D call its outputs real.
+func GANGeneratorLoss(dFake *graph.Node) *graph.Node {
+	return graph.ReduceAllMean(graph.Square(graph.AddScalar(dFake, -1)))
+}
+
+// GANDiscriminatorLoss is the discriminator's side of eq. 7:
+// mean((D(y) - 1)²) + mean(D(G(x))²), where D(G(x)) is computed on fakes
+// that carry no gradient to the generator.
+func GANDiscriminatorLoss(dReal, dFake *graph.Node) *graph.Node {
+	return graph.Add(graph.ReduceAllMean(graph.Square(graph.AddScalar(dReal, -1))),
+		graph.ReduceAllMean(graph.Square(dFake)))
+}
+
+// CycleLoss is ||GY(GX(xX, δY), δX) - xX||1 (eq. 8, without λCC): the mean
+// absolute difference between the reconstruction and the input.
+func CycleLoss(reconstruction, x *graph.Node) *graph.Node {
+	return graph.ReduceAllMean(graph.Abs(graph.Sub(reconstruction, x)))
+}
+
+// KLLoss is KL[N(μ, exp(logVar)) || N(0, I)] (one term of eq. 9), averaged
+// over the batch and the z dimensions:
+//
+//	-1/2 · mean(1 + logVar - μ² - exp(logVar)).
+func KLLoss(mean, logVar *graph.Node) *graph.Node {
+	t := graph.Sub(graph.Sub(graph.OnePlus(logVar), graph.Square(mean)), graph.Exp(logVar))
+	return graph.MulScalar(graph.ReduceAllMean(t), -0.5)
+}
+
+// sumPixels sums a [batch, h, w, 1] map.
+func sumPixels(l *graph.Node) *graph.Node { return graph.ReduceAllSum(l) }
+
+// InpaintOutsideLoss is -log p(p̂X | γX) of eq. 11 divided by N (eq. 10):
+//
+//	||(1 - l̂X) ⊙ (p̂X - xX)||² / (N ω1),  ω1 = (Σ(1 - l̂X) + ε) / N,
+//
+// which is the squared error of the inpainting outside the labelmap, per
+// unmasked pixel. ω1 is held constant (no gradient), as the paper says.
+// labelmap is [batch, h, w, 1], inpainting and x [batch, h, w, n].
+func InpaintOutsideLoss(labelmap, inpainting, x *graph.Node, epsilon float64) *graph.Node {
+	outside := graph.OneMinus(labelmap)
+	num := graph.ReduceAllSum(graph.Square(graph.Mul(outside, graph.Sub(inpainting, x))))
+	den := graph.StopGradient(graph.AddScalar(sumPixels(outside), epsilon))
+	return graph.Div(num, den)
+}
+
+// InpaintInsideLoss is -log p(p̃X | δY) of eq. 12 divided by N:
+//
+//	||l̃ ⊙ (p̃ - xY)||² / (N ω2),  ω2 = (Σ l̃ + ε) / N,
+//
+// the squared error of the reconstruction's inpainting inside its labelmap,
+// per labelled pixel, with ω2 held constant.
+func InpaintInsideLoss(labelmap, inpainting, target *graph.Node, epsilon float64) *graph.Node {
+	num := graph.ReduceAllSum(graph.Square(graph.Mul(labelmap, graph.Sub(inpainting, target))))
+	den := graph.StopGradient(graph.AddScalar(sumPixels(labelmap), epsilon))
+	return graph.Div(num, den)
+}
+
+// LabelmapBCELoss is -log p(l̃X | γX, δY) of eq. 13 divided by N: the binary
+// cross-entropy of the labelmap l̃X = S(logit) against the other
+// generator's labelmap l̂Y, which is held constant:
+//
+//	-mean(l̂Y log l̃X + (1 - l̂Y) log(1 - l̃X)).
+//
+// It takes l̃X's logit so that the logs never see 0.
+func LabelmapBCELoss(logit, target *graph.Node) *graph.Node {
+	t := graph.StopGradient(target)
+	ll := graph.Add(graph.Mul(t, logSigmoid(logit)), graph.Mul(graph.OneMinus(t), graph.Neg(softplus(logit))))
+	return graph.Neg(graph.ReduceAllMean(ll))
+}
+
+// IdentityLoss is ||lX,xY||1 (eq. 14, without λIdt): the mean of the
+// labelmap that GX produces when fed an image already in its target domain.
+func IdentityLoss(labelmap *graph.Node) *graph.Node {
+	return graph.ReduceAllMean(labelmap)
+}
+
+// RelevancyLoss is eq. 15 (without λR):
+//
+//	mean(-log(1 - lX²)) - Σ|lX ⊙ (xX - pX)| / (n Σ lX + 1e-6),
+//
+// the first term penalising large labelmaps (and pushing l towards 0 or
+// away from 1 only where it pays), the second rewarding labelmaps where the
+// inpainting differs from the image. (xX - pX) is held constant so that
+// exaggerated inpaintings are not rewarded. -log(1 - l²) is computed from
+// the logit as softplus(logit) - log(1 + l), which is finite for every l.
+func RelevancyLoss(g Generated, x *graph.Node) *graph.Node {
+	l := g.Labelmap
+	n := float64(x.Shape().Dimensions[3])
+	penalty := graph.ReduceAllMean(graph.Sub(softplus(g.Logit), graph.Log1p(l)))
+	diff := graph.StopGradient(graph.Abs(graph.Sub(x, g.Inpainting)))
+	reward := graph.Div(graph.ReduceAllSum(graph.Mul(l, diff)),
+		graph.AddScalar(graph.MulScalar(sumPixels(l), n), 1e-6))
+	return graph.Sub(penalty, reward)
+}
+
+// Losses are the named terms of the objective (eqs. 16, 17), each already
+// weighted by its λ, plus their sums.
+type Losses struct {
+	GAN, Cycle, VAE, Identity, Relevancy, KL *graph.Node
+	// Generator is L_PathoGAN (eq. 17): the sum of the terms above.
+	Generator *graph.Node
+	// DiscA and DiscB are the discriminators' LSGAN losses (scaled by
+	// Config.DiscLossScale).
+	DiscA, DiscB *graph.Node
+}
+
+// LossNames are the names of the terms in the order Losses.List gives them
+// (used for logs, the progress bar and the CSV history).
+var LossNames = []string{"gan", "cycle", "vae", "identity", "relevancy", "kl", "generator", "disc_a", "disc_b"}
+
+// List returns the terms in LossNames order.
+func (l *Losses) List() []*graph.Node {
+	return []*graph.Node{l.GAN, l.Cycle, l.VAE, l.Identity, l.Relevancy, l.KL, l.Generator, l.DiscA, l.DiscB}
+}
+
+// Objective writes out the full PathoGAN objective for one forward pass:
+//
+//	L_X→Y = L_GAN + L_CC + L_VAE + L_Idt + L_R        (eq. 16)
+//	L_PathoGAN = L_A→B + L_B→A + λKL L_KL(xA, xB)      (eq. 17)
+//
+// with, for A→B (GA adds a pathology) and B→A (GB removes it):
+//
+//	L_GAN: GANGeneratorLoss(DB(ŷB)) and GANGeneratorLoss(DA(ŷA))      (7)
+//	L_CC:  λCC ||x̃A - xA||1 and λCC ||x̃B - xB||1                        (8)
+//	L_VAE: λVAE [outside: p̂A vs xA out of l̂A, p̂B vs xB out of l̂B    (11)
+//	             inside:  p̃A vs xB in l̃A,   p̃B vs xA in l̃B          (12)
+//	             labels:  l̃A vs l̂B,         l̃B vs l̂A]               (13)
+//	L_Idt: λIdt ||l of GA(xB, 0)||1 and λIdt ||l of GB(xA)||1          (14)
+//	L_R:   λR relevancy of (l̂A, p̂A, xA) and of (l̂B, p̂B, xB)           (15)
+//	L_KL:  KL of γA = ΓA(xA) and of δB = ∆B(l̂B ⊙ xB)                   (9)
+//
+// dFakeA and dFakeB are the discriminators' scores of ŷA and ŷB (gradients
+// flow through them to the generators); dRealA, dRealB, dPoolA and dPoolB
+// are the scores used for the discriminators' own loss (on real images and
+// on fakes drawn from the image pool, without gradient to the generators).
+func Objective(cfg Config, xA, xB *graph.Node, c *Cycles, dFakeA, dFakeB, dRealA, dRealB, dPoolA, dPoolB *graph.Node) *Losses {
+	eps := cfg.OmegaEpsilon
+	l := &Losses{}
+	l.GAN = graph.MulScalar(graph.Add(GANGeneratorLoss(dFakeB), GANGeneratorLoss(dFakeA)), cfg.LambdaGAN)
+	l.Cycle = graph.MulScalar(graph.Add(CycleLoss(c.TildeB.Output, xA), CycleLoss(c.TildeA.Output, xB)), cfg.LambdaCC)
+	vae := []*graph.Node{
+		InpaintOutsideLoss(c.HatA.Labelmap, c.HatA.Inpainting, xA, eps),
+		InpaintOutsideLoss(c.HatB.Labelmap, c.HatB.Inpainting, xB, eps),
+		InpaintInsideLoss(c.TildeA.Labelmap, c.TildeA.Inpainting, xB, eps),
+		InpaintInsideLoss(c.TildeB.Labelmap, c.TildeB.Inpainting, xA, eps),
+		LabelmapBCELoss(c.TildeA.Logit, c.HatB.Labelmap),
+		LabelmapBCELoss(c.TildeB.Logit, c.HatA.Labelmap),
+	}
+	l.VAE = graph.MulScalar(addN(vae...), cfg.LambdaVAE)
+	l.Identity = graph.MulScalar(graph.Add(IdentityLoss(c.IdtA.Labelmap), IdentityLoss(c.IdtB.Labelmap)), cfg.LambdaIdt)
+	l.Relevancy = graph.MulScalar(graph.Add(RelevancyLoss(c.HatA, xA), RelevancyLoss(c.HatB, xB)), cfg.LambdaR)
+	l.KL = graph.MulScalar(graph.Add(KLLoss(c.GammaMean, c.GammaLogVar), KLLoss(c.DeltaMean, c.DeltaLogVar)), cfg.LambdaKL)
+	l.Generator = addN(l.GAN, l.Cycle, l.VAE, l.Identity, l.Relevancy, l.KL)
+	l.DiscA = graph.MulScalar(GANDiscriminatorLoss(dRealA, dPoolA), cfg.DiscLossScale)
+	l.DiscB = graph.MulScalar(GANDiscriminatorLoss(dRealB, dPoolB), cfg.DiscLossScale)
+	return l
+}
+
+// addN sums scalar nodes.
+func addN(xs ...*graph.Node) *graph.Node {
+	s := xs[0]
+	for _, x := range xs[1:] {
+		s = graph.Add(s, x)
+	}
+	return s
+}

@@ -1,0 +1,104 @@
+package pathogan
+
+import (
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// countParams sums the sizes of the variables under a scope.
+func countParams(ctx *context.Context, scope string) int {
+	n := 0
+	ctx.EnumerateVariables(func(v *context.Variable) {
+		if v.Scope() == "/"+scope || len(v.Scope()) > len(scope)+1 && v.Scope()[:len(scope)+2] == "/"+scope+"/" {
+			n += v.Shape().Size()
+		}
+	})
+	return n
+}
+
+// TestNetworkShapesAndParams builds the networks of each preset (graphs only,
+// nothing runs) and checks every output shape and the parameter count of
+// each network. The expected counts are those of the PyTorch reference
+// (../shared/bench/torch_pathogan.py, written independently from the
+// paper's section 2.4), counted with sum(p.numel()) for the same settings.
+func TestNetworkShapesAndParams(t *testing.T) {
+	want := map[string][4]int{ // encoder, decoder EA, ZB, one discriminator
+		"paper": {21227215, 20293000, 11387589, 2765761},
+		"small": {116828, 319269, 181597, 44665},
+		"mini":  {31888, 53445, 18609, 44665},
+		"tiny":  {7056, 11365, 2795, 11581},
+	}
+	for name, w := range want {
+		cfg, err := Preset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.New()
+		g := graph.NewGraph(testBackend(t), name)
+		x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 2, cfg.Size, cfg.Size, cfg.Channels))
+		m := NewModel(ctx, cfg)
+		mean, logVar := m.EncodeGammaA(x)
+		dm, _ := m.EncodeDeltaB(graph.SliceAxis(x, 3, graph.AxisRange(0, 1)), x)
+		r := Decoder(m.ctx.In(ScopeEA), cfg, mean, dm)
+		rb := ResidualGeneratorB(m.ctx.In(ScopeZB), cfg, x)
+		d := m.DiscriminatorA(x)
+		m.DiscriminatorB(x)
+		p := cfg.Size/8 - 2
+		for _, c := range []struct {
+			what string
+			n    *graph.Node
+			dims []int
+		}{
+			{"ΓA mean", mean, []int{2, cfg.Z}}, {"ΓA log-variance", logVar, []int{2, cfg.Z}},
+			{"EA", r, []int{2, cfg.Size, cfg.Size, cfg.Channels + 1}},
+			{"ZB", rb, []int{2, cfg.Size, cfg.Size, cfg.Channels + 1}},
+			{"DA", d, []int{2, p, p, 1}},
+		} {
+			if !c.n.Shape().Equal(shapes.Make(dtypes.Float32, c.dims...)) {
+				t.Errorf("%s: %s output %s, want %v", name, c.what, c.n.Shape(), c.dims)
+			}
+		}
+		got := [4]int{countParams(ctx, ScopeGammaA), countParams(ctx, ScopeEA), countParams(ctx, ScopeZB), countParams(ctx, ScopeDA)}
+		if got != w || countParams(ctx, ScopeDeltaB) != w[0] || countParams(ctx, ScopeDB) != w[3] {
+			t.Errorf("%s: parameters (ΓA, EA, ZB, DA) = %v, want %v (∆B %d, DB %d)", name, got, w, countParams(ctx, ScopeDeltaB), countParams(ctx, ScopeDB))
+		}
+		g.Finalize()
+	}
+}
+
+// TestPresets checks the presets' sizes and that every preset validates.
+func TestPresets(t *testing.T) {
+	for name, f := range Presets {
+		c := f()
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if c.Preset != name {
+			t.Errorf("%s: Preset field %q", name, c.Preset)
+		}
+	}
+	p, _ := Preset("paper")
+	if p.Size != 240 || p.I() != 15 || p.Z != 256 || p.Base != 64 || p.ResBlocks != 9 || p.R() != 5 {
+		t.Errorf("paper preset: %+v", p)
+	}
+	if p.LambdaKL != 0.1 || p.LambdaR != 0.5 || p.LambdaIdt != 1 || p.LambdaCC != 5 || p.LambdaVAE != 1 {
+		t.Errorf("paper loss weights: %+v", p)
+	}
+	if _, err := Preset("huge"); err == nil {
+		t.Error("unknown preset: no error")
+	}
+	c := p
+	if err := c.ApplySettings("lambda_r=0.25; size=48;augment=false"); err != nil || c.LambdaR != 0.25 || c.Size != 48 || c.Augment {
+		t.Errorf("ApplySettings: %v %+v", err, c)
+	}
+	if err := c.ApplySettings("size=50"); err != nil || c.Validate() == nil {
+		t.Error("size 50 should fail validation")
+	}
+	if err := c.ApplySettings("nope=1"); err == nil {
+		t.Error("unknown key: no error")
+	}
+}

@@ -1,0 +1,291 @@
+package pathogan
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/pathogan-go/pathogan/data"
+	"github.com/pathogan-go/pathogan/data/augment"
+	"github.com/pathogan-go/pathogan/pathogan/metrics"
+)
+
+// Files of a run folder.
+const (
+	ConfigFile  = "config.json" // the Config the run trains with
+	HistoryFile = "losses.csv"  // step,lr,seconds, then one column per LossNames term
+)
+
+// RunOptions control a training run.
+type RunOptions struct {
+	// Steps is the total number of training steps (the learning-rate schedule
+	// spans them).
+	Steps int
+	// CheckpointEvery saves a checkpoint every so many steps (and at the end).
+	CheckpointEvery int
+	// Keep is the number of checkpoints kept (0: all).
+	Keep int
+	// Resume continues from the newest checkpoint in the run folder; without
+	// it, a run folder that already has checkpoints is an error.
+	Resume bool
+}
+
+// Progress is what Train reports after each step.
+type Progress struct {
+	Step, Total int
+	// Losses are the step's loss terms in LossNames order; Smoothed their
+	// exponential moving averages (over about 20 steps).
+	Losses, Smoothed []float64
+	// StepTime is the wall time of the step.
+	StepTime time.Duration
+	// Checkpoint is the path saved after this step, if any.
+	Checkpoint string
+}
+
+// Train trains PathoGAN on the training split of a prepared slice set:
+// healthy and pathological batches are drawn independently (unpaired),
+// augmented as in section 2.5 when cfg.Augment is set, and fed to
+// Trainer.Step. It writes runDir/config.json, appends every step's losses to
+// runDir/losses.csv and saves checkpoints in runDir/checkpoints. A NaN or
+// infinite loss stops training with an error that names the step and the
+// term; the newest checkpoint on disk is then the last good state.
+// progress, if not nil, is called after every step.
+func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt RunOptions, progress func(Progress)) (*Trainer, error) {
+	if opt.Steps < 1 {
+		return nil, fmt.Errorf("steps %d: want >= 1", opt.Steps)
+	}
+	if opt.CheckpointEvery < 1 {
+		opt.CheckpointEvery = max(1, opt.Steps/10)
+	}
+	ckptDir := filepath.Join(runDir, CheckpointsDir)
+	latest, err := LatestCheckpoint(ckptDir)
+	if err != nil {
+		return nil, err
+	}
+	if latest != "" && !opt.Resume {
+		return nil, fmt.Errorf("%s already has checkpoints (newest %s): resume it, or train into a new folder", runDir, filepath.Base(latest))
+	}
+	if latest != "" {
+		// The checkpoint's config wins: it describes the networks being resumed.
+		if cfg, _, err = ReadCheckpointConfig(latest); err != nil {
+			return nil, err
+		}
+	}
+	if set.Height != cfg.Size || set.Width != cfg.Size || set.Channels != cfg.Channels {
+		return nil, fmt.Errorf("slice set %s holds %dx%dx%d slices, the %q config needs %dx%dx%d: prepare it with --size %d",
+			set.Dir, set.Height, set.Width, set.Channels, cfg.Preset, cfg.Size, cfg.Size, cfg.Channels, cfg.Size)
+	}
+	healthy, patho := set.Select(data.Train, data.Healthy), set.Select(data.Train, data.Pathological)
+	if len(healthy) == 0 || len(patho) == 0 {
+		return nil, fmt.Errorf("slice set %s: the training split has %d healthy and %d pathological slices; both are needed", set.Dir, len(healthy), len(patho))
+	}
+	if err := os.MkdirAll(ckptDir, 0o755); err != nil {
+		return nil, err
+	}
+	js, _ := json.MarshalIndent(cfg, "", "  ")
+	if err := os.WriteFile(filepath.Join(runDir, ConfigFile), append(js, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	tr, err := NewTrainer(b, cfg, opt.Steps)
+	if err != nil {
+		return nil, err
+	}
+	if latest != "" {
+		if err := tr.Load(latest); err != nil {
+			return nil, err
+		}
+	}
+	hist, err := openHistory(filepath.Join(runDir, HistoryFile), tr.Done)
+	if err != nil {
+		return nil, err
+	}
+	defer hist.close()
+
+	var aug *augment.Config
+	if cfg.Augment {
+		a := augment.DefaultConfig()
+		aug = &a
+	}
+	n := cfg.Batch * cfg.Size * cfg.Size * cfg.Channels
+	xA, xB := make([]float32, n), make([]float32, n)
+	smoothed := make([]float64, len(LossNames))
+	lastCkpt := latest
+	for tr.Done < opt.Steps {
+		start := time.Now()
+		seed := StepRand(cfg.Seed, tr.Done).Uint64()
+		sa, err := set.NewSampler(healthy, seed, aug)
+		if err != nil {
+			return tr, err
+		}
+		sb, err := set.NewSampler(patho, seed^0xb, aug)
+		if err != nil {
+			return tr, err
+		}
+		if _, err := sa.Next(cfg.Batch, xA, nil); err != nil {
+			return tr, err
+		}
+		if _, err := sb.Next(cfg.Batch, xB, nil); err != nil {
+			return tr, err
+		}
+		losses, err := tr.Step(xA, xB)
+		if err != nil {
+			if errors.Is(err, ErrNotFinite) {
+				where := "no checkpoint was saved yet"
+				if lastCkpt != "" {
+					where = "the last good checkpoint is " + lastCkpt
+				}
+				return tr, fmt.Errorf("training stopped: %w; %s", err, where)
+			}
+			return tr, err
+		}
+		elapsed := time.Since(start)
+		for i, v := range losses {
+			if tr.Done == 1 || smoothed[i] == 0 {
+				smoothed[i] = v
+			} else {
+				smoothed[i] = 0.95*smoothed[i] + 0.05*v
+			}
+		}
+		if err := hist.add(tr.Done, tr.learningRate(tr.Done-1), elapsed, losses); err != nil {
+			return tr, err
+		}
+		p := Progress{Step: tr.Done, Total: opt.Steps, Losses: losses, Smoothed: smoothed, StepTime: elapsed}
+		if tr.Done%opt.CheckpointEvery == 0 || tr.Done == opt.Steps {
+			if err := hist.flush(); err != nil {
+				return tr, err
+			}
+			if p.Checkpoint, err = tr.Save(ckptDir, opt.Keep); err != nil {
+				return tr, err
+			}
+			lastCkpt = p.Checkpoint
+		}
+		if progress != nil {
+			progress(p)
+		}
+	}
+	return tr, hist.flush()
+}
+
+// history appends rows to losses.csv.
+type history struct {
+	f *os.File
+	w *csv.Writer
+}
+
+// openHistory opens (or creates) the loss history and drops rows after step
+// done: they were trained after the checkpoint being resumed, and will be
+// trained again.
+func openHistory(path string, done int) (*history, error) {
+	var keep [][]string
+	if b, err := os.ReadFile(path); err == nil {
+		rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		for i, r := range rows {
+			if i == 0 {
+				continue
+			}
+			if s, err := strconv.Atoi(r[0]); err == nil && s <= done {
+				keep = append(keep, r)
+			}
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	h := &history{f: f, w: csv.NewWriter(f)}
+	h.w.Write(append([]string{"step", "lr", "seconds"}, LossNames...))
+	h.w.WriteAll(keep)
+	return h, h.w.Error()
+}
+
+func (h *history) add(step int, lr float64, d time.Duration, losses []float64) error {
+	row := []string{strconv.Itoa(step), strconv.FormatFloat(lr, 'g', 6, 64), strconv.FormatFloat(d.Seconds(), 'f', 3, 64)}
+	for _, v := range losses {
+		row = append(row, strconv.FormatFloat(v, 'g', 7, 64))
+	}
+	return h.w.Write(row)
+}
+
+func (h *history) flush() error {
+	h.w.Flush()
+	if err := h.w.Error(); err != nil {
+		return err
+	}
+	return h.f.Sync()
+}
+
+func (h *history) close() { h.w.Flush(); h.f.Close() }
+
+// SegmentationScore is the mean Dice over slices.
+type SegmentationScore struct {
+	Slices   int
+	MeanDice float64
+	// Dice is the per-slice Dice, in the order of the slices evaluated.
+	Dice []float64
+}
+
+// EvaluateDice segments the given slices of a set with GB (labelmap at
+// ε = 0, thresholded at cfg.Threshold) and scores them with the Dice
+// coefficient against the whole tumour (label > 0). Slices whose prediction
+// and truth are both empty score NaN and are left out of the mean.
+func EvaluateDice(m *Inference, set *data.Set, indices []int, batch int) (*SegmentationScore, error) {
+	c := m.Cfg
+	if set.Height != c.Size || set.Width != c.Size {
+		return nil, fmt.Errorf("slice set %s is %dx%d, the model %dx%d", set.Dir, set.Height, set.Width, c.Size, c.Size)
+	}
+	per := c.Size * c.Size * c.Channels
+	score := &SegmentationScore{}
+	var sum float64
+	var counted int
+	for lo := 0; lo < len(indices); lo += batch {
+		hi := min(lo+batch, len(indices))
+		x := make([]float32, (hi-lo)*per)
+		var labels [][]uint8
+		for k, idx := range indices[lo:hi] {
+			if _, err := set.Image(idx, x[k*per:(k+1)*per]); err != nil {
+				return nil, err
+			}
+			l, err := set.Label(idx, nil)
+			if err != nil {
+				return nil, err
+			}
+			labels = append(labels, l)
+		}
+		lm, err := m.Segment(x)
+		if err != nil {
+			return nil, err
+		}
+		px := c.Size * c.Size
+		for k := range labels {
+			d := diceAt(lm[k*px:(k+1)*px], labels[k], c.Threshold)
+			score.Dice = append(score.Dice, d)
+			if !math.IsNaN(d) {
+				sum += d
+				counted++
+			}
+		}
+	}
+	score.Slices = len(score.Dice)
+	score.MeanDice = math.NaN()
+	if counted > 0 {
+		score.MeanDice = sum / float64(counted)
+	}
+	return score, nil
+}
+
+// diceAt thresholds a labelmap and scores it against a label map.
+func diceAt(labelmap []float32, labels []uint8, threshold float64) float64 {
+	return metrics.Dice(metrics.Threshold(labelmap, threshold), labels)
+}
