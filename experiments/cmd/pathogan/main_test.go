@@ -113,3 +113,44 @@ func TestInfoJSON(t *testing.T) {
 		t.Error("missing file: no error")
 	}
 }
+
+// TestTrainResumeEval trains the tiny preset for two steps, resumes to
+// three, checks the history and checkpoints, and evaluates.
+func TestTrainResumeEval(t *testing.T) {
+	dir := t.TempDir()
+	brats, set, run := filepath.Join(dir, "brats"), filepath.Join(dir, "set"), filepath.Join(dir, "run")
+	capture(t, func() error {
+		return runPhantom([]string{"--out", brats, "--patients", "3", "--seed", "2", "--shape", "64,64,155"})
+	})
+	capture(t, func() error {
+		return runPrepare([]string{"--brats", brats, "--out", set, "--size", "32", "--test-fraction", "0.34"})
+	})
+	capture(t, func() error {
+		return runTrain([]string{"--data", set, "--preset", "tiny", "--set", "batch=2", "--steps", "2", "--out", run})
+	})
+	if err := runTrain([]string{"--data", set, "--preset", "tiny", "--steps", "3", "--out", run}); err == nil ||
+		!strings.Contains(err.Error(), "already has checkpoints") {
+		t.Errorf("training into a used folder without --resume: %v", err)
+	}
+	capture(t, func() error {
+		return runTrain([]string{"--data", set, "--preset", "tiny", "--steps", "3", "--out", run, "--resume"})
+	})
+	hist, err := os.ReadFile(filepath.Join(run, "losses.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := strings.Count(string(hist), "\n"); rows != 4 { // header + steps 1, 2, 3
+		t.Errorf("losses.csv has %d lines, want 4:\n%s", rows, hist)
+	}
+	if _, err := os.Stat(filepath.Join(run, "checkpoints", "checkpoint-00000003.ckpt")); err != nil {
+		t.Error(err)
+	}
+	out := capture(t, func() error { return runEval([]string{"--run", run, "--data", set}) })
+	if !strings.Contains(out, "checkpoint step 3: Dice") {
+		t.Errorf("eval output:\n%s", out)
+	}
+	if err := runTrain([]string{"--data", set, "--preset", "mini", "--steps", "1", "--out", filepath.Join(dir, "r2")}); err == nil ||
+		!strings.Contains(err.Error(), "prepare it with --size 64") {
+		t.Errorf("64-px preset on a 32-px set: %v", err)
+	}
+}
