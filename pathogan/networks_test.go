@@ -29,7 +29,7 @@ func TestNetworkShapesAndParams(t *testing.T) {
 	want := map[string][4]int{ // encoder, decoder EA, ZB, one discriminator
 		"paper": {21227215, 20293000, 11387589, 2765761},
 		"small": {116828, 319269, 181597, 44665},
-		"mini":  {31888, 53445, 18609, 44665},
+		"mini":  {26862, 52797, 18609, 44665},
 		"tiny":  {7056, 11365, 2795, 11581},
 	}
 	for name, w := range want {

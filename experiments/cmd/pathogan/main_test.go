@@ -149,7 +149,7 @@ func TestTrainResumeEval(t *testing.T) {
 	if !strings.Contains(out, "checkpoint step 3: Dice") {
 		t.Errorf("eval output:\n%s", out)
 	}
-	if err := runTrain([]string{"--data", set, "--preset", "mini", "--steps", "1", "--out", filepath.Join(dir, "r2")}); err == nil ||
+	if err := runTrain([]string{"--data", set, "--preset", "small", "--steps", "1", "--out", filepath.Join(dir, "r2")}); err == nil ||
 		!strings.Contains(err.Error(), "prepare it with --size 64") {
 		t.Errorf("64-px preset on a 32-px set: %v", err)
 	}
