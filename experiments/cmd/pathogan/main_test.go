@@ -149,6 +149,29 @@ func TestTrainResumeEval(t *testing.T) {
 	if !strings.Contains(out, "checkpoint step 3: Dice") {
 		t.Errorf("eval output:\n%s", out)
 	}
+	// A NaN in the data stops training with the last good checkpoint intact.
+	ckpt := filepath.Join(run, "checkpoints", "checkpoint-00000003.ckpt")
+	good, _ := os.ReadFile(ckpt)
+	imgs := filepath.Join(set, "images.npy")
+	raw, err := os.ReadFile(imgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 128; i+4 <= len(raw); i += 4 {
+		copy(raw[i:], []byte{0x00, 0x00, 0xc0, 0x7f}) // float32 NaN
+	}
+	os.WriteFile(imgs, raw, 0o644)
+	err = runTrain([]string{"--data", set, "--preset", "tiny", "--steps", "5", "--out", run, "--resume", "--checkpoint-every", "1"})
+	if err == nil || !strings.Contains(err.Error(), "not finite") || !strings.Contains(err.Error(), ckpt) {
+		t.Errorf("NaN data: err = %v, want a non-finite loss naming %s", err, ckpt)
+	}
+	after, _ := os.ReadFile(ckpt)
+	if !bytes.Equal(good, after) {
+		t.Error("the last good checkpoint changed")
+	}
+	if _, err := os.Stat(filepath.Join(run, "checkpoints", "checkpoint-00000004.ckpt")); err == nil {
+		t.Error("a checkpoint was written after the NaN")
+	}
 	if err := runTrain([]string{"--data", set, "--preset", "small", "--steps", "1", "--out", filepath.Join(dir, "r2")}); err == nil ||
 		!strings.Contains(err.Error(), "prepare it with --size 64") {
 		t.Errorf("64-px preset on a 32-px set: %v", err)
