@@ -19,7 +19,7 @@ func runTrain(args []string) error {
 	epochs := fs.Float64("epochs", 0, "or: training length in epochs (one epoch shows every pathological training slice once)")
 	out := fs.String("out", "", "run folder (config, losses.csv, checkpoints/)")
 	set := fs.String("set", "", `overrides "key=value;key=value" (keys: `+strings.Join(pathogan.Keys(), ", ")+`)`)
-	resume := fs.Bool("resume", false, "continue the run in --out from its newest checkpoint")
+	resume := fs.Bool("resume", false, "continue the run in --out from its newest checkpoint (its saved config is used; --preset and --set are then ignored)")
 	every := fs.Int("checkpoint-every", 0, "save a checkpoint every N steps (default: steps/10)")
 	keep := fs.Int("keep", 3, "checkpoints kept (0: all)")
 	if _, err := parseInterspersed(fs, args); err != nil {
