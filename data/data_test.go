@@ -516,3 +516,25 @@ func TestSplitPatients(t *testing.T) {
 		t.Error("fraction 1.5: no error")
 	}
 }
+
+// TestNpyVersion2Header reads a version 2.0 .npy file (4-byte header length).
+func TestNpyVersion2Header(t *testing.T) {
+	dict := "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 3), }"
+	pad := 64 - (12+len(dict)+1)%64
+	hdr := []byte("\x93NUMPY\x02\x00")
+	n := len(dict) + pad + 1
+	hdr = append(hdr, byte(n), byte(n>>8), 0, 0)
+	hdr = append(hdr, dict...)
+	hdr = append(hdr, []byte(strings.Repeat(" ", pad)+"\n")...)
+	path := filepath.Join(t.TempDir(), "v2.npy")
+	os.WriteFile(path, append(hdr, 1, 2, 3, 4, 5, 6), 0o644)
+	a, err := openNpy(path, "|u1", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	row := make([]byte, 3)
+	if err := a.readRow(1, row); err != nil || !reflect.DeepEqual(row, []byte{4, 5, 6}) || !reflect.DeepEqual(a.shape, []int{2, 3}) {
+		t.Errorf("row %v shape %v err %v", row, a.shape, err)
+	}
+}

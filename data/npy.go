@@ -199,7 +199,7 @@ func readNpyHeader(f *os.File, path string) (*npyArray, error) {
 		if _, err := io.ReadFull(f, rest); err != nil {
 			return nil, fmt.Errorf("%s: truncated .npy header", path)
 		}
-		hlen, start = int(binary.LittleEndian.Uint32(pre[8:])), 12
+		hlen, start = int(binary.LittleEndian.Uint32(append(pre[8:10:10], rest...))), 12
 	default:
 		return nil, fmt.Errorf("%s: .npy version %d not supported", path, pre[6])
 	}
@@ -210,30 +210,37 @@ func readNpyHeader(f *os.File, path string) (*npyArray, error) {
 	if _, err := io.ReadFull(f, h); err != nil {
 		return nil, fmt.Errorf("%s: truncated .npy header", path)
 	}
-	dict := string(h)
-	m1, m2, m3 := npyDescrRe.FindStringSubmatch(dict), npyOrderRe.FindStringSubmatch(dict), npyShapeRe.FindStringSubmatch(dict)
-	if m1 == nil || m2 == nil || m3 == nil {
-		return nil, fmt.Errorf("%s: cannot parse .npy header %q", path, dict)
-	}
-	if m2[1] != "False" {
-		return nil, fmt.Errorf("%s: Fortran-ordered arrays are not supported", path)
-	}
-	var shape []int
-	for _, s := range strings.Split(m3[1], ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		d, err := strconv.Atoi(s)
-		if err != nil || d < 0 {
-			return nil, fmt.Errorf("%s: bad shape %q", path, m3[1])
-		}
-		shape = append(shape, d)
+	descr, shape, err := parseNpyDict(path, string(h))
+	if err != nil {
+		return nil, err
 	}
 	if len(shape) == 0 {
 		return nil, fmt.Errorf("%s: a scalar .npy cannot be read by rows", path)
 	}
-	return &npyArray{f: f, path: path, descr: m1[1], shape: shape, offset: int64(start + hlen)}, nil
+	return &npyArray{f: f, path: path, descr: descr, shape: shape, offset: int64(start + hlen)}, nil
+}
+
+// parseNpyDict parses the dict of a .npy header: the dtype descr and the
+// shape of a C-ordered array.
+func parseNpyDict(path, dict string) (descr string, shape []int, err error) {
+	m1, m2, m3 := npyDescrRe.FindStringSubmatch(dict), npyOrderRe.FindStringSubmatch(dict), npyShapeRe.FindStringSubmatch(dict)
+	if m1 == nil || m2 == nil || m3 == nil {
+		return "", nil, fmt.Errorf("%s: cannot parse .npy header %q", path, dict)
+	}
+	if m2[1] != "False" {
+		return "", nil, fmt.Errorf("%s: Fortran-ordered arrays are not supported (save with np.ascontiguousarray)", path)
+	}
+	for _, s := range strings.Split(m3[1], ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		d, err := strconv.Atoi(s)
+		if err != nil || d < 0 {
+			return "", nil, fmt.Errorf("%s: bad shape (%s)", path, m3[1])
+		}
+		shape = append(shape, d)
+	}
+	return m1[1], shape, nil
 }
 
 // readRow reads row i into b, which must hold rowBytes bytes.
