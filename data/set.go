@@ -2,11 +2,9 @@ package data
 
 import (
 	"encoding/binary"
-	"encoding/csv"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -128,14 +126,9 @@ func (s *Set) Label(i int, dst []uint8) ([]uint8, error) {
 }
 
 func readSlicesCSV(path string) ([]SliceInfo, error) {
-	f, err := os.Open(path)
+	rows, err := readCSVFile(path)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(rows) == 0 || len(rows[0]) != 7 || rows[0][0] != "index" {
 		return nil, fmt.Errorf("%s: want the header index,patient,grade,split,slice,class,tumour_pixels", path)

@@ -72,14 +72,9 @@ func WriteSplitCSV(w io.Writer, split map[string]string) error {
 // ReadSplitCSV reads a split written by WriteSplitCSV (or by hand: a header
 // "patient,split", then rows with split "train" or "test").
 func ReadSplitCSV(path string) (map[string]string, error) {
-	f, err := os.Open(path)
+	rows, err := readCSVFile(path)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(rows) == 0 || len(rows[0]) < 2 || strings.TrimSpace(rows[0][0]) != "patient" || strings.TrimSpace(rows[0][1]) != "split" {
 		return nil, fmt.Errorf("%s: want a header row \"patient,split\"", path)
@@ -96,4 +91,18 @@ func ReadSplitCSV(path string) (map[string]string, error) {
 		split[id] = s
 	}
 	return split, nil
+}
+
+// readCSVFile reads all rows of a CSV file; errors name the file.
+func readCSVFile(path string) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rows, nil
 }

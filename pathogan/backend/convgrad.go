@@ -34,19 +34,9 @@ func readConvParams(node *Node) convParams {
 		OutputSpatial:        intsField(a, "OutputSpatial"),
 	}
 	n := len(cp.axes.InputSpatial)
-	fill := func(v []int) []int {
-		out := make([]int, n)
-		for i := range out {
-			out[i] = 1
-			if i < len(v) && v[i] > 0 {
-				out[i] = v[i]
-			}
-		}
-		return out
-	}
-	cp.strides = fill(intsField(p, "strides"))
-	cp.inputDilations = fill(intsField(p, "inputDilations"))
-	cp.kernelDil = fill(intsField(p, "kernelDilations"))
+	cp.strides = onesWhereUnset(intsField(p, "strides"), n)
+	cp.inputDilations = onesWhereUnset(intsField(p, "inputDilations"), n)
+	cp.kernelDil = onesWhereUnset(intsField(p, "kernelDilations"), n)
 	cp.paddings = make([][2]int, n)
 	pads := p.FieldByName("paddings")
 	for i := 0; i < pads.Len() && i < n; i++ {

@@ -326,19 +326,9 @@ func (b *goBuilder) ConvGeneral(input, kernel backends.Op, axes backends.Convolv
 	if n < 1 || kShape.Rank() != n+2 || len(axes.InputSpatial) != n || len(axes.KernelSpatial) != n || len(axes.OutputSpatial) != n {
 		return nil, errors.Errorf("pathogan: ConvGeneral with inconsistent ranks/axes: input %s, kernel %s, axes %+v", inShape, kShape, axes)
 	}
-	ones := func(v []int) []int {
-		out := make([]int, n)
-		for i := range out {
-			out[i] = 1
-			if i < len(v) && v[i] > 0 {
-				out[i] = v[i]
-			}
-		}
-		return out
-	}
-	strides = ones(strides)
-	kernelDilations = ones(kernelDilations)
-	inputDilations = ones(inputDilations)
+	strides = onesWhereUnset(strides, n)
+	kernelDilations = onesWhereUnset(kernelDilations, n)
+	inputDilations = onesWhereUnset(inputDilations, n)
 	pads := make([][2]int, n)
 	copy(pads, paddings)
 	channelGroupCount = max(channelGroupCount, 1)
@@ -357,7 +347,7 @@ func (b *goBuilder) ConvGeneral(input, kernel backends.Op, axes backends.Convolv
 		if input, err = b.Pad(input, zero, cfg...); err != nil {
 			return nil, err
 		}
-		inputDilations = ones(nil)
+		inputDilations = onesWhereUnset(nil, n)
 	}
 
 	if b.convMode == ConvNative || channelGroupCount > 1 || batchGroupCount > 1 {
@@ -552,4 +542,17 @@ func unravel(flat int, dims []int) []int {
 		flat /= dims[i]
 	}
 	return idx
+}
+
+// onesWhereUnset returns n per-axis values (strides, dilations): v's where
+// given and positive, 1 elsewhere (GoMLX passes nil or zeros for "default").
+func onesWhereUnset(v []int, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = 1
+		if i < len(v) && v[i] > 0 {
+			out[i] = v[i]
+		}
+	}
+	return out
 }
