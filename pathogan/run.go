@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -228,18 +227,19 @@ func (h *history) flush() error {
 
 func (h *history) close() { h.w.Flush(); h.f.Close() }
 
-// SegmentationScore is the mean Dice over slices.
+// SegmentationScore holds the per-slice Dice of an evaluation.
 type SegmentationScore struct {
-	Slices   int
-	MeanDice float64
-	// Dice is the per-slice Dice, in the order of the slices evaluated.
+	// Dice is the per-slice Dice, in the order of the slices evaluated (NaN
+	// where prediction and truth are both empty).
 	Dice []float64
+	// Summary summarises the non-NaN values: mean ± std (median).
+	Summary metrics.Summary
 }
 
 // EvaluateDice segments the given slices of a set with GB (labelmap at
 // ε = 0, thresholded at cfg.Threshold) and scores them with the Dice
 // coefficient against the whole tumour (label > 0). Slices whose prediction
-// and truth are both empty score NaN and are left out of the mean.
+// and truth are both empty score NaN and are left out of the summary.
 func EvaluateDice(m *Inference, set *data.Set, indices []int, batch int) (*SegmentationScore, error) {
 	c := m.Cfg
 	if set.Height != c.Size || set.Width != c.Size {
@@ -247,8 +247,6 @@ func EvaluateDice(m *Inference, set *data.Set, indices []int, batch int) (*Segme
 	}
 	per := c.Size * c.Size * c.Channels
 	score := &SegmentationScore{}
-	var sum float64
-	var counted int
 	for lo := 0; lo < len(indices); lo += batch {
 		hi := min(lo+batch, len(indices))
 		x := make([]float32, (hi-lo)*per)
@@ -269,23 +267,10 @@ func EvaluateDice(m *Inference, set *data.Set, indices []int, batch int) (*Segme
 		}
 		px := c.Size * c.Size
 		for k := range labels {
-			d := diceAt(lm[k*px:(k+1)*px], labels[k], c.Threshold)
+			d := metrics.Dice(metrics.Threshold(lm[k*px:(k+1)*px], c.Threshold), labels[k])
 			score.Dice = append(score.Dice, d)
-			if !math.IsNaN(d) {
-				sum += d
-				counted++
-			}
+			score.Summary.Add(d)
 		}
 	}
-	score.Slices = len(score.Dice)
-	score.MeanDice = math.NaN()
-	if counted > 0 {
-		score.MeanDice = sum / float64(counted)
-	}
 	return score, nil
-}
-
-// diceAt thresholds a labelmap and scores it against a label map.
-func diceAt(labelmap []float32, labels []uint8, threshold float64) float64 {
-	return metrics.Dice(metrics.Threshold(labelmap, threshold), labels)
 }

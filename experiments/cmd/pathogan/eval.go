@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/csv"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -69,15 +68,12 @@ func runEval(args []string) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	var sd float64
-	for _, d := range score.Dice {
-		if !math.IsNaN(d) {
-			sd += (d - score.MeanDice) * (d - score.MeanDice)
-		}
+	fmt.Printf("checkpoint step %d: Dice of the labelmap (threshold %.2f) vs the whole tumour on %d pathological %s slices: mean ± std (median) %s",
+		m.Step, m.Cfg.Threshold, len(idx), *split, score.Summary.String())
+	if score.Summary.NaNs > 0 {
+		fmt.Printf(" over %d slices (%d with no tumour left at %dx%d and none predicted are left out)", score.Summary.N(), score.Summary.NaNs, m.Cfg.Size, m.Cfg.Size)
 	}
-	sd = math.Sqrt(sd / float64(max(1, score.Slices)))
-	fmt.Printf("checkpoint step %d: Dice of the labelmap (threshold %.2f) vs the whole tumour on %d pathological %s slices: mean %.3f ± %.3f\n",
-		m.Step, m.Cfg.Threshold, score.Slices, *split, score.MeanDice, sd)
+	fmt.Println()
 	fmt.Printf("per-slice scores: %s\n", path)
 	return nil
 }
