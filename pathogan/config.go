@@ -104,16 +104,21 @@ func withDefaults(name string, size, base, z, res, disc int) Config {
 		Seed: 1, Threshold: 0.5}
 }
 
+// PresetNames returns the presets' names, sorted.
+func PresetNames() []string {
+	names := make([]string, 0, len(Presets))
+	for n := range Presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
 // Preset returns the named preset, or an error listing the known names.
 func Preset(name string) (Config, error) {
 	f, ok := Presets[name]
 	if !ok {
-		names := make([]string, 0, len(Presets))
-		for n := range Presets {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return Config{}, fmt.Errorf("unknown preset %q (known: %s)", name, strings.Join(names, ", "))
+		return Config{}, fmt.Errorf("unknown preset %q (known: %s)", name, strings.Join(PresetNames(), ", "))
 	}
 	return f(), nil
 }

@@ -22,6 +22,33 @@ const initStd = 0.02
 // normEpsilon is the ε of instance normalisation.
 const normEpsilon = 1e-5
 
+// flopsParam names the context parameter that holds the *FLOPCounter the
+// layers add to while a graph is built.
+const flopsParam = "pathogan_flop_counter"
+
+// FLOPCounter counts the forward floating-point operations of the
+// convolutions and dense layers built while it is set on a context (see
+// SetFLOPCounter): 2 per multiply-add, the count the PyTorch reference's
+// forward hooks make (../shared/bench/torch_pathogan.py), so the two
+// implementations' GFLOP/s estimates compare. A layer applied twice in one
+// graph counts twice.
+type FLOPCounter struct {
+	// Forward is the number of forward FLOPs counted so far.
+	Forward int64
+}
+
+// SetFLOPCounter makes the layers built under ctx add their FLOPs to c.
+func SetFLOPCounter(ctx *context.Context, c *FLOPCounter) { ctx.SetParam(flopsParam, c) }
+
+// addFLOPs adds n FLOPs to ctx's counter, if one is set.
+func addFLOPs(ctx *context.Context, n int) {
+	if v, found := ctx.GetParam(flopsParam); found {
+		if c, ok := v.(*FLOPCounter); ok && c != nil {
+			c.Forward += int64(n)
+		}
+	}
+}
+
 // panicf reports a programmer mistake in graph building.
 func panicf(format string, args ...any) {
 	panic(fmt.Sprintf("pathogan: "+format, args...))
@@ -44,6 +71,7 @@ func convK(ctx *context.Context, x *graph.Node, k, f, stride int) *graph.Node {
 	in := x.Shape().Dimensions[3]
 	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), k, k, in, f), f)
 	y := backendConv(x, w, stride, k/2)
+	addFLOPs(ctx, 2*y.Shape().Size()*k*k*in)
 	return graph.Add(y, graph.Reshape(b, 1, 1, 1, f))
 }
 
@@ -53,6 +81,7 @@ func upConv(ctx *context.Context, x *graph.Node, f int) *graph.Node {
 	in := x.Shape().Dimensions[3]
 	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), 3, 3, in, f), f)
 	y := backend.ConvTranspose2D(x, w, 2, backend.PadExplicit(1, 0, 1, 0))
+	addFLOPs(ctx, 2*x.Shape().Size()*3*3*f) // PyTorch's count: per input pixel
 	return graph.Add(y, graph.Reshape(b, 1, 1, 1, f))
 }
 
@@ -93,6 +122,7 @@ func dense(ctx *context.Context, x *graph.Node, f int) *graph.Node {
 	}
 	in := x.Shape().Dimensions[1]
 	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), in, f), f)
+	addFLOPs(ctx, 2*x.Shape().Dimensions[0]*in*f)
 	return graph.Add(graph.MatMul(x, w), graph.Reshape(b, 1, f))
 }
 

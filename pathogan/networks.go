@@ -118,5 +118,6 @@ func conv4(ctx *context.Context, x *graph.Node, f, stride int) *graph.Node {
 	in := x.Shape().Dimensions[3]
 	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), 4, 4, in, f), f)
 	y := backendConv(x, w, stride, 1)
+	addFLOPs(ctx, 2*y.Shape().Size()*4*4*in)
 	return graph.Add(y, graph.Reshape(b, 1, 1, 1, f))
 }

@@ -38,6 +38,7 @@ type Trainer struct {
 	Done, Total int
 
 	exec         *context.Exec
+	flops        FLOPCounter
 	poolA, poolB *imagePool
 	lrG, lrD     *context.Variable
 	// freezeG and freezeD set a network's learning rate to 0 (for tests
@@ -62,6 +63,7 @@ func NewTrainer(b backends.Backend, cfg Config, total int) (*Trainer, error) {
 	pixels := cfg.Size * cfg.Size * cfg.Channels
 	t := &Trainer{Cfg: cfg, Backend: b, Ctx: ctx, Total: total,
 		poolA: newImagePool(cfg.PoolSize, pixels), poolB: newImagePool(cfg.PoolSize, pixels)}
+	SetFLOPCounter(ctx, &t.flops)
 	t.lrG = optimizers.LearningRateVar(ctx.In(ScopeOptG), dtypes.Float32, cfg.LearningRate)
 	t.lrD = optimizers.LearningRateVar(ctx.In(ScopeOptD), dtypes.Float32, cfg.LearningRate)
 	var err error
@@ -70,6 +72,28 @@ func NewTrainer(b backends.Backend, cfg Config, total int) (*Trainer, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// ForwardFLOPs is the number of forward FLOPs of the convolutions and dense
+// layers in one training step (both generators' passes and every
+// discriminator application, as FLOPCounter counts them); 0 until the first
+// Step has built the graph. A training step costs about three times this.
+func (t *Trainer) ForwardFLOPs() int64 { return t.flops.Forward }
+
+// ParamCount is the number of network parameters (generators and
+// discriminators; optimiser state not counted) in ctx.
+func ParamCount(ctx *context.Context) int {
+	n := 0
+	scopes := append(slices.Clone(GeneratorScopes), DiscriminatorScopes...)
+	ctx.EnumerateVariables(func(v *context.Variable) {
+		for _, s := range scopes {
+			if v.Scope() == "/"+s || strings.HasPrefix(v.Scope(), "/"+s+"/") {
+				n += v.Shape().Size()
+				return
+			}
+		}
+	})
+	return n
 }
 
 // setTrainable marks every variable under the given top-level scopes.

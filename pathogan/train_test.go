@@ -195,3 +195,35 @@ func TestLearningRateSchedule(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardFLOPsMatchReference checks the FLOP counter against the PyTorch
+// reference's forward hooks (../shared/bench/torch_pathogan.py --size 32
+// --base 4 --z 8 --res 1 --batch 2 printed fwd_gflop_per_step 0.080078784),
+// so that `pathogan bench` reports GFLOP/s on the same count.
+func TestForwardFLOPsMatchReference(t *testing.T) {
+	cfg, _ := Preset("tiny")
+	cfg.Base, cfg.DiscBase, cfg.Batch = 4, 4, 2
+	tr, err := NewTrainer(testBackend(t), cfg, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.ForwardFLOPs() != 0 {
+		t.Fatalf("ForwardFLOPs before the first step = %d, want 0", tr.ForwardFLOPs())
+	}
+	if _, err := tr.Step(randomBatch(cfg, 1), randomBatch(cfg, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tr.ForwardFLOPs(), int64(80078784); got != want {
+		t.Errorf("ForwardFLOPs = %d, want %d (PyTorch reference)", got, want)
+	}
+	if got, want := ParamCount(tr.Ctx), 127812; got != want {
+		t.Errorf("ParamCount = %d, want %d (PyTorch reference)", got, want)
+	}
+	// A second step reuses the graph: the count stays.
+	if _, err := tr.Step(randomBatch(cfg, 3), randomBatch(cfg, 4)); err != nil {
+		t.Fatal(err)
+	}
+	if got := tr.ForwardFLOPs(); got != 80078784 {
+		t.Errorf("ForwardFLOPs after a second step = %d, want unchanged", got)
+	}
+}

@@ -6,6 +6,7 @@
 //	pathogan info FILE.nii[.gz] [--json]               print a NIfTI header summary and value range
 //	pathogan train --data DIR --preset NAME --steps N --out RUNDIR   train PathoGAN
 //	pathogan eval --run RUNDIR --data DIR              Dice of the labelmaps on held-out slices
+//	pathogan bench --preset NAME [--compare-torch] [--json]   time training steps, Go vs PyTorch
 //	pathogan metrics --pred P.npy --truth T.npy [--json] [--empty skip|nan|worst]   Dice, HD95, AVD of two 2-D masks
 //
 // Run `pathogan COMMAND -h` for a command's options.
@@ -33,6 +34,7 @@ var commands = map[string]command{
 	"info":    {"print a NIfTI file's header summary and value range", runInfo},
 	"train":   {"train PathoGAN on a prepared slice set", runTrain},
 	"eval":    {"segment held-out slices with a trained model and score them (Dice)", runEval},
+	"bench":   {"time full training steps (and the PyTorch reference with --compare-torch)", runBench},
 	"metrics": {"Dice, HD95 and average surface distance of two 2-D .npy masks", runMetrics},
 }
 

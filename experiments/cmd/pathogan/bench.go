@@ -1,0 +1,307 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pathogan-go/pathogan/experiments/progress"
+	"github.com/pathogan-go/pathogan/pathogan"
+	"github.com/pathogan-go/pathogan/pathogan/backend"
+)
+
+// benchReport is what `pathogan bench` prints (and --json writes).
+type benchReport struct {
+	Preset    string `json:"preset"`
+	Size      int    `json:"size"`
+	Base      int    `json:"base"`
+	DiscBase  int    `json:"disc_base"`
+	Z         int    `json:"z"`
+	ResBlocks int    `json:"res_blocks"`
+	Batch     int    `json:"batch"`
+	Steps     int    `json:"steps"`
+	Warmup    int    `json:"warmup"`
+	Backend   string `json:"backend"`
+	Params    int    `json:"params"`
+
+	GoStepS        float64 `json:"go_step_s"`
+	GoStepMinS     float64 `json:"go_step_min_s"`
+	GoImagesPerS   float64 `json:"go_images_per_s"`
+	GoFirstStepS   float64 `json:"go_first_step_s"`
+	ForwardGFLOP   float64 `json:"forward_gflop_per_step"`
+	TrainGFLOPEst  float64 `json:"train_gflop_per_step_est"`
+	GoGFLOPSEst    float64 `json:"go_gflops_est"`
+	GoPeakRSSMiB   float64 `json:"go_peak_rss_mib"`
+	GoHeapPeakNote string  `json:"go_peak_rss_note,omitempty"`
+
+	TorchImpl       string  `json:"torch_impl,omitempty"`
+	TorchDevice     string  `json:"torch_device,omitempty"`
+	TorchStepS      float64 `json:"torch_step_s,omitempty"`
+	TorchStepMinS   float64 `json:"torch_step_min_s,omitempty"`
+	TorchGFLOPSEst  float64 `json:"torch_gflops_est,omitempty"`
+	TorchFwdGFLOP   float64 `json:"torch_forward_gflop_per_step,omitempty"`
+	TorchPeakRSSMiB float64 `json:"torch_peak_rss_mib,omitempty"`
+	TorchParams     int     `json:"torch_params,omitempty"`
+	Ratio           float64 `json:"ratio,omitempty"`
+}
+
+func runBench(args []string) error {
+	fs := newFlags("bench", "[--preset NAME] [--size N --base N --z N --res N --batch N] [--compare-torch] [--json]")
+	preset := fs.String("preset", "small", "configuration preset: "+strings.Join(pathogan.PresetNames(), ", "))
+	size := fs.Int("size", 0, "image size (0: the preset's)")
+	base := fs.Int("base", 0, "base width of the generators and the discriminators (0: the preset's)")
+	z := fs.Int("z", 0, "length of γA and δB (0: the preset's)")
+	res := fs.Int("res", 0, "residual blocks (0: the preset's)")
+	batch := fs.Int("batch", 4, "slices per domain per step")
+	steps := fs.Int("steps", 10, "timed steps")
+	warmup := fs.Int("warmup", 2, "untimed steps first (the first builds and compiles the graph)")
+	compare := fs.Bool("compare-torch", false, "also time the PyTorch reference on the same configuration (first, then the Go run; never both at once)")
+	torchScript := fs.String("torch-script", "", "the PyTorch reference step (default: $PATHOGAN_TORCH_BENCH, else ../shared/bench/torch_pathogan.py searched upwards from the working directory)")
+	torchPython := fs.String("torch-python", "", "Python with torch (default: /usr/bin/python3 if present, else python3)")
+	torchDevice := fs.String("torch-device", "", "PyTorch device: cpu or cuda (default: cuda when the Go run used a CUDA plugin, else cpu)")
+	threads := fs.Int("threads", runtime.NumCPU(), "PyTorch threads (the Go backend uses every core)")
+	asJSON := fs.Bool("json", false, "print one JSON object on stdout (progress goes to stderr)")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	cfg, err := pathogan.Preset(*preset)
+	if err != nil {
+		return err
+	}
+	for _, o := range []struct {
+		v   int
+		dst *int
+	}{{*size, &cfg.Size}, {*base, &cfg.Base}, {*base, &cfg.DiscBase}, {*z, &cfg.Z}, {*res, &cfg.ResBlocks}} {
+		if o.v != 0 {
+			*o.dst = o.v
+		}
+	}
+	cfg.Batch = *batch
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if *steps < 1 || *warmup < 1 {
+		return fmt.Errorf("--steps %d, --warmup %d: want >= 1 each", *steps, *warmup)
+	}
+	// The PyTorch reference uses one width for the generators and the
+	// discriminators; the comparison needs the same network.
+	if *compare && cfg.DiscBase != cfg.Base {
+		return fmt.Errorf("--compare-torch: disc_base %d differs from base %d; the PyTorch reference uses one width (pass --base)", cfg.DiscBase, cfg.Base)
+	}
+	scriptPath := ""
+	if *compare {
+		// Find the reference before spending minutes on the Go run.
+		if scriptPath, err = findTorchScript(*torchScript); err != nil {
+			return err
+		}
+	}
+
+	b, info, err := backend.New()
+	if err != nil {
+		return err
+	}
+	defer b.Finalize()
+	fmt.Fprintf(os.Stderr, "backend: %s\n", info)
+	rep := benchReport{Preset: *preset, Size: cfg.Size, Base: cfg.Base, DiscBase: cfg.DiscBase, Z: cfg.Z,
+		ResBlocks: cfg.ResBlocks, Batch: cfg.Batch, Steps: *steps, Warmup: *warmup,
+		Backend: info.Name + ":" + info.Config}
+	if *compare {
+		// PyTorch runs first, while this process is still small: a child's
+		// peak RSS starts from its parent's at the fork.
+		dev := *torchDevice
+		if dev == "" {
+			dev = "cpu"
+			if strings.Contains(strings.ToLower(info.Config), "cuda") {
+				dev = "cuda"
+			}
+		}
+		if err := runTorchBench(&rep, scriptPath, *torchPython, dev, *threads); err != nil {
+			return err
+		}
+	}
+	tr, err := pathogan.NewTrainer(b, cfg, 1000)
+	if err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	batchOf := func() []float32 {
+		v := make([]float32, cfg.Batch*cfg.Size*cfg.Size*cfg.Channels)
+		for i := range v {
+			v[i] = float32(2*r.Float64() - 1)
+		}
+		return v
+	}
+	xA, xB := batchOf(), batchOf()
+	bar := progress.New(os.Stderr, "go steps", *warmup+*steps)
+	var times []float64
+	for i := range *warmup + *steps {
+		t0 := time.Now()
+		if _, err := tr.Step(xA, xB); err != nil {
+			return err
+		}
+		d := time.Since(t0).Seconds()
+		if i == 0 {
+			rep.GoFirstStepS = d
+		}
+		if i >= *warmup {
+			times = append(times, d)
+		}
+		bar.Set(i+1, fmt.Sprintf("%.2f s/step", d))
+	}
+	bar.Finish()
+	rep.Params = pathogan.ParamCount(tr.Ctx)
+	if *compare && rep.TorchParams != rep.Params {
+		fmt.Fprintf(os.Stderr, "warning: the PyTorch reference has %d parameters, the Go model %d\n", rep.TorchParams, rep.Params)
+	}
+	rep.GoStepS, rep.GoStepMinS = median(times), slices.Min(times)
+	rep.GoImagesPerS = float64(cfg.Batch) / rep.GoStepS
+	rep.ForwardGFLOP = float64(tr.ForwardFLOPs()) / 1e9
+	rep.TrainGFLOPEst = 3 * rep.ForwardGFLOP
+	rep.GoGFLOPSEst = rep.TrainGFLOPEst / rep.GoStepS
+	rep.GoPeakRSSMiB = peakRSSMiB()
+	if info.Name != backend.GoBackendName {
+		rep.GoHeapPeakNote = "host memory only; the model lives in the accelerator's memory"
+	}
+	b.Finalize()
+
+	if *compare {
+		rep.Ratio = rep.GoStepS / rep.TorchStepS
+	}
+
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Printf("config        preset %s: %d px, base %d, disc base %d, z %d, %d residual blocks, batch %d, %d params\n",
+		rep.Preset, rep.Size, rep.Base, rep.DiscBase, rep.Z, rep.ResBlocks, rep.Batch, rep.Params)
+	fmt.Printf("go            %s: step %.3f s median, %.3f s min (%d steps after %d warm-up; first %.1f s), %.1f images/s\n",
+		rep.Backend, rep.GoStepS, rep.GoStepMinS, rep.Steps, rep.Warmup, rep.GoFirstStepS, rep.GoImagesPerS)
+	fmt.Printf("              %.2f GFLOP forward, ~%.2f GFLOP per step, ~%.1f GFLOP/s, peak RSS %.0f MiB\n",
+		rep.ForwardGFLOP, rep.TrainGFLOPEst, rep.GoGFLOPSEst, rep.GoPeakRSSMiB)
+	if *compare {
+		fmt.Printf("pytorch       %s on %s: step %.3f s median, %.3f s min, ~%.1f GFLOP/s (its count: %.2f GFLOP forward), peak RSS %.0f MiB\n",
+			rep.TorchImpl, rep.TorchDevice, rep.TorchStepS, rep.TorchStepMinS, rep.TorchGFLOPSEst, rep.TorchFwdGFLOP, rep.TorchPeakRSSMiB)
+		fmt.Printf("ratio         %.2f (Go median step / PyTorch median step)\n", rep.Ratio)
+	}
+	return nil
+}
+
+// median of a non-empty slice.
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// peakRSSMiB is this process's peak resident memory (VmHWM), in MiB; 0 where
+// /proc is missing.
+func peakRSSMiB() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err == nil {
+				return kb / 1024
+			}
+		}
+	}
+	return 0
+}
+
+// findTorchScript resolves the PyTorch reference: the flag, then
+// $PATHOGAN_TORCH_BENCH, then shared/bench/torch_pathogan.py in the working
+// directory or any folder above it (the project keeps it in ../shared).
+func findTorchScript(flagValue string) (string, error) {
+	for _, p := range []string{flagValue, os.Getenv("PATHOGAN_TORCH_BENCH")} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("PyTorch reference %s: %w", p, err)
+		}
+		return p, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, "shared", "bench", "torch_pathogan.py")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("PyTorch reference torch_pathogan.py not found: pass --torch-script or set PATHOGAN_TORCH_BENCH")
+		}
+		dir = parent
+	}
+}
+
+// torchResult is the JSON line the PyTorch reference prints.
+type torchResult struct {
+	Impl      string  `json:"impl"`
+	Device    string  `json:"device"`
+	Median    float64 `json:"step_s_median"`
+	Min       float64 `json:"step_s_min"`
+	FwdGFLOP  float64 `json:"fwd_gflop_per_step"`
+	GFLOPSEst float64 `json:"achieved_gflops_est"`
+	Params    int     `json:"params"`
+}
+
+// runTorchBench runs the PyTorch reference on rep's configuration (before the
+// Go run starts: never at the same time) and fills in its fields.
+func runTorchBench(rep *benchReport, script, python, device string, threads int) error {
+	if python == "" {
+		python = "python3"
+		if _, err := os.Stat("/usr/bin/python3"); err == nil {
+			python = "/usr/bin/python3"
+		}
+	}
+	args := []string{script, "--size", strconv.Itoa(rep.Size), "--base", strconv.Itoa(rep.Base),
+		"--z", strconv.Itoa(rep.Z), "--res", strconv.Itoa(rep.ResBlocks), "--batch", strconv.Itoa(rep.Batch),
+		"--steps", strconv.Itoa(rep.Steps), "--threads", strconv.Itoa(threads), "--device", device}
+	fmt.Fprintf(os.Stderr, "pytorch: %s %s\n", python, strings.Join(args, " "))
+	cmd := exec.Command(python, args...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("PyTorch reference (%s %s): %w", python, script, err)
+	}
+	var tr torchResult
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &tr); err != nil || tr.Median <= 0 {
+		return fmt.Errorf("PyTorch reference printed no result line: %q", out.String())
+	}
+	rep.TorchImpl, rep.TorchDevice = tr.Impl, tr.Device
+	rep.TorchStepS, rep.TorchStepMinS = tr.Median, tr.Min
+	rep.TorchFwdGFLOP, rep.TorchGFLOPSEst = tr.FwdGFLOP, tr.GFLOPSEst
+	rep.TorchParams = tr.Params
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rep.TorchPeakRSSMiB = float64(ru.Maxrss) / 1024
+	}
+	return nil
+}

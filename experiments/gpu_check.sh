@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# gpu_check.sh [OUT]: the GPU check, as one command. On a machine with an
+# NVIDIA GPU, JAX's CUDA PJRT plugin (pip jax-cuda13-plugin / jax-cuda12-plugin)
+# and PyTorch with CUDA, it times full PathoGAN training steps with
+# `pathogan bench` on GoMLX's XLA backend and the PyTorch reference on CUDA,
+# one after the other, for the paper preset and the CPU comparison sizes.
+# Each result is one JSON file in OUT (default work/gpu-check), plus
+# nvidia-smi's view and a summary table (summary.txt).
+#
+# Environment (all optional):
+#   PYTHON               Python with torch and the jax CUDA plugin (default python3)
+#   PJRT_CUDA_PLUGIN     path of xla_cuda_plugin.so (default: found through PYTHON)
+#   PATHOGAN_BIN         a built pathogan binary (default: go run ./experiments/cmd/pathogan)
+#   PATHOGAN_TORCH_BENCH the PyTorch reference (default: ../shared/bench/torch_pathogan.py)
+#   GPU_CHECK_TIMEOUT    seconds per configuration (default 300)
+#   CONFIGS              space-separated "name:bench flags" entries (default below)
+set -euo pipefail
+out=${1:-work/gpu-check}
+mkdir -p "$out"
+py=${PYTHON:-python3}
+
+plugin=${PJRT_CUDA_PLUGIN:-}
+if [[ -z $plugin ]]; then
+	plugin=$("$py" - <<'EOF'
+import glob, importlib.util, os
+for name in ("jax_plugins.xla_cuda13", "jax_plugins.xla_cuda12"):
+    spec = importlib.util.find_spec(name)
+    if spec and spec.submodule_search_locations:
+        for d in spec.submodule_search_locations:
+            for f in glob.glob(os.path.join(d, "xla_cuda_plugin.so")):
+                print(f); raise SystemExit
+EOF
+)
+fi
+if [[ -z $plugin || ! -f $plugin ]]; then
+	echo "gpu_check: no CUDA PJRT plugin found (set PJRT_CUDA_PLUGIN or install jax-cuda13-plugin)" >&2
+	exit 1
+fi
+
+# The plugin loads cuDNN, cuBLAS, ... from the pip "nvidia" packages that
+# JAX would put on its own search path; a Go program must be told.
+site=$("$py" -c 'import os, nvidia; print(os.path.dirname(list(nvidia.__path__)[0]))' 2>/dev/null || true)
+if [[ -n $site ]]; then
+	libs=$(find "$site/nvidia" -maxdepth 3 -type d -name lib 2>/dev/null | tr '\n' ':')
+	export LD_LIBRARY_PATH="${libs}${LD_LIBRARY_PATH:-}"
+fi
+# XLA needs ptxas; point it at a CUDA toolkit when there is one (go-xla v0.1.4
+# would otherwise set a data dir that exists only on its author's machine).
+for d in /usr/local/cuda "$site/nvidia/cuda_nvcc" "$site/nvidia/cu13"; do
+	if [[ -x $d/bin/ptxas && -z ${XLA_FLAGS:-} ]]; then
+		export XLA_FLAGS="--xla_gpu_cuda_data_dir=$d" PATH="$d/bin:$PATH"
+	fi
+done
+export GOMLX_BACKEND="xla:$plugin" GOMLX_NO_AUTO_INSTALL=1
+
+if [[ -n ${PATHOGAN_BIN:-} ]]; then
+	bin=("$PATHOGAN_BIN")
+else
+	bin=(go run ./experiments/cmd/pathogan)
+fi
+
+{
+	echo "plugin: $plugin"
+	echo "XLA_FLAGS: ${XLA_FLAGS:-}"
+	nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 || true
+} | tee "$out/machine.txt"
+
+configs=${CONFIGS:-"size64-base8:--size 64 --base 8 --z 32 --res 9 size64-base16:--size 64 --base 16 --z 32 --res 9 size128-base16:--size 128 --base 16 --z 32 --res 9 paper:--preset paper"}
+status=0
+# Entries hold spaces, so split on the name prefixes instead.
+mapfile -t entries < <(echo "$configs" | sed -E 's/ ([a-z0-9_-]+):/\n\1:/g')
+for entry in "${entries[@]}"; do
+	name=${entry%%:*}
+	flags=${entry#*:}
+	echo "== $name: bench $flags --compare-torch --torch-device cuda" >&2
+	# shellcheck disable=SC2086
+	if ! timeout "${GPU_CHECK_TIMEOUT:-300}" "${bin[@]}" bench --preset small $flags --steps 20 --warmup 3 \
+		--compare-torch --torch-device cuda --torch-python "$py" --json >"$out/$name.json" 2>"$out/$name.log"; then
+		echo "gpu_check: $name failed (log: $out/$name.log)" >&2
+		tail -20 "$out/$name.log" >&2
+		status=1
+		continue
+	fi
+	tail -3 "$out/$name.log" >&2
+done
+
+"$py" - "$out" <<'EOF' | tee "$out/summary.txt"
+import json, os, sys
+d = sys.argv[1]
+print(f"{'config':16} {'go s/step':>10} {'torch s/step':>13} {'ratio':>6} {'go GFLOP/s':>11} {'torch GFLOP/s':>14}")
+for f in sorted(os.listdir(d)):
+    if not f.endswith('.json'):
+        continue
+    try:
+        r = json.load(open(os.path.join(d, f)))
+    except Exception:
+        continue
+    print(f"{f[:-5]:16} {r['go_step_s']:10.4f} {r.get('torch_step_s', 0):13.4f} {r.get('ratio', 0):6.2f} "
+          f"{r['go_gflops_est']:11.1f} {r.get('torch_gflops_est', 0):14.1f}")
+EOF
+exit $status
