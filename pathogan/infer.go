@@ -3,13 +3,14 @@ package pathogan
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sync"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
 )
 
 // Inference runs a trained PathoGAN at test time (ε = 0, encodings at their
@@ -41,19 +42,9 @@ type Translation struct {
 // LoadInference loads a model from a checkpoint file, or from the newest
 // checkpoint of a folder (a run's checkpoints folder or the run folder).
 func LoadInference(b backends.Backend, path string) (*Inference, error) {
-	st, err := os.Stat(path)
+	path, err := checkpoint.Find(path)
 	if err != nil {
 		return nil, err
-	}
-	if st.IsDir() {
-		dir := path
-		if p, _ := LatestCheckpoint(dir + "/" + CheckpointsDir); p != "" {
-			path = p
-		} else if p, _ := LatestCheckpoint(dir); p != "" {
-			path = p
-		} else {
-			return nil, fmt.Errorf("%s: no checkpoint-*.ckpt in it or in its %s folder", dir, CheckpointsDir)
-		}
 	}
 	ctx := context.New()
 	cfg, step, _, err := LoadCheckpoint(path, ctx)
@@ -62,9 +53,6 @@ func LoadInference(b backends.Backend, path string) (*Inference, error) {
 	}
 	return &Inference{Cfg: cfg, Backend: b, Ctx: ctx, Step: step, execs: map[string]*context.Exec{}}, nil
 }
-
-// CheckpointsDir is the folder of a run that holds its checkpoints.
-const CheckpointsDir = "checkpoints"
 
 // run builds (once per name) and runs a graph on the model's variables.
 func (m *Inference) run(name string, fn func(ctx *context.Context, in []*graph.Node) []*graph.Node, args ...*tensors.Tensor) ([]*tensors.Tensor, error) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pathogan-go/pathogan/data"
 	"github.com/pathogan-go/pathogan/data/augment"
+	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
 )
 
@@ -66,7 +67,7 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt Run
 		opt.CheckpointEvery = max(1, opt.Steps/10)
 	}
 	ckptDir := filepath.Join(runDir, CheckpointsDir)
-	latest, err := LatestCheckpoint(ckptDir)
+	latest, err := checkpoint.Latest(ckptDir)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/pathogan-go/pathogan/pathogan/backend"
+	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
 )
 
 // testBackend returns the Go backend with this project's fixes.
@@ -156,8 +157,8 @@ func TestCheckpointResume(t *testing.T) {
 	b.Save(dir, 2)
 	b.Done++
 	b.Save(dir, 2)
-	list, _ := ListCheckpoints(dir)
-	if len(list) != 2 || !strings.HasSuffix(list[1], CheckpointName(5)) {
+	list, _ := checkpoint.List(dir)
+	if len(list) != 2 || !strings.HasSuffix(list[1], checkpoint.Name(5)) {
 		t.Errorf("checkpoints kept: %v", list)
 	}
 	// A truncated checkpoint is an error naming the file.
