@@ -3,6 +3,8 @@ package pathogan
 import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/pathogan-go/pathogan/pathogan/nn"
 )
 
 // Generated is one application of a generator GX (eq. 6).
@@ -26,7 +28,7 @@ type Generated struct {
 // noise is ε [batch, h, w, 1] (N(0, 1) in training), or nil for ε = 0 (test).
 func Compose(r, x, noise *graph.Node) Generated {
 	n := x.Shape().Dimensions[3]
-	assertDims("Compose r", r, x.Shape().Dimensions[0], x.Shape().Dimensions[1], x.Shape().Dimensions[2], n+1)
+	nn.AssertDims("Compose r", r, x.Shape().Dimensions[0], x.Shape().Dimensions[1], x.Shape().Dimensions[2], n+1)
 	logit := graph.SliceAxis(r, 3, graph.AxisRange(0, 1))
 	if noise != nil {
 		logit = graph.Add(logit, noise)
@@ -61,7 +63,7 @@ func (m *Model) labelNoise(x *graph.Node, training bool) *graph.Node {
 		return nil
 	}
 	d := x.Shape().Dimensions
-	eps := m.ctx.RandomNormal(x.Graph(), shapeOf(x, d[0], d[1], d[2], 1))
+	eps := m.ctx.RandomNormal(x.Graph(), nn.ShapeOf(x, d[0], d[1], d[2], 1))
 	return graph.MulScalar(eps, m.Cfg.LabelNoise)
 }
 
@@ -141,7 +143,7 @@ func (m *Model) Forward(xA, xB *graph.Node, training bool) *Cycles {
 	c := &Cycles{}
 	batch := xA.Shape().Dimensions[0]
 	// A -> B -> A: δB drawn from its prior.
-	deltaPrior := m.ctx.RandomNormal(xA.Graph(), shapeOf(xA, batch, m.Cfg.Z))
+	deltaPrior := m.ctx.RandomNormal(xA.Graph(), nn.ShapeOf(xA, batch, m.Cfg.Z))
 	c.HatA, c.GammaMean, c.GammaLogVar = m.GeneratorA(xA, deltaPrior, training)
 	c.TildeB = m.GeneratorB(c.HatA.Output, training)
 	// B -> A -> B: δB encodes the pathology the labelmap l̂B cut out.

@@ -4,8 +4,9 @@ import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/pathogan-go/pathogan/pathogan/nn"
 )
 
 // The networks of section 2.4. Names in code and paper:
@@ -41,16 +42,16 @@ var (
 // (the output of l(2z) split in half). x is [batch, size, size, channels].
 func Encoder(ctx *context.Context, cfg Config, x *graph.Node) (mean, logVar *graph.Node) {
 	b, i, z := cfg.Base, cfg.I(), cfg.Z
-	assertDims("Encoder input", x, -1, cfg.Size, cfg.Size, cfg.Channels)
+	nn.AssertDims("Encoder input", x, -1, cfg.Size, cfg.Size, cfg.Channels)
 	h := cK(ctx.In("c7"), x, 7, b)
 	for k, f := range []int{2 * b, 4 * b, 8 * b, 16 * b} {
 		h = down(ctx.In(fmt.Sprintf("d%d", k)), h, f)
 	}
 	h = convK(ctx.In("c1"), h, 1, i, 1)
-	assertDims("Encoder C1-i", h, -1, i, i, i)
+	nn.AssertDims("Encoder C1-i", h, -1, i, i, i)
 	h = graph.Reshape(h, -1, i*i*i) // Q2F
-	h = graph.Tanh(dense(ctx.In("l0"), h, z*i))
-	h = dense(ctx.In("l1"), h, 2*z)
+	h = graph.Tanh(nn.Dense(ctx.In("l0"), h, z*i))
+	h = nn.Dense(ctx.In("l1"), h, 2*z)
 	mean = graph.Slice(h, graph.AxisRange(), graph.AxisRange(0, z))
 	logVar = graph.Slice(h, graph.AxisRange(), graph.AxisRange(z, 2*z))
 	return mean, logVar
@@ -61,23 +62,23 @@ func Encoder(ctx *context.Context, cfg Config, x *graph.Node) (mean, logVar *gra
 // maps rA [batch, size, size, n+1].
 func Decoder(ctx *context.Context, cfg Config, gamma, delta *graph.Node) *graph.Node {
 	b, i := cfg.Base, cfg.I()
-	assertDims("Decoder γ", gamma, -1, cfg.Z)
-	assertDims("Decoder δ", delta, -1, cfg.Z)
+	nn.AssertDims("Decoder γ", gamma, -1, cfg.Z)
+	nn.AssertDims("Decoder δ", delta, -1, cfg.Z)
 	h := graph.Concatenate([]*graph.Node{gamma, delta}, 1)
-	h = elu(dense(ctx.In("l0"), h, i*i))
-	h = dense(ctx.In("l1"), h, i*i)
+	h = nn.ELU(nn.Dense(ctx.In("l0"), h, i*i))
+	h = nn.Dense(ctx.In("l1"), h, i*i)
 	h = graph.Reshape(h, -1, i, i, 1) // F2Q
 	h = cK(ctx.In("c3"), h, 3, 16*b)
 	h = up(ctx.In("u0"), h, 8*b)
 	h = up(ctx.In("u1"), h, 4*b)
-	h = elu(convK(ctx.In("c7_0"), h, 7, 4*b, 1))
+	h = nn.ELU(convK(ctx.In("c7_0"), h, 7, 4*b, 1))
 	for k := range cfg.ResBlocks {
 		h = residual(ctx.In(fmt.Sprintf("r%d", k)), h)
 	}
 	h = up(ctx.In("u2"), h, 2*b)
 	h = up(ctx.In("u3"), h, b)
 	r := convK(ctx.In("c7_1"), h, 7, cfg.R(), 1)
-	assertDims("Decoder output", r, -1, cfg.Size, cfg.Size, cfg.R())
+	nn.AssertDims("Decoder output", r, -1, cfg.Size, cfg.Size, cfg.R())
 	return r
 }
 
@@ -85,7 +86,7 @@ func Decoder(ctx *context.Context, cfg Config, gamma, delta *graph.Node) *graph.
 // x [batch, size, size, n] to rB [batch, size, size, n+1].
 func ResidualGeneratorB(ctx *context.Context, cfg Config, x *graph.Node) *graph.Node {
 	b := cfg.Base
-	assertDims("ZB input", x, -1, cfg.Size, cfg.Size, cfg.Channels)
+	nn.AssertDims("ZB input", x, -1, cfg.Size, cfg.Size, cfg.Channels)
 	h := cK(ctx.In("c7_0"), x, 7, b)
 	h = down(ctx.In("d0"), h, 2*b)
 	h = down(ctx.In("d1"), h, 4*b)
@@ -95,7 +96,7 @@ func ResidualGeneratorB(ctx *context.Context, cfg Config, x *graph.Node) *graph.
 	h = up(ctx.In("u0"), h, 2*b)
 	h = up(ctx.In("u1"), h, b)
 	r := convK(ctx.In("c7_1"), h, 7, cfg.R(), 1)
-	assertDims("ZB output", r, -1, cfg.Size, cfg.Size, cfg.R())
+	nn.AssertDims("ZB output", r, -1, cfg.Size, cfg.Size, cfg.R())
 	return r
 }
 
@@ -105,19 +106,15 @@ func ResidualGeneratorB(ctx *context.Context, cfg Config, x *graph.Node) *graph.
 // one score per patch, [batch, size/8 - 2, size/8 - 2, 1].
 func Discriminator(ctx *context.Context, cfg Config, x *graph.Node) *graph.Node {
 	d := cfg.DiscBase
-	assertDims("Discriminator input", x, -1, cfg.Size, cfg.Size, cfg.Channels)
-	h := leakyReLU(conv4(ctx.In("c0"), x, d, 2))
-	h = leakyReLU(norm(conv4(ctx.In("c1"), h, 2*d, 2)))
-	h = leakyReLU(norm(conv4(ctx.In("c2"), h, 4*d, 2)))
-	h = leakyReLU(norm(conv4(ctx.In("c3"), h, 8*d, 1)))
+	nn.AssertDims("Discriminator input", x, -1, cfg.Size, cfg.Size, cfg.Channels)
+	h := nn.LeakyReLU(conv4(ctx.In("c0"), x, d, 2))
+	h = nn.LeakyReLU(nn.Norm(conv4(ctx.In("c1"), h, 2*d, 2)))
+	h = nn.LeakyReLU(nn.Norm(conv4(ctx.In("c2"), h, 4*d, 2)))
+	h = nn.LeakyReLU(nn.Norm(conv4(ctx.In("c3"), h, 8*d, 1)))
 	return conv4(ctx.In("c4"), h, 1, 1)
 }
 
 // conv4 is a 4×4 convolution padded by 1 on each side (PatchGAN's layers).
 func conv4(ctx *context.Context, x *graph.Node, f, stride int) *graph.Node {
-	in := x.Shape().Dimensions[3]
-	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), 4, 4, in, f), f)
-	y := backendConv(x, w, stride, 1)
-	addFLOPs(ctx, 2*y.Shape().Size()*4*4*in)
-	return graph.Add(y, graph.Reshape(b, 1, 1, 1, f))
+	return nn.Conv(ctx, x, 4, f, stride, 1)
 }
