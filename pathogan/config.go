@@ -164,8 +164,13 @@ func (c Config) Validate() error {
 
 // Set changes one field by its JSON name, parsing value for the field's type
 // ("lambda_r", "0.25").
-func (c *Config) Set(key, value string) error {
-	v := reflect.ValueOf(c).Elem()
+func (c *Config) Set(key, value string) error { return SetField(c, key, value) }
+
+// SetField changes the field of the struct *ptr whose JSON name is key,
+// parsing value for the field's type (int, uint64, float64, bool, string).
+// The U-Net baseline's config uses it too.
+func SetField(ptr any, key, value string) error {
+	v := reflect.ValueOf(ptr).Elem()
 	t := v.Type()
 	for i := range t.NumField() {
 		if strings.Split(t.Field(i).Tag.Get("json"), ",")[0] != key {

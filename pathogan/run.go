@@ -1,14 +1,11 @@
 package pathogan
 
 import (
-	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -17,12 +14,13 @@ import (
 	"github.com/pathogan-go/pathogan/data/augment"
 	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
+	"github.com/pathogan-go/pathogan/pathogan/runlog"
 )
 
 // Files of a run folder.
 const (
-	ConfigFile  = "config.json" // the Config the run trains with
-	HistoryFile = "losses.csv"  // step,lr,seconds, then one column per LossNames term
+	ConfigFile  = "config.json"   // the Config the run trains with
+	HistoryFile = runlog.FileName // step,lr,seconds, then one column per LossNames term
 )
 
 // RunOptions control a training run.
@@ -104,11 +102,11 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt Run
 			return nil, err
 		}
 	}
-	hist, err := openHistory(filepath.Join(runDir, HistoryFile), tr.Done)
+	hist, err := runlog.Open(filepath.Join(runDir, HistoryFile), LossNames, tr.Done)
 	if err != nil {
 		return nil, err
 	}
-	defer hist.close()
+	defer hist.Close()
 
 	var aug *augment.Config
 	if cfg.Augment {
@@ -155,12 +153,12 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt Run
 				smoothed[i] = 0.95*smoothed[i] + 0.05*v
 			}
 		}
-		if err := hist.add(tr.Done, tr.learningRate(tr.Done-1), elapsed, losses); err != nil {
+		if err := hist.Add(tr.Done, tr.learningRate(tr.Done-1), elapsed, losses); err != nil {
 			return tr, err
 		}
 		p := Progress{Step: tr.Done, Total: opt.Steps, Losses: losses, Smoothed: smoothed, StepTime: elapsed}
 		if tr.Done%opt.CheckpointEvery == 0 || tr.Done == opt.Steps {
-			if err := hist.flush(); err != nil {
+			if err := hist.Flush(); err != nil {
 				return tr, err
 			}
 			if p.Checkpoint, err = tr.Save(ckptDir, opt.Keep); err != nil {
@@ -172,61 +170,8 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt Run
 			progress(p)
 		}
 	}
-	return tr, hist.flush()
+	return tr, hist.Flush()
 }
-
-// history appends rows to losses.csv.
-type history struct {
-	f *os.File
-	w *csv.Writer
-}
-
-// openHistory opens (or creates) the loss history and drops rows after step
-// done: they were trained after the checkpoint being resumed, and will be
-// trained again.
-func openHistory(path string, done int) (*history, error) {
-	var keep [][]string
-	if b, err := os.ReadFile(path); err == nil {
-		rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		for i, r := range rows {
-			if i == 0 {
-				continue
-			}
-			if s, err := strconv.Atoi(r[0]); err == nil && s <= done {
-				keep = append(keep, r)
-			}
-		}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	h := &history{f: f, w: csv.NewWriter(f)}
-	h.w.Write(append([]string{"step", "lr", "seconds"}, LossNames...))
-	h.w.WriteAll(keep)
-	return h, h.w.Error()
-}
-
-func (h *history) add(step int, lr float64, d time.Duration, losses []float64) error {
-	row := []string{strconv.Itoa(step), strconv.FormatFloat(lr, 'g', 6, 64), strconv.FormatFloat(d.Seconds(), 'f', 3, 64)}
-	for _, v := range losses {
-		row = append(row, strconv.FormatFloat(v, 'g', 7, 64))
-	}
-	return h.w.Write(row)
-}
-
-func (h *history) flush() error {
-	h.w.Flush()
-	if err := h.w.Error(); err != nil {
-		return err
-	}
-	return h.f.Sync()
-}
-
-func (h *history) close() { h.w.Flush(); h.f.Close() }
 
 // SegmentationScore holds the per-slice Dice of an evaluation.
 type SegmentationScore struct {
