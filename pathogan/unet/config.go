@@ -70,13 +70,13 @@ type Config struct {
 var Presets = map[string]func() Config{
 	"paper": func() Config { return withDefaults("paper", 240, 32, 4) },
 	"small": func() Config { return withDefaults("small", 64, 16, 3) },
-	"mini":  func() Config { return withDefaults("mini", 32, 16, 3) },
+	"mini":  func() Config { return withDefaults("mini", 32, 8, 3) },
 	"tiny":  func() Config { return withDefaults("tiny", 32, 4, 2) },
 }
 
 func withDefaults(name string, size, base, depth int) Config {
 	return Config{Model: ModelName, Preset: name, Size: size, Channels: 4, Base: base, Depth: depth,
-		DiceWeight: 1, PathologicalFraction: 0.5, LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999,
+		DiceWeight: 1, PathologicalFraction: 0.5, LearningRate: 2e-3, Beta1: 0.9, Beta2: 0.999,
 		DecayFrom: 0.5, Batch: 4, Augment: true, Seed: 1, Threshold: 0.5}
 }
 

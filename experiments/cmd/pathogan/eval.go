@@ -1,22 +1,38 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
 
 	"github.com/pathogan-go/pathogan/data"
+	"github.com/pathogan-go/pathogan/experiments/evaluate"
+	"github.com/pathogan-go/pathogan/experiments/progress"
 	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/backend"
+	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
+	"github.com/pathogan-go/pathogan/pathogan/metrics"
+	"github.com/pathogan-go/pathogan/pathogan/unet"
+	"github.com/pathogan-go/pathogan/viz"
+)
+
+// Method names printed in tables.
+const (
+	methodPathoGAN = "PathoGAN"
+	methodUNet     = "U-Net, supervised"
 )
 
 func runEval(args []string) error {
-	fs := newFlags("eval", "--run RUNDIR --data DIR [--split test]")
-	run := fs.String("run", "", "run folder (or a checkpoint file)")
+	fs := newFlags("eval", "--run RUNDIR --data DIR [--split train|test] [--empty skip|nan|worst]")
+	run := fs.String("run", "", "run folder of PathoGAN or of the U-Net baseline (or a checkpoint file)")
 	dataDir := fs.String("data", "", "prepared slice set")
-	split := fs.String("split", data.Test, `split to evaluate: "train", "test" or "" for both`)
+	split := fs.String("split", "", `split to evaluate: "train", "test", or "" for both (Table 1 needs both)`)
+	empty := fs.String("empty", "skip", "empty-mask policy for HD95/AVD: skip, nan or worst (373.13 px, as BraTS)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
@@ -24,56 +40,134 @@ func runEval(args []string) error {
 		fs.Usage()
 		return fmt.Errorf("--run and --data are required")
 	}
+	policy, err := metrics.ParseEmptyPolicy(*empty)
+	if err != nil {
+		return err
+	}
 	b, info, err := backend.New()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, info)
-	m, err := pathogan.LoadInference(b, *run)
-	if err != nil {
-		return err
-	}
 	ds, err := data.Open(*dataDir)
 	if err != nil {
 		return err
 	}
 	defer ds.Close()
-	idx := ds.Select(*split, data.Pathological)
-	if len(idx) == 0 {
-		return fmt.Errorf("%s: no pathological slices in split %q", *dataDir, *split)
-	}
-	score, err := pathogan.EvaluateDice(m, ds, idx, 8)
+	dir, rows, meta, err := evaluateRun(b, *run, ds, *split, policy)
 	if err != nil {
 		return err
 	}
-	dir := *run
-	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+	for _, sp := range []string{data.Train, data.Test} {
+		s := evaluate.Summarise(rows, sp)
+		if s.Slices == 0 {
+			continue
+		}
+		fmt.Printf("%s, %s split, %d pathological slices of %d patients (checkpoint step %d, threshold %.2f):\n",
+			meta.Method, sp, s.Slices, s.Patients, meta.Step, meta.Threshold)
+		fmt.Printf("  Dice %s %%   HD95 %s px   AVD %s px   Dice PP %s %%\n",
+			evaluate.Cell(s.Dice, 100), evaluate.Cell(s.HD95, 1), evaluate.Cell(s.AVD, 1), evaluate.Cell(s.DicePP, 100))
+	}
+	fmt.Printf("mean ± std (median); HD95/AVD in pixels (MedPy's pooled convention); %s\n", meta.Policy)
+	fmt.Printf("per-slice scores: %s\n", filepath.Join(dir, evaluate.CSVFile))
+	return nil
+}
+
+// evaluateRun loads the model of a run (PathoGAN or U-Net, told apart by its
+// checkpoint), scores the pathological slices of split ("" for both) and
+// writes eval.csv and eval.json into the run folder. It returns that folder.
+func evaluateRun(b backends.Backend, run string, ds *data.Set, split string, policy metrics.EmptyPolicy) (string, []evaluate.Row, evaluate.Meta, error) {
+	var meta evaluate.Meta
+	path, err := checkpoint.Find(run)
+	if err != nil {
+		return "", nil, meta, err
+	}
+	dir := filepath.Dir(path)
+	if filepath.Base(dir) == checkpoint.Dir {
 		dir = filepath.Dir(dir)
 	}
-	path := filepath.Join(dir, "eval.csv")
-	f, err := os.Create(path)
+	h, err := checkpoint.ReadHeader(path)
 	if err != nil {
+		return "", nil, meta, err
+	}
+	var seg evaluate.Segmenter
+	switch h.Model {
+	case unet.ModelName:
+		m, err := unet.LoadInference(b, path)
+		if err != nil {
+			return "", nil, meta, err
+		}
+		seg = m
+		meta = evaluate.Meta{Method: methodUNet, Model: unet.ModelName, Preset: m.Cfg.Preset, Step: m.Step, Size: m.Cfg.Size, Threshold: m.Cfg.Threshold}
+	case "", pathogan.ModelName:
+		m, err := pathogan.LoadInference(b, path)
+		if err != nil {
+			return "", nil, meta, err
+		}
+		seg = m
+		meta = evaluate.Meta{Method: methodPathoGAN, Model: pathogan.ModelName, Preset: m.Cfg.Preset, Step: m.Step, Size: m.Cfg.Size, Threshold: m.Cfg.Threshold}
+	default:
+		return "", nil, meta, fmt.Errorf("%s: unknown model %q", path, h.Model)
+	}
+	if ds.Height != meta.Size || ds.Width != meta.Size {
+		return "", nil, meta, fmt.Errorf("slice set %s is %dx%d, the model in %s %dx%d", ds.Dir, ds.Height, ds.Width, path, meta.Size, meta.Size)
+	}
+	meta.Policy, meta.Data = policy.String(), ds.Dir
+	idx := ds.Select(split, data.Pathological)
+	if len(idx) == 0 {
+		return "", nil, meta, fmt.Errorf("%s: no pathological slices in split %q", ds.Dir, split)
+	}
+	bar := progress.New(os.Stderr, "eval "+strings.ToLower(meta.Model), len(idx))
+	rows, err := evaluate.Run(seg, ds, idx, evaluate.Options{Threshold: meta.Threshold, Policy: policy}, func(done, _ int) { bar.Set(done, "slices") })
+	bar.Finish()
+	if err != nil {
+		return "", nil, meta, err
+	}
+	return dir, rows, meta, evaluate.Write(dir, rows, meta)
+}
+
+func runTable(args []string) error {
+	fs := newFlags("table", "--runs RUNDIR[,RUNDIR...] [--md FILE] [--csv FILE]")
+	runs := fs.String("runs", "", "comma-separated run folders evaluated with `pathogan eval`")
+	md := fs.String("md", "", "also write the Markdown table to this file")
+	csvPath := fs.String("csv", "", "also write the numbers as CSV to this file")
+	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
-	w := csv.NewWriter(f)
-	w.Write([]string{"patient", "slice", "split", "tumour_pixels", "dice"})
-	for k, i := range idx {
-		in := ds.Info[i]
-		w.Write([]string{in.Patient, strconv.Itoa(in.Slice), in.Split, strconv.Itoa(in.TumourPixels), strconv.FormatFloat(score.Dice[k], 'f', 4, 64)})
+	if *runs == "" {
+		fs.Usage()
+		return fmt.Errorf("--runs is required")
 	}
-	w.Flush()
+	var entries []evaluate.Entry
+	for _, r := range strings.Split(*runs, ",") {
+		rows, meta, err := evaluate.Read(strings.TrimSpace(r))
+		if err != nil {
+			return err
+		}
+		entries = append(entries, evaluate.Entry{Meta: meta, Rows: rows})
+	}
+	text, recs := evaluate.Table(entries)
+	fmt.Print(text)
+	if *md != "" {
+		if err := os.WriteFile(*md, []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	if *csvPath != "" {
+		if err := writeCSVFile(*csvPath, recs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeCSVFile writes records to path atomically.
+func writeCSVFile(path string, recs [][]string) error {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.WriteAll(recs)
 	if err := w.Error(); err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	fmt.Printf("checkpoint step %d: Dice of the labelmap (threshold %.2f) vs the whole tumour on %d pathological %s slices: mean ± std (median) %s",
-		m.Step, m.Cfg.Threshold, len(idx), *split, score.Summary.String())
-	if score.Summary.NaNs > 0 {
-		fmt.Printf(" over %d slices (%d with no tumour left at %dx%d and none predicted are left out)", score.Summary.N(), score.Summary.NaNs, m.Cfg.Size, m.Cfg.Size)
-	}
-	fmt.Println()
-	fmt.Printf("per-slice scores: %s\n", path)
-	return nil
+	return viz.WriteFileAtomic(path, buf.Bytes())
 }

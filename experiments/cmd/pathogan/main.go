@@ -5,7 +5,10 @@
 //	pathogan prepare --brats DIR --out DIR             prepare the slice set (paper section 2.5)
 //	pathogan info FILE.nii[.gz] [--json]               print a NIfTI header summary and value range
 //	pathogan train --data DIR --preset NAME --steps N --out RUNDIR   train PathoGAN
-//	pathogan eval --run RUNDIR --data DIR              Dice of the labelmaps on held-out slices
+//	pathogan train-baseline --data DIR --preset NAME --steps N --out RUNDIR   train the supervised U-Net
+//	pathogan eval --run RUNDIR --data DIR              per-slice Dice, HD95, AVD into RUNDIR/eval.csv
+//	pathogan table --runs RUNDIR,RUNDIR                Table 1 from evaluated runs
+//	pathogan reproduce [--out DIR] [--preset NAME] [--brats DIR]   the whole Table 1 job, with a report
 //	pathogan bench --preset NAME [--compare-torch] [--json]   time training steps, Go vs PyTorch
 //	pathogan metrics --pred P.npy --truth T.npy [--json] [--empty skip|nan|worst]   Dice, HD95, AVD of two 2-D masks
 //
@@ -29,13 +32,16 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"phantom": {"write synthetic BraTS-like patients (NIfTI, BraTS layout)", runPhantom},
-	"prepare": {"prepare a BraTS copy into a cached slice set (paper section 2.5)", runPrepare},
-	"info":    {"print a NIfTI file's header summary and value range", runInfo},
-	"train":   {"train PathoGAN on a prepared slice set", runTrain},
-	"eval":    {"segment held-out slices with a trained model and score them (Dice)", runEval},
-	"bench":   {"time full training steps (and the PyTorch reference with --compare-torch)", runBench},
-	"metrics": {"Dice, HD95 and average surface distance of two 2-D .npy masks", runMetrics},
+	"phantom":        {"write synthetic BraTS-like patients (NIfTI, BraTS layout)", runPhantom},
+	"prepare":        {"prepare a BraTS copy into a cached slice set (paper section 2.5)", runPrepare},
+	"info":           {"print a NIfTI file's header summary and value range", runInfo},
+	"train":          {"train PathoGAN on a prepared slice set", runTrain},
+	"train-baseline": {"train the fully supervised U-Net baseline on the same slices", runTrainBaseline},
+	"eval":           {"score a trained PathoGAN or U-Net: per-slice Dice, HD95, AVD (eval.csv)", runEval},
+	"reproduce":      {"the main job: data, PathoGAN and the U-Net, evaluation, Table 1 and figures in one report", runReproduce},
+	"table":          {"Table 1 (Markdown and CSV) from evaluated runs, the paper's rows beside", runTable},
+	"bench":          {"time full training steps (and the PyTorch reference with --compare-torch)", runBench},
+	"metrics":        {"Dice, HD95 and average surface distance of two 2-D .npy masks", runMetrics},
 }
 
 func usage() {

@@ -146,8 +146,14 @@ func TestTrainResumeEval(t *testing.T) {
 		t.Error(err)
 	}
 	out := capture(t, func() error { return runEval([]string{"--run", run, "--data", set}) })
-	if !strings.Contains(out, "checkpoint step 3: Dice") {
-		t.Errorf("eval output:\n%s", out)
+	for _, want := range []string{"PathoGAN, test split", "(checkpoint step 3, threshold 0.50)", "Dice PP", "empty masks: skip"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("eval output lacks %q:\n%s", want, out)
+		}
+	}
+	csv, err := os.ReadFile(filepath.Join(run, "eval.csv"))
+	if err != nil || !strings.HasPrefix(string(csv), "patient,slice,split,tumour_pixels,predicted_pixels,overlap_pixels,dice,hd95,avd,hd95_max,avd_mean\n") {
+		t.Errorf("eval.csv: %v\n%.200s", err, csv)
 	}
 	// A NaN in the data stops training with the last good checkpoint intact.
 	ckpt := filepath.Join(run, "checkpoints", "checkpoint-00000003.ckpt")

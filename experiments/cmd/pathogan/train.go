@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/pathogan-go/pathogan/data"
-	"github.com/pathogan-go/pathogan/experiments/progress"
 	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/backend"
 )
@@ -53,20 +52,7 @@ func runTrain(args []string) error {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, info)
-	fmt.Fprintf(os.Stderr, "training %s preset (%dx%d, base %d, z %d, %d blocks) for %d steps into %s\n",
-		cfg.Preset, cfg.Size, cfg.Size, cfg.Base, cfg.Z, cfg.ResBlocks, *steps, *out)
-	var bar *progress.Bar
-	tr, err := pathogan.Train(b, ds, cfg, *out, pathogan.RunOptions{Steps: *steps, CheckpointEvery: *every, Keep: *keep, Resume: *resume},
-		func(p pathogan.Progress) {
-			if bar == nil {
-				bar = progress.New(os.Stderr, "train", p.Total)
-			}
-			bar.Set(p.Step, fmt.Sprintf("G %.3f D %.3f/%.3f cyc %.3f rel %.3f %.2fs/step",
-				p.Smoothed[6], p.Smoothed[7], p.Smoothed[8], p.Smoothed[1], p.Smoothed[4], p.StepTime.Seconds()))
-		})
-	if bar != nil {
-		bar.Finish()
-	}
+	tr, err := trainPathoGAN(b, ds, cfg, *out, pathogan.RunOptions{Steps: *steps, CheckpointEvery: *every, Keep: *keep, Resume: *resume})
 	if err != nil {
 		return err
 	}
