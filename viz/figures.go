@@ -310,17 +310,36 @@ func SampleGrid(healthy Image, samples []Image, labelmaps []Image, ch int, cols 
 // scale (scale < 1 is taken as 1). It panics if the frames differ in size or
 // ch is out of range.
 func InterpolationStrip(frames []Image, ch int, scale int) image.Image {
-	row := make([]tile, len(frames))
-	for i, f := range frames {
-		f.check("InterpolationStrip")
-		if f.H != frames[0].H || f.W != frames[0].W {
-			panic(fmt.Sprintf("viz: InterpolationStrip: frame %d is %d×%d, frame 0 %d×%d", i, f.H, f.W, frames[0].H, frames[0].W))
-		}
+	labels := make([]string, len(frames))
+	for i := range frames {
 		t := 0.0
 		if len(frames) > 1 {
 			t = float64(i) / float64(len(frames)-1)
 		}
-		row[i] = tile{img: grayTile(f, ch, scale), bottom: "t=" + shortFloat(t)}
+		labels[i] = "t=" + shortFloat(t)
+	}
+	return strip("InterpolationStrip", frames, labels, ch, scale)
+}
+
+// Strip returns channel ch of the frames side by side, each pixel-replicated
+// by scale and captioned below with labels[i] ("" or a missing label: none);
+// for a row of decodings with one latent dimension varied, or of different
+// anatomies. It panics if the frames differ in size.
+func Strip(frames []Image, labels []string, ch int, scale int) image.Image {
+	return strip("Strip", frames, labels, ch, scale)
+}
+
+func strip(fn string, frames []Image, labels []string, ch int, scale int) image.Image {
+	row := make([]tile, len(frames))
+	for i, f := range frames {
+		f.check(fn)
+		if f.H != frames[0].H || f.W != frames[0].W {
+			panic(fmt.Sprintf("viz: %s: frame %d is %d×%d, frame 0 %d×%d", fn, i, f.H, f.W, frames[0].H, frames[0].W))
+		}
+		row[i] = tile{img: grayTile(f, ch, scale)}
+		if i < len(labels) {
+			row[i].bottom = labels[i]
+		}
 	}
 	return drawGrid([][]tile{row})
 }

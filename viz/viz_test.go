@@ -524,3 +524,31 @@ func TestWritePNG(t *testing.T) {
 		t.Error("writing into a missing folder: no error")
 	}
 }
+
+// TestStrip: Strip with the t labels draws exactly InterpolationStrip, and
+// without labels it leaves the captions out (a shorter image).
+func TestStrip(t *testing.T) {
+	var frames []Image
+	for i := range 3 {
+		pix := make([]float32, 8*8)
+		for k := range pix {
+			pix[k] = float32(i)/2 - 0.5 + float32(k%8)/16
+		}
+		frames = append(frames, MustImage(8, 8, 1, pix))
+	}
+	a := Strip(frames, []string{"t=0", "t=0.5", "t=1"}, 0, 2)
+	b := InterpolationStrip(frames, 0, 2)
+	if a.Bounds() != b.Bounds() {
+		t.Fatalf("bounds %v vs %v", a.Bounds(), b.Bounds())
+	}
+	for y := a.Bounds().Min.Y; y < a.Bounds().Max.Y; y++ {
+		for x := a.Bounds().Min.X; x < a.Bounds().Max.X; x++ {
+			if a.At(x, y) != b.At(x, y) {
+				t.Fatalf("pixel (%d, %d) differs", x, y)
+			}
+		}
+	}
+	if c := Strip(frames, nil, 0, 2); c.Bounds().Dy() >= a.Bounds().Dy() {
+		t.Errorf("unlabelled strip %v is not shorter than the labelled one %v", c.Bounds(), a.Bounds())
+	}
+}
