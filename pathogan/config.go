@@ -211,7 +211,11 @@ func SetField(ptr any, key, value string) error {
 }
 
 // ApplySettings applies "key=value;key=value" overrides (the --set flag).
-func (c *Config) ApplySettings(s string) error {
+func (c *Config) ApplySettings(s string) error { return ApplySettings(s, c.Set) }
+
+// ApplySettings parses "key=value;key=value" and calls set for each pair, in
+// order; the U-Net baseline's config uses it too.
+func ApplySettings(s string, set func(key, value string) error) error {
 	for _, kv := range strings.Split(s, ";") {
 		kv = strings.TrimSpace(kv)
 		if kv == "" {
@@ -221,7 +225,7 @@ func (c *Config) ApplySettings(s string) error {
 		if !ok {
 			return fmt.Errorf("setting %q: want key=value", kv)
 		}
-		if err := c.Set(strings.TrimSpace(k), strings.TrimSpace(v)); err != nil {
+		if err := set(strings.TrimSpace(k), strings.TrimSpace(v)); err != nil {
 			return err
 		}
 	}

@@ -115,54 +115,72 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt Run
 	}
 	n := cfg.Batch * cfg.Size * cfg.Size * cfg.Channels
 	xA, xB := make([]float32, n), make([]float32, n)
-	smoothed := make([]float64, len(LossNames))
-	lastCkpt := latest
-	for tr.Done < opt.Steps {
-		start := time.Now()
+	err = RunSteps(opt, hist, latest, &tr.Done, tr.learningRate, func() ([]float64, error) {
 		seed := StepRand(cfg.Seed, tr.Done).Uint64()
 		sa, err := set.NewSampler(healthy, seed, aug)
 		if err != nil {
-			return tr, err
+			return nil, err
 		}
 		sb, err := set.NewSampler(patho, seed^0xb, aug)
 		if err != nil {
-			return tr, err
+			return nil, err
 		}
 		if _, err := sa.Next(cfg.Batch, xA, nil); err != nil {
-			return tr, err
+			return nil, err
 		}
 		if _, err := sb.Next(cfg.Batch, xB, nil); err != nil {
-			return tr, err
+			return nil, err
 		}
-		losses, err := tr.Step(xA, xB)
+		return tr.Step(xA, xB)
+	}, func() (string, error) { return tr.Save(ckptDir, opt.Keep) }, progress)
+	return tr, err
+}
+
+// RunSteps is the training loop PathoGAN's Train and the U-Net's share. While
+// *done < opt.Steps it calls step (which draws a batch, trains on it and
+// increments *done), appends the losses to hist (with lr(step - 1), the rate
+// the step used), keeps moving averages, saves through save every
+// opt.CheckpointEvery steps and at the last, and reports to progress. A
+// non-finite loss (ErrNotFinite) stops it with an error naming the last good
+// checkpoint (lastCkpt before any save). It flushes hist before each save and
+// at the end.
+func RunSteps(opt RunOptions, hist *runlog.History, lastCkpt string, done *int, lr func(step int) float64,
+	step func() ([]float64, error), save func() (string, error), progress func(Progress)) error {
+	var smoothed []float64
+	for *done < opt.Steps {
+		start := time.Now()
+		losses, err := step()
 		if err != nil {
 			if errors.Is(err, ErrNotFinite) {
 				where := "no checkpoint was saved yet"
 				if lastCkpt != "" {
 					where = "the last good checkpoint is " + lastCkpt
 				}
-				return tr, fmt.Errorf("training stopped: %w; %s", err, where)
+				return fmt.Errorf("training stopped: %w; %s", err, where)
 			}
-			return tr, err
+			return err
 		}
 		elapsed := time.Since(start)
+		if smoothed == nil {
+			smoothed = make([]float64, len(losses))
+		}
 		for i, v := range losses {
-			if tr.Done == 1 || smoothed[i] == 0 {
+			if *done == 1 || smoothed[i] == 0 {
 				smoothed[i] = v
 			} else {
 				smoothed[i] = 0.95*smoothed[i] + 0.05*v
 			}
 		}
-		if err := hist.Add(tr.Done, tr.learningRate(tr.Done-1), elapsed, losses); err != nil {
-			return tr, err
+		if err := hist.Add(*done, lr(*done-1), elapsed, losses); err != nil {
+			return err
 		}
-		p := Progress{Step: tr.Done, Total: opt.Steps, Losses: losses, Smoothed: smoothed, StepTime: elapsed}
-		if tr.Done%opt.CheckpointEvery == 0 || tr.Done == opt.Steps {
+		p := Progress{Step: *done, Total: opt.Steps, Losses: losses, Smoothed: smoothed, StepTime: elapsed}
+		if *done%opt.CheckpointEvery == 0 || *done == opt.Steps {
 			if err := hist.Flush(); err != nil {
-				return tr, err
+				return err
 			}
-			if p.Checkpoint, err = tr.Save(ckptDir, opt.Keep); err != nil {
-				return tr, err
+			if p.Checkpoint, err = save(); err != nil {
+				return err
 			}
 			lastCkpt = p.Checkpoint
 		}
@@ -170,7 +188,7 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt Run
 			progress(p)
 		}
 	}
-	return tr, hist.Flush()
+	return hist.Flush()
 }
 
 // SegmentationScore holds the per-slice Dice of an evaluation.

@@ -128,6 +128,9 @@ func (c *Config) Set(key, value string) error {
 	return pathogan.SetField(c, key, value)
 }
 
+// ApplySettings applies "key=value;key=value" overrides (the --set flag).
+func (c *Config) ApplySettings(s string) error { return pathogan.ApplySettings(s, c.Set) }
+
 // ReadConfig reads a run folder's config.json, or returns found = false
 // when it is not a U-Net config.
 func ReadConfig(path string) (cfg Config, found bool, err error) {

@@ -2,12 +2,10 @@ package unet
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -224,64 +222,27 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt pat
 	}
 	per, perL := cfg.Size*cfg.Size*cfg.Channels, cfg.Size*cfg.Size
 	x, y := make([]float32, cfg.Batch*per), make([]uint8, cfg.Batch*perL)
-	smoothed := make([]float64, len(LossNames))
-	lastCkpt := latest
-	for tr.Done < opt.Steps {
-		start := time.Now()
+	err = pathogan.RunSteps(opt, hist, latest, &tr.Done, tr.learningRate, func() ([]float64, error) {
 		seed := pathogan.StepRand(cfg.Seed, tr.Done).Uint64()
 		if nPatho > 0 {
 			s, err := set.NewSampler(patho, seed, aug)
 			if err != nil {
-				return tr, err
+				return nil, err
 			}
 			if _, err := s.Next(nPatho, x[:nPatho*per], y[:nPatho*perL]); err != nil {
-				return tr, err
+				return nil, err
 			}
 		}
 		if nPatho < cfg.Batch {
 			s, err := set.NewSampler(healthy, seed^0xa, aug)
 			if err != nil {
-				return tr, err
+				return nil, err
 			}
 			if _, err := s.Next(cfg.Batch-nPatho, x[nPatho*per:], y[nPatho*perL:]); err != nil {
-				return tr, err
+				return nil, err
 			}
 		}
-		losses, err := tr.Step(x, y)
-		if err != nil {
-			if errors.Is(err, pathogan.ErrNotFinite) {
-				where := "no checkpoint was saved yet"
-				if lastCkpt != "" {
-					where = "the last good checkpoint is " + lastCkpt
-				}
-				return tr, fmt.Errorf("training stopped: %w; %s", err, where)
-			}
-			return tr, err
-		}
-		elapsed := time.Since(start)
-		for i, v := range losses {
-			if tr.Done == 1 || smoothed[i] == 0 {
-				smoothed[i] = v
-			} else {
-				smoothed[i] = 0.95*smoothed[i] + 0.05*v
-			}
-		}
-		if err := hist.Add(tr.Done, tr.learningRate(tr.Done-1), elapsed, losses); err != nil {
-			return tr, err
-		}
-		p := pathogan.Progress{Step: tr.Done, Total: opt.Steps, Losses: losses, Smoothed: smoothed, StepTime: elapsed}
-		if tr.Done%opt.CheckpointEvery == 0 || tr.Done == opt.Steps {
-			if err := hist.Flush(); err != nil {
-				return tr, err
-			}
-			if p.Checkpoint, err = tr.Save(ckptDir, opt.Keep); err != nil {
-				return tr, err
-			}
-			lastCkpt = p.Checkpoint
-		}
-		if progress != nil {
-			progress(p)
-		}
-	}
-	return tr, hist.Flush()
+		return tr.Step(x, y)
+	}, func() (string, error) { return tr.Save(ckptDir, opt.Keep) }, progress)
+	return tr, err
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -35,14 +34,8 @@ func runTrainBaseline(args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, kv := range strings.Split(*set, ";") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok {
-			if err := cfg.Set(strings.TrimSpace(k), strings.TrimSpace(v)); err != nil {
-				return err
-			}
-		} else if strings.TrimSpace(kv) != "" {
-			return fmt.Errorf("--set %q: want key=value", kv)
-		}
+	if err := cfg.ApplySettings(*set); err != nil {
+		return err
 	}
 	if err := cfg.Validate(); err != nil {
 		return err

@@ -82,7 +82,7 @@ func runReproduce(args []string) error {
 		return err
 	}
 	ucfg.Seed = *seed
-	if err := applyUNetSettings(&ucfg, *baseSet); err != nil {
+	if err := ucfg.ApplySettings(*baseSet); err != nil {
 		return err
 	}
 	if err := ucfg.Validate(); err != nil {
@@ -200,24 +200,6 @@ func runReproduce(args []string) error {
 	}
 	fmt.Print(table)
 	fmt.Printf("\nreport: %s (total run time %s)\n", filepath.Join(reportDir, "report.md"), fmtDuration(timing.total()))
-	return nil
-}
-
-// applyUNetSettings applies "key=value;..." to a U-Net config.
-func applyUNetSettings(c *unet.Config, s string) error {
-	for _, kv := range strings.Split(s, ";") {
-		kv = strings.TrimSpace(kv)
-		if kv == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return fmt.Errorf("setting %q: want key=value", kv)
-		}
-		if err := c.Set(strings.TrimSpace(k), strings.TrimSpace(v)); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
