@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job for now: make the built-in phantom data, prepare it at 32 px, train
+# The learning check (PathoGAN alone; the main job is `pathogan reproduce`): make the built-in phantom data, prepare it at 32 px, train
 # PathoGAN's "mini" preset on the CPU and evaluate its labelmaps on the held-out
 # patients' pathological slices (Dice against the phantom's tumours, never seen in
 # training). Run again on the same folder, it resumes instead of restarting.

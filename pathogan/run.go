@@ -58,19 +58,9 @@ type Progress struct {
 // term; the newest checkpoint on disk is then the last good state.
 // progress, if not nil, is called after every step.
 func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt RunOptions, progress func(Progress)) (*Trainer, error) {
-	if opt.Steps < 1 {
-		return nil, fmt.Errorf("steps %d: want >= 1", opt.Steps)
-	}
-	if opt.CheckpointEvery < 1 {
-		opt.CheckpointEvery = max(1, opt.Steps/10)
-	}
-	ckptDir := filepath.Join(runDir, CheckpointsDir)
-	latest, err := checkpoint.Latest(ckptDir)
+	ckptDir, latest, err := StartRun(runDir, &opt)
 	if err != nil {
 		return nil, err
-	}
-	if latest != "" && !opt.Resume {
-		return nil, fmt.Errorf("%s already has checkpoints (newest %s): resume it, or train into a new folder", runDir, filepath.Base(latest))
 	}
 	if latest != "" {
 		// The checkpoint's config wins: it describes the networks being resumed.
@@ -86,11 +76,7 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt Run
 	if len(healthy) == 0 || len(patho) == 0 {
 		return nil, fmt.Errorf("slice set %s: the training split has %d healthy and %d pathological slices; both are needed", set.Dir, len(healthy), len(patho))
 	}
-	if err := os.MkdirAll(ckptDir, 0o755); err != nil {
-		return nil, err
-	}
-	js, _ := json.MarshalIndent(cfg, "", "  ")
-	if err := os.WriteFile(filepath.Join(runDir, ConfigFile), append(js, '\n'), 0o644); err != nil {
+	if err := WriteRunConfig(runDir, cfg); err != nil {
 		return nil, err
 	}
 	tr, err := NewTrainer(b, cfg, opt.Steps)
@@ -134,6 +120,41 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt Run
 		return tr.Step(xA, xB)
 	}, func() (string, error) { return tr.Save(ckptDir, opt.Keep) }, progress)
 	return tr, err
+}
+
+// StartRun checks a run folder before training (PathoGAN's and the U-Net's):
+// it fills in opt's defaults and returns the checkpoints folder and its
+// newest checkpoint ("" when none), or an error when there is one and
+// opt.Resume is off. It creates nothing.
+func StartRun(runDir string, opt *RunOptions) (ckptDir, latest string, err error) {
+	if opt.Steps < 1 {
+		return "", "", fmt.Errorf("steps %d: want >= 1", opt.Steps)
+	}
+	if opt.CheckpointEvery < 1 {
+		opt.CheckpointEvery = max(1, opt.Steps/10)
+	}
+	ckptDir = filepath.Join(runDir, checkpoint.Dir)
+	if latest, err = checkpoint.Latest(ckptDir); err != nil {
+		return "", "", err
+	}
+	if latest != "" && !opt.Resume {
+		return "", "", fmt.Errorf("%s already has checkpoints (newest %s): resume it, or train into a new folder", runDir, filepath.Base(latest))
+	}
+	return ckptDir, latest, nil
+}
+
+// WriteRunConfig creates runDir's checkpoints folder and writes cfg (any
+// JSON-encodable config) as runDir/config.json; training calls it once the
+// config and the data have been checked.
+func WriteRunConfig(runDir string, cfg any) error {
+	if err := os.MkdirAll(filepath.Join(runDir, checkpoint.Dir), 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(runDir, ConfigFile), append(js, '\n'), 0o644)
 }
 
 // RunSteps is the training loop PathoGAN's Train and the U-Net's share. While

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 
 	"github.com/gomlx/gomlx/backends"
@@ -165,19 +164,9 @@ func ReadCheckpointConfig(path string) (Config, int, error) {
 // Each batch holds round(Batch·PathologicalFraction) pathological slices and
 // healthy ones for the rest, augmented when cfg.Augment is set.
 func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt pathogan.RunOptions, progress func(pathogan.Progress)) (*Trainer, error) {
-	if opt.Steps < 1 {
-		return nil, fmt.Errorf("steps %d: want >= 1", opt.Steps)
-	}
-	if opt.CheckpointEvery < 1 {
-		opt.CheckpointEvery = max(1, opt.Steps/10)
-	}
-	ckptDir := filepath.Join(runDir, checkpoint.Dir)
-	latest, err := checkpoint.Latest(ckptDir)
+	ckptDir, latest, err := pathogan.StartRun(runDir, &opt)
 	if err != nil {
 		return nil, err
-	}
-	if latest != "" && !opt.Resume {
-		return nil, fmt.Errorf("%s already has checkpoints (newest %s): resume it, or train into a new folder", runDir, filepath.Base(latest))
 	}
 	if latest != "" {
 		if cfg, _, err = ReadCheckpointConfig(latest); err != nil {
@@ -194,11 +183,7 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt pat
 		return nil, fmt.Errorf("slice set %s: the training split has %d healthy and %d pathological slices; batches need %d and %d",
 			set.Dir, len(healthy), len(patho), cfg.Batch-nPatho, nPatho)
 	}
-	if err := os.MkdirAll(ckptDir, 0o755); err != nil {
-		return nil, err
-	}
-	js, _ := json.MarshalIndent(cfg, "", "  ")
-	if err := os.WriteFile(filepath.Join(runDir, pathogan.ConfigFile), append(js, '\n'), 0o644); err != nil {
+	if err := pathogan.WriteRunConfig(runDir, cfg); err != nil {
 		return nil, err
 	}
 	tr, err := NewTrainer(b, cfg, opt.Steps)
