@@ -68,9 +68,8 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt Run
 			return nil, err
 		}
 	}
-	if set.Height != cfg.Size || set.Width != cfg.Size || set.Channels != cfg.Channels {
-		return nil, fmt.Errorf("slice set %s holds %dx%dx%d slices, the %q config needs %dx%dx%d: prepare it with --size %d",
-			set.Dir, set.Height, set.Width, set.Channels, cfg.Preset, cfg.Size, cfg.Size, cfg.Channels, cfg.Size)
+	if err := CheckSetShape(set, cfg.Preset, cfg.Size, cfg.Channels); err != nil {
+		return nil, err
 	}
 	healthy, patho := set.Select(data.Train, data.Healthy), set.Select(data.Train, data.Pathological)
 	if len(healthy) == 0 || len(patho) == 0 {
@@ -120,6 +119,16 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt Run
 		return tr.Step(xA, xB)
 	}, func() (string, error) { return tr.Save(ckptDir, opt.Keep) }, progress)
 	return tr, err
+}
+
+// CheckSetShape reports a slice set whose slices are not size×size×channels,
+// the shape the named config needs, with the prepare flag that fixes it.
+func CheckSetShape(set *data.Set, config string, size, channels int) error {
+	if set.Height != size || set.Width != size || set.Channels != channels {
+		return fmt.Errorf("slice set %s holds %dx%dx%d slices, the %q config needs %dx%dx%d: prepare it with --size %d",
+			set.Dir, set.Height, set.Width, set.Channels, config, size, size, channels, size)
+	}
+	return nil
 }
 
 // StartRun checks a run folder before training (PathoGAN's and the U-Net's):

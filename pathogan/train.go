@@ -147,12 +147,18 @@ func (t *Trainer) stepGraph(ctx *context.Context, in []*graph.Node) []*graph.Nod
 // learningRate is the schedule: constant until DecayFrom·Total steps, then
 // linear down to 0 at Total (CycleGAN's).
 func (t *Trainer) learningRate(step int) float64 {
-	start := t.Cfg.DecayFrom * float64(t.Total)
-	if float64(step) < start || t.Total <= 0 {
-		return t.Cfg.LearningRate
+	return LinearDecay(t.Cfg.LearningRate, t.Cfg.DecayFrom, t.Total, step)
+}
+
+// LinearDecay is CycleGAN's schedule, which both PathoGAN and the U-Net use:
+// rate lr until step decayFrom·total, then linear down to 0 at total.
+func LinearDecay(lr, decayFrom float64, total, step int) float64 {
+	start := decayFrom * float64(total)
+	if float64(step) < start || total <= 0 {
+		return lr
 	}
-	frac := (float64(step) - start) / math.Max(1, float64(t.Total)-start)
-	return t.Cfg.LearningRate * math.Max(0, 1-frac)
+	frac := (float64(step) - start) / math.Max(1, float64(total)-start)
+	return lr * math.Max(0, 1-frac)
 }
 
 // StepRand returns the random source of a step: batches, augmentation and

@@ -69,11 +69,7 @@ func NewTrainer(b backends.Backend, cfg Config, total int) (*Trainer, error) {
 
 // learningRate is PathoGAN's schedule: constant, then linear to 0.
 func (t *Trainer) learningRate(step int) float64 {
-	start := t.Cfg.DecayFrom * float64(t.Total)
-	if float64(step) < start {
-		return t.Cfg.LearningRate
-	}
-	return t.Cfg.LearningRate * math.Max(0, 1-(float64(step)-start)/math.Max(1, float64(t.Total)-start))
+	return pathogan.LinearDecay(t.Cfg.LearningRate, t.Cfg.DecayFrom, t.Total, step)
 }
 
 // Step runs one training step on images x [batch][size][size][channels] and
@@ -173,9 +169,8 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt pat
 			return nil, err
 		}
 	}
-	if set.Height != cfg.Size || set.Width != cfg.Size || set.Channels != cfg.Channels {
-		return nil, fmt.Errorf("slice set %s holds %dx%dx%d slices, the U-Net %q config needs %dx%dx%d: prepare it with --size %d",
-			set.Dir, set.Height, set.Width, set.Channels, cfg.Preset, cfg.Size, cfg.Size, cfg.Channels, cfg.Size)
+	if err := pathogan.CheckSetShape(set, "U-Net "+cfg.Preset, cfg.Size, cfg.Channels); err != nil {
+		return nil, err
 	}
 	nPatho := int(math.Round(float64(cfg.Batch) * cfg.PathologicalFraction))
 	healthy, patho := set.Select(data.Train, data.Healthy), set.Select(data.Train, data.Pathological)
