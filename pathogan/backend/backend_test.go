@@ -14,10 +14,11 @@ func TestNewHonoursGOMLXBackendGo(t *testing.T) {
 		env, wantConfig string
 		wantMode        ConvMode
 	}{
-		{"go", "ops_sequential,dotgeneral_small,conv=im2col", ConvIm2Col},
+		{"go", "ops_sequential,dotgeneral_small,conv=kernel", ConvKernel},
 		{"go:conv=native", "ops_sequential,dotgeneral_small,conv=native", ConvNative},
-		{"go:ops_parallel", "ops_parallel,dotgeneral_small,conv=im2col", ConvIm2Col},
-		{"go:dotgeneral_large", "dotgeneral_large,ops_sequential,conv=im2col", ConvIm2Col},
+		{"go:conv=im2col", "ops_sequential,dotgeneral_small,conv=im2col", ConvIm2Col},
+		{"go:ops_parallel", "ops_parallel,dotgeneral_small,conv=kernel", ConvKernel},
+		{"go:dotgeneral_large", "dotgeneral_large,ops_sequential,conv=kernel", ConvKernel},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			t.Setenv(backends.ConfigEnvVar, tc.env)

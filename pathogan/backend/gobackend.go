@@ -19,10 +19,16 @@ const GoBackendName = simplego.BackendName
 type ConvMode int
 
 const (
+	// ConvKernel keeps each float32 ConvGeneral as one node, input dilations included, and runs it
+	// with this package's kernel (kernels.go): im2col blocks and matrix products through package
+	// gemm (OpenBLAS when the machine has it), on every core. This is the default. If the kernels
+	// cannot be installed (see KernelsStatus) the backend uses ConvIm2Col instead.
+	ConvKernel ConvMode = iota
+
 	// ConvIm2Col lowers every ungrouped ConvGeneral to strided slices, one concatenation and one
-	// DotGeneral (matrix multiplication). This is the default: it was measured 2-4x faster than the
-	// Go backend's direct convolution loop, forward and backward.
-	ConvIm2Col ConvMode = iota
+	// DotGeneral (matrix multiplication) in the graph. It was measured 2-4x faster than the Go
+	// backend's direct convolution loop, forward and backward.
+	ConvIm2Col
 
 	// ConvNative keeps the Go backend's own ConvGeneral kernel and only repairs its arguments (nil
 	// strides, input dilations). Kept for comparison and as a fallback.
@@ -32,6 +38,8 @@ const (
 // String implements fmt.Stringer.
 func (m ConvMode) String() string {
 	switch m {
+	case ConvKernel:
+		return "kernel"
 	case ConvIm2Col:
 		return "im2col"
 	case ConvNative:
@@ -56,7 +64,7 @@ var _ backends.Backend = (*GoBackend)(nil)
 
 // NewGoBackend creates the Go backend with this package's fixes. config is a comma separated list
 // of options: the simplego ones (parallelism=N, ops_sequential, ops_parallel, dotgeneral_small,
-// dotgeneral_large, dotgeneral_check) plus "conv=im2col" (default) or "conv=native".
+// dotgeneral_large, dotgeneral_check) plus "conv=kernel" (default), "conv=im2col" or "conv=native".
 //
 // If neither ops_sequential nor ops_parallel is given, ops_sequential is added: the default
 // dynamic/parallel executor of v0.26.0 deadlocks on small machines (see the package doc).
@@ -67,19 +75,21 @@ var _ backends.Backend = (*GoBackend)(nil)
 // blocked and 9.7 s unblocked). Give dotgeneral_large for wide networks.
 // simplego itself prints one line to stdout when parallelism=N is given.
 func NewGoBackend(config string) (*GoBackend, error) {
-	convMode := ConvIm2Col
+	convMode := ConvKernel
 	var goOpts []string
 	hasExecMode, hasDotMode := false, false
 	for _, part := range strings.Split(config, ",") {
 		part = strings.TrimSpace(part)
 		switch {
 		case part == "":
+		case part == "conv=kernel":
+			convMode = ConvKernel
 		case part == "conv=im2col":
 			convMode = ConvIm2Col
 		case part == "conv=native":
 			convMode = ConvNative
 		case strings.HasPrefix(part, "conv="):
-			return nil, errors.Errorf("pathogan: unknown Go backend option %q: valid are conv=im2col, conv=native", part)
+			return nil, errors.Errorf("pathogan: unknown Go backend option %q: valid are conv=kernel, conv=im2col, conv=native", part)
 		default:
 			if part == "ops_sequential" || part == "ops_parallel" {
 				hasExecMode = true
@@ -101,6 +111,11 @@ func NewGoBackend(config string) (*GoBackend, error) {
 		return nil, errors.WithMessage(err, "pathogan: creating the Go backend")
 	}
 	sb := inner.(*simplego.Backend)
+	// The float32 kernels replace simplego's ConvGeneral and DotGeneral executors (for every mode:
+	// the matmuls of conv=im2col use them too).
+	if err := installKernels(); err != nil && convMode == ConvKernel {
+		convMode = ConvIm2Col
+	}
 	caps := simplego.Capabilities.Clone()
 	caps.Operations[backends.OpTypePad] = true
 	caps.Operations[backends.OpTypeReverse] = true
@@ -264,7 +279,13 @@ func (b *goBuilder) sliceAxis(op backends.Op, dims []int, axis, start, end int) 
 	return b.Builder.Slice(op, starts, limits, strides)
 }
 
-// Reverse implements backends.Builder.Reverse (missing in simplego) with one Gather per axis.
+// reverseBySlices is the largest axis that Reverse reverses with one Slice per element and a
+// Concatenate (a few copies of whole runs); longer axes use one Gather (index by index, slower).
+const reverseBySlices = 16
+
+// Reverse implements backends.Builder.Reverse (missing in simplego): per axis, one width-1 Slice
+// per element and one Concatenate in reverse order for short axes (conv kernels), one Gather
+// otherwise.
 func (b *goBuilder) Reverse(x backends.Op, axes ...int) (backends.Op, error) {
 	xShape, err := b.shape(x)
 	if err != nil {
@@ -277,6 +298,18 @@ func (b *goBuilder) Reverse(x backends.Op, axes ...int) (backends.Op, error) {
 		}
 		n := xShape.Dimensions[axis]
 		if n <= 1 {
+			continue
+		}
+		if n <= reverseBySlices {
+			parts := make([]backends.Op, n)
+			for i := range n {
+				if parts[n-1-i], err = b.sliceAxis(op, xShape.Dimensions, axis, i, i+1); err != nil {
+					return nil, err
+				}
+			}
+			if op, err = b.Builder.Concatenate(axis, parts...); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		indices := make([]int32, n)
@@ -333,6 +366,10 @@ func (b *goBuilder) ConvGeneral(input, kernel backends.Op, axes backends.Convolv
 	copy(pads, paddings)
 	channelGroupCount = max(channelGroupCount, 1)
 	batchGroupCount = max(batchGroupCount, 1)
+
+	if b.convMode == ConvKernel && inShape.DType == dtypes.Float32 && channelGroupCount == 1 && batchGroupCount == 1 {
+		return b.Builder.ConvGeneral(input, kernel, axes, strides, pads, inputDilations, kernelDilations, 1, 1)
+	}
 
 	// Input dilation -> interior padding of the spatial axes.
 	if slices.Max(inputDilations) > 1 {

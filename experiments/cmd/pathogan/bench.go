@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,6 +74,8 @@ func runBench(args []string) error {
 	torchPython := fs.String("torch-python", "", "Python with torch (default: /usr/bin/python3 if present, else python3)")
 	torchDevice := fs.String("torch-device", "", "PyTorch device: cpu or cuda (default: cuda when the Go run used a CUDA plugin, else cpu)")
 	threads := fs.Int("threads", runtime.NumCPU(), "PyTorch threads (the Go backend uses every core)")
+	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed Go steps to this file")
+	opProfile := fs.Int("op-profile", 0, "print the N slowest op types and shapes of the timed Go steps (Go backend only)")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout (progress goes to stderr)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
@@ -146,7 +150,26 @@ func runBench(args []string) error {
 	xA, xB := batchOf(), batchOf()
 	bar := progress.New(os.Stderr, "go steps", *warmup+*steps)
 	var times []float64
+	if *opProfile > 0 {
+		if err := backend.EnableOpProfile(); err != nil {
+			return err
+		}
+	}
 	for i := range *warmup + *steps {
+		if i == *warmup && *opProfile > 0 {
+			backend.OpProfile() // Drop the warm-up steps.
+		}
+		if i == *warmup && *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return fmt.Errorf("--cpuprofile %s: %w", *cpuProfile, err)
+			}
+			defer pprof.StopCPUProfile()
+		}
 		t0 := time.Now()
 		if _, err := tr.Step(xA, xB); err != nil {
 			return err
@@ -161,6 +184,12 @@ func runBench(args []string) error {
 		bar.Set(i+1, fmt.Sprintf("%.2f s/step", d))
 	}
 	bar.Finish()
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if *opProfile > 0 {
+		printOpProfile(os.Stderr, backend.OpProfile(), *opProfile, *steps)
+	}
 	rep.Params = pathogan.ParamCount(tr.Ctx)
 	if *compare && rep.TorchParams != rep.Params {
 		fmt.Fprintf(os.Stderr, "warning: the PyTorch reference has %d parameters, the Go model %d\n", rep.TorchParams, rep.Params)
@@ -304,4 +333,16 @@ func runTorchBench(rep *benchReport, script, python, device string, threads int)
 		rep.TorchPeakRSSMiB = float64(ru.Maxrss) / 1024
 	}
 	return nil
+}
+
+// printOpProfile prints the n slowest op types and shapes, per step.
+func printOpProfile(w io.Writer, prof []backend.OpProfileEntry, n, steps int) {
+	total := 0.0
+	for _, e := range prof {
+		total += e.Seconds
+	}
+	fmt.Fprintf(w, "ops: %.3f s per step in %d op kinds; the %d slowest, per step:\n", total/float64(steps), len(prof), min(n, len(prof)))
+	for _, e := range prof[:min(n, len(prof))] {
+		fmt.Fprintf(w, "  %8.2f ms %5.1f%% %5d calls  %s\n", 1e3*e.Seconds/float64(steps), 100*e.Seconds/total, e.Calls/steps, e.Op)
+	}
 }

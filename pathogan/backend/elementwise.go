@@ -1,0 +1,666 @@
+package backend
+
+import (
+	"math"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+)
+
+// This file holds float32 executors for the Go backend's most frequent element-wise ops (binary
+// arithmetic with broadcasting, Where, the unary functions of ELU, normalisation and the losses,
+// BroadcastInDim and the sum/max/min reductions). simplego runs them one element at a time
+// through index iterators on one core; these collapse the shapes into contiguous runs and split
+// large tensors over the cores. Every other dtype or layout goes to simplego's executor.
+
+// parallelMin is the size below which element-wise work stays on one goroutine.
+const parallelMin = 1 << 15
+
+// splitRange runs fn over [0, n) in one chunk per worker (one chunk when n is small).
+func splitRange(n, unit int, fn func(lo, hi int)) {
+	w := workers()
+	if n*unit < parallelMin || w == 1 || n < 2 {
+		fn(0, n)
+		return
+	}
+	w = min(w, n)
+	chunk := (n + w - 1) / w
+	parallelFor(w, func(_, i int) {
+		lo := i * chunk
+		hi := min(lo+chunk, n)
+		if lo < hi {
+			fn(lo, hi)
+		}
+	})
+}
+
+// collapsed is an iteration space: outer dims (row-major) over a contiguous inner run, with each
+// operand's element strides per outer dim and its inner stride (0: broadcast, 1: contiguous).
+type collapsed struct {
+	outer    []int
+	strides  [][]int // [operand][outer dim]
+	inner    int
+	innerStr []int // [operand]
+}
+
+// collapse builds the iteration space of an output with dims out, where operand k has, per
+// output axis, element stride st[k][axis] (0 on broadcast axes).
+func collapse(out []int, st [][]int) collapsed {
+	type ax struct {
+		d  int
+		st []int
+	}
+	var axes []ax
+	for i, d := range out {
+		if d == 1 {
+			continue
+		}
+		s := make([]int, len(st))
+		for k := range st {
+			s[k] = st[k][i]
+		}
+		if n := len(axes); n > 0 {
+			prev := &axes[n-1]
+			merge := true
+			for k := range s {
+				if prev.st[k] != s[k]*d {
+					merge = false
+					break
+				}
+			}
+			if merge {
+				prev.d *= d
+				prev.st = s
+				continue
+			}
+		}
+		axes = append(axes, ax{d, s})
+	}
+	c := collapsed{inner: 1, innerStr: make([]int, len(st)), strides: make([][]int, len(st))}
+	if len(axes) == 0 {
+		return c
+	}
+	last := axes[len(axes)-1]
+	c.inner = last.d
+	copy(c.innerStr, last.st)
+	for _, a := range axes[:len(axes)-1] {
+		c.outer = append(c.outer, a.d)
+		for k := range st {
+			c.strides[k] = append(c.strides[k], a.st[k])
+		}
+	}
+	return c
+}
+
+// each calls fn(run index, operand offsets) for every outer index in [lo, hi).
+func (c *collapsed) each(lo, hi int, fn func(offs []int)) {
+	n := len(c.outer)
+	coord := make([]int, n)
+	offs := make([]int, len(c.strides))
+	rem := lo
+	for i := n - 1; i >= 0; i-- {
+		coord[i] = rem % c.outer[i]
+		rem /= c.outer[i]
+	}
+	for k := range offs {
+		for i := range n {
+			offs[k] += coord[i] * c.strides[k][i]
+		}
+	}
+	for range hi - lo {
+		fn(offs)
+		for i := n - 1; i >= 0; i-- {
+			coord[i]++
+			for k := range offs {
+				offs[k] += c.strides[k][i]
+			}
+			if coord[i] < c.outer[i] {
+				break
+			}
+			for k := range offs {
+				offs[k] -= coord[i] * c.strides[k][i]
+			}
+			coord[i] = 0
+		}
+	}
+}
+
+func (c *collapsed) outerSize() int {
+	n := 1
+	for _, d := range c.outer {
+		n *= d
+	}
+	return n
+}
+
+// broadcastStrides returns the element strides of an operand of the given dims (same rank as
+// out, each 1 or equal) in out's index space: 0 on broadcast axes.
+func broadcastStrides(dims, out []int) []int {
+	st := rowMajorStrides(dims)
+	for i := range dims {
+		if dims[i] == 1 && out[i] != 1 {
+			st[i] = 0
+		}
+	}
+	return st
+}
+
+var binaryOps = []backends.OpType{backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul,
+	backends.OpTypeDiv, backends.OpTypeMax, backends.OpTypeMin}
+
+var unaryOps = []backends.OpType{backends.OpTypeExpm1, backends.OpTypeExp, backends.OpTypeSign,
+	backends.OpTypeNeg, backends.OpTypeAbs, backends.OpTypeSqrt, backends.OpTypeRsqrt,
+	backends.OpTypeTanh, backends.OpTypeLog, backends.OpTypeLogistic}
+
+var reduceOps = []backends.OpType{backends.OpTypeReduceSum, backends.OpTypeReduceMax, backends.OpTypeReduceMin}
+
+// builtinExec holds simplego's executors replaced by the ones in this file.
+var builtinExec [backends.OpTypeLast]sgExecutor
+
+// installElementwise replaces the executors listed above (called by installKernels).
+func installElementwise() {
+	set := func(op backends.OpType, ex sgExecutor) {
+		if sgNodeExecutors[op] == nil {
+			return
+		}
+		builtinExec[op] = sgNodeExecutors[op]
+		sgNodeExecutors[op] = ex
+	}
+	for _, op := range binaryOps {
+		set(op, execBinary)
+	}
+	for _, op := range unaryOps {
+		set(op, execUnary)
+	}
+	for _, op := range reduceOps {
+		set(op, execReduce)
+	}
+	set(backends.OpTypeWhere, execWhere)
+	set(backends.OpTypeSlice, execSlice)
+	set(backends.OpTypeBroadcastInDim, execBroadcastInDim)
+}
+
+// takeOrNew returns input i's buffer for the output when it is owned and has the output's shape
+// (marking it taken, as simplego expects), else a new buffer.
+func takeOrNew(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool, candidates ...int) *simplego.Buffer {
+	shape := nodeOf(node).shape
+	for _, i := range candidates {
+		if owned[i] && inputs[i] != nil && bufferOf(inputs[i]).shape.Equal(shape) {
+			b := inputs[i]
+			inputs[i] = nil
+			return b
+		}
+	}
+	return newOutput(backend, node)
+}
+
+func execBinary(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+	nm := nodeOf(node)
+	la, lb := bufferOf(inputs[0]), bufferOf(inputs[1])
+	out := nm.shape
+	if out.DType != dtypes.Float32 || la.shape.Rank() != out.Rank() || lb.shape.Rank() != out.Rank() {
+		return builtinExec[nm.opType](backend, node, inputs, owned)
+	}
+	a, b := flat32(inputs[0]), flat32(inputs[1])
+	c := collapse(out.Dimensions, [][]int{broadcastStrides(la.shape.Dimensions, out.Dimensions),
+		broadcastStrides(lb.shape.Dimensions, out.Dimensions)})
+	op := nm.opType
+	outBuf := takeOrNew(backend, node, inputs, owned, 0, 1)
+	dst := flat32(outBuf)
+	n := c.inner
+	splitRange(c.outerSize(), n, func(lo, hi int) {
+		k := lo
+		c.each(lo, hi, func(offs []int) {
+			d := dst[k*n : (k+1)*n]
+			k++
+			var x, y []float32
+			if c.innerStr[0] == 0 {
+				x = a[offs[0] : offs[0]+1]
+			} else {
+				x = a[offs[0] : offs[0]+n]
+			}
+			if c.innerStr[1] == 0 {
+				y = b[offs[1] : offs[1]+1]
+			} else {
+				y = b[offs[1] : offs[1]+n]
+			}
+			binaryRun(op, d, x, y)
+		})
+	})
+	return outBuf, nil
+}
+
+// binaryRun computes dst = x op y, where x or y may have length 1 (broadcast).
+func binaryRun(op backends.OpType, dst, x, y []float32) {
+	n := len(dst)
+	switch {
+	case len(x) == n && len(y) == n:
+		x, y = x[:n], y[:n]
+		switch op {
+		case backends.OpTypeAdd:
+			for i := range dst {
+				dst[i] = x[i] + y[i]
+			}
+		case backends.OpTypeSub:
+			for i := range dst {
+				dst[i] = x[i] - y[i]
+			}
+		case backends.OpTypeMul:
+			for i := range dst {
+				dst[i] = x[i] * y[i]
+			}
+		case backends.OpTypeDiv:
+			for i := range dst {
+				dst[i] = x[i] / y[i]
+			}
+		case backends.OpTypeMax:
+			for i := range dst {
+				dst[i] = max32(x[i], y[i])
+			}
+		case backends.OpTypeMin:
+			for i := range dst {
+				dst[i] = min32(x[i], y[i])
+			}
+		}
+	case len(y) == 1 && len(x) == n:
+		s := y[0]
+		x = x[:n]
+		switch op {
+		case backends.OpTypeAdd:
+			for i := range dst {
+				dst[i] = x[i] + s
+			}
+		case backends.OpTypeSub:
+			for i := range dst {
+				dst[i] = x[i] - s
+			}
+		case backends.OpTypeMul:
+			for i := range dst {
+				dst[i] = x[i] * s
+			}
+		case backends.OpTypeDiv:
+			for i := range dst {
+				dst[i] = x[i] / s
+			}
+		case backends.OpTypeMax:
+			for i := range dst {
+				dst[i] = max32(x[i], s)
+			}
+		case backends.OpTypeMin:
+			for i := range dst {
+				dst[i] = min32(x[i], s)
+			}
+		}
+	case len(x) == 1 && len(y) == n:
+		s := x[0]
+		y = y[:n]
+		switch op {
+		case backends.OpTypeAdd:
+			for i := range dst {
+				dst[i] = s + y[i]
+			}
+		case backends.OpTypeSub:
+			for i := range dst {
+				dst[i] = s - y[i]
+			}
+		case backends.OpTypeMul:
+			for i := range dst {
+				dst[i] = s * y[i]
+			}
+		case backends.OpTypeDiv:
+			for i := range dst {
+				dst[i] = s / y[i]
+			}
+		case backends.OpTypeMax:
+			for i := range dst {
+				dst[i] = max32(s, y[i])
+			}
+		case backends.OpTypeMin:
+			for i := range dst {
+				dst[i] = min32(s, y[i])
+			}
+		}
+	default: // Both broadcast: a constant run.
+		var v [1]float32
+		binaryRun(op, v[:], x[:1], y[:1])
+		for i := range dst {
+			dst[i] = v[0]
+		}
+	}
+}
+
+// max32 and min32 propagate NaN like simplego's (and XLA's) Max and Min.
+func max32(a, b float32) float32 {
+	if a != a || a > b {
+		return a
+	}
+	return b
+}
+
+func min32(a, b float32) float32 {
+	if a != a || a < b {
+		return a
+	}
+	return b
+}
+
+func execUnary(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+	nm := nodeOf(node)
+	if nm.shape.DType != dtypes.Float32 {
+		return builtinExec[nm.opType](backend, node, inputs, owned)
+	}
+	x := flat32(inputs[0])
+	outBuf := takeOrNew(backend, node, inputs, owned, 0)
+	dst := flat32(outBuf)
+	op := nm.opType
+	splitRange(len(dst), 1, func(lo, hi int) { unaryRun(op, dst[lo:hi], x[lo:hi]) })
+	return outBuf, nil
+}
+
+func unaryRun(op backends.OpType, dst, x []float32) {
+	x = x[:len(dst)]
+	switch op {
+	case backends.OpTypeExpm1:
+		for i, v := range x {
+			dst[i] = expm1f(v)
+		}
+	case backends.OpTypeExp:
+		for i, v := range x {
+			dst[i] = expf(v)
+		}
+	case backends.OpTypeSign:
+		for i, v := range x {
+			s := b2f(v > 0) - b2f(v < 0)
+			if v != v {
+				s = v // NaN stays NaN.
+			}
+			dst[i] = s
+		}
+	case backends.OpTypeNeg:
+		for i, v := range x {
+			dst[i] = -v
+		}
+	case backends.OpTypeAbs:
+		for i, v := range x {
+			dst[i] = float32(math.Abs(float64(v)))
+		}
+	case backends.OpTypeSqrt:
+		for i, v := range x {
+			dst[i] = float32(math.Sqrt(float64(v)))
+		}
+	case backends.OpTypeRsqrt:
+		for i, v := range x {
+			dst[i] = float32(1 / math.Sqrt(float64(v)))
+		}
+	case backends.OpTypeTanh:
+		for i, v := range x {
+			dst[i] = float32(math.Tanh(float64(v)))
+		}
+	case backends.OpTypeLog:
+		for i, v := range x {
+			dst[i] = float32(math.Log(float64(v)))
+		}
+	case backends.OpTypeLogistic:
+		for i, v := range x {
+			dst[i] = float32(1 / (1 + math.Exp(-float64(v))))
+		}
+	}
+}
+
+func execWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+	nm := nodeOf(node)
+	n := nm.shape.Size()
+	cond, _ := bufferOf(inputs[0]).flat.([]bool)
+	okLen := func(l int) bool { return l == 1 || l == n }
+	if nm.shape.DType != dtypes.Float32 || cond == nil || !okLen(len(cond)) ||
+		!okLen(len(flat32(inputs[1]))) || !okLen(len(flat32(inputs[2]))) {
+		return builtinExec[nm.opType](backend, node, inputs, owned)
+	}
+	t, f := flat32(inputs[1]), flat32(inputs[2])
+	outBuf := takeOrNew(backend, node, inputs, owned, 1, 2)
+	dst := flat32(outBuf)
+	splitRange(n, 1, func(lo, hi int) {
+		if len(cond) > 1 && len(t) > 1 && len(f) > 1 {
+			// Branch-free select on the bits: the condition is data, so branches mispredict.
+			c, tt, ff, d := cond[lo:hi], t[lo:hi], f[lo:hi], dst[lo:hi]
+			for i := range d {
+				m := -uint32(b2u(c[i]))
+				d[i] = math.Float32frombits(math.Float32bits(tt[i])&m | math.Float32bits(ff[i])&^m)
+			}
+			return
+		}
+		for i := lo; i < hi; i++ {
+			c := cond[0]
+			if len(cond) > 1 {
+				c = cond[i]
+			}
+			if c {
+				if len(t) > 1 {
+					dst[i] = t[i]
+				} else {
+					dst[i] = t[0]
+				}
+			} else {
+				if len(f) > 1 {
+					dst[i] = f[i]
+				} else {
+					dst[i] = f[0]
+				}
+			}
+		}
+	})
+	return outBuf, nil
+}
+
+func execBroadcastInDim(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+	nm := nodeOf(node)
+	axes, ok := nm.data.([]int)
+	if nm.shape.DType != dtypes.Float32 || !ok {
+		return builtinExec[nm.opType](backend, node, inputs, owned)
+	}
+	x := flat32(inputs[0])
+	outDims := nm.shape.Dimensions
+	xDims := bufferOf(inputs[0]).shape.Dimensions
+	st := make([]int, len(outDims))
+	xst := rowMajorStrides(xDims)
+	for xa, oa := range axes {
+		if xDims[xa] == outDims[oa] {
+			st[oa] = xst[xa]
+		}
+	}
+	c := collapse(outDims, [][]int{st})
+	outBuf := newOutput(backend, node)
+	dst := flat32(outBuf)
+	n := c.inner
+	splitRange(c.outerSize(), n, func(lo, hi int) {
+		k := lo
+		c.each(lo, hi, func(offs []int) {
+			d := dst[k*n : (k+1)*n]
+			k++
+			if c.innerStr[0] == 0 {
+				v := x[offs[0]]
+				for i := range d {
+					d[i] = v
+				}
+			} else {
+				copy(d, x[offs[0]:offs[0]+n])
+			}
+		})
+	})
+	return outBuf, nil
+}
+
+func execReduce(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+	nm := nodeOf(node)
+	axes, ok := nm.data.([]int)
+	if nm.shape.DType != dtypes.Float32 || !ok || len(axes) == 0 {
+		return builtinExec[nm.opType](backend, node, inputs, owned)
+	}
+	x := flat32(inputs[0])
+	inDims := bufferOf(inputs[0]).shape.Dimensions
+	// Iterate over the input in memory order; the output stride of a reduced axis is 0.
+	reduced := make([]bool, len(inDims))
+	for _, a := range axes {
+		reduced[a] = true
+	}
+	keptDims := make([]int, len(inDims))
+	for i, d := range inDims {
+		keptDims[i] = d
+		if reduced[i] {
+			keptDims[i] = 1
+		}
+	}
+	ost := rowMajorStrides(keptDims)
+	for i := range ost {
+		if reduced[i] {
+			ost[i] = 0
+		}
+	}
+	c := collapse(inDims, [][]int{rowMajorStrides(inDims), ost})
+	outBuf := newOutput(backend, node)
+	dst := flat32(outBuf)
+	op := nm.opType
+	var init float32
+	switch op {
+	case backends.OpTypeReduceMax:
+		init = float32(math.Inf(-1))
+	case backends.OpTypeReduceMin:
+		init = float32(math.Inf(1))
+	}
+	for i := range dst {
+		dst[i] = init
+	}
+	n := c.inner
+	// A kept inner run under a reduced axis (e.g. the mean over H, W of [B, H, W, C]): add the
+	// whole reduced axis at once instead of one short run per call.
+	if c.innerStr[1] != 0 && len(c.outer) > 0 && c.strides[1][len(c.outer)-1] == 0 {
+		last := len(c.outer) - 1
+		dr, sr := c.outer[last], c.strides[0][last]
+		sub := collapsed{outer: c.outer[:last], inner: n, innerStr: c.innerStr,
+			strides: [][]int{c.strides[0][:last], c.strides[1][:last]}}
+		sub.each(0, sub.outerSize(), func(offs []int) {
+			d := dst[offs[1] : offs[1]+n]
+			for r := range dr {
+				run := x[offs[0]+r*sr : offs[0]+r*sr+n]
+				switch op {
+				case backends.OpTypeReduceSum:
+					for i, v := range run {
+						d[i] += v
+					}
+				case backends.OpTypeReduceMax:
+					for i, v := range run {
+						d[i] = max32(d[i], v)
+					}
+				case backends.OpTypeReduceMin:
+					for i, v := range run {
+						d[i] = min32(d[i], v)
+					}
+				}
+			}
+		})
+		return outBuf, nil
+	}
+	c.each(0, c.outerSize(), func(offs []int) {
+		run := x[offs[0] : offs[0]+n]
+		if c.innerStr[1] == 0 { // The run is reduced into one value.
+			d := &dst[offs[1]]
+			switch op {
+			case backends.OpTypeReduceSum:
+				var s0, s1, s2, s3 float32
+				i := 0
+				for ; i+4 <= n; i += 4 {
+					s0 += run[i]
+					s1 += run[i+1]
+					s2 += run[i+2]
+					s3 += run[i+3]
+				}
+				for ; i < n; i++ {
+					s0 += run[i]
+				}
+				*d += (s0 + s1) + (s2 + s3)
+			case backends.OpTypeReduceMax:
+				for _, v := range run {
+					*d = max32(*d, v)
+				}
+			case backends.OpTypeReduceMin:
+				for _, v := range run {
+					*d = min32(*d, v)
+				}
+			}
+			return
+		}
+		d := dst[offs[1] : offs[1]+n]
+		switch op {
+		case backends.OpTypeReduceSum:
+			for i, v := range run {
+				d[i] += v
+			}
+		case backends.OpTypeReduceMax:
+			for i, v := range run {
+				d[i] = max32(d[i], v)
+			}
+		case backends.OpTypeReduceMin:
+			for i, v := range run {
+				d[i] = min32(d[i], v)
+			}
+		}
+	})
+	return outBuf, nil
+}
+
+// b2u is 1 for true and 0 for false.
+func b2u(b bool) uint32 {
+	var v uint32
+	if b {
+		v = 1
+	}
+	return v
+}
+
+func execSlice(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+	nm := nodeOf(node)
+	if nm.shape.DType != dtypes.Float32 || reflectTypeName(nm.data) != "*simplego.sliceNode" {
+		return builtinExec[nm.opType](backend, node, inputs, owned)
+	}
+	starts, strides := readInts(nm.data, "starts"), readInts(nm.data, "strides")
+	x := flat32(inputs[0])
+	inDims := bufferOf(inputs[0]).shape.Dimensions
+	outDims := nm.shape.Dimensions
+	ist := rowMajorStrides(inDims)
+	base := 0
+	st := make([]int, len(inDims))
+	for i := range inDims {
+		s := 1
+		if i < len(strides) && strides[i] > 0 {
+			s = strides[i]
+		}
+		if i < len(starts) {
+			base += starts[i] * ist[i]
+		}
+		st[i] = ist[i] * s
+		if outDims[i] == 1 {
+			st[i] = 0
+		}
+	}
+	c := collapse(outDims, [][]int{st})
+	outBuf := newOutput(backend, node)
+	dst := flat32(outBuf)
+	n := c.inner
+	splitRange(c.outerSize(), n, func(lo, hi int) {
+		k := lo
+		c.each(lo, hi, func(offs []int) {
+			d := dst[k*n : (k+1)*n]
+			k++
+			off := base + offs[0]
+			if c.innerStr[0] == 1 || n == 1 {
+				copy(d, x[off:off+n])
+				return
+			}
+			for i := range d {
+				d[i] = x[off+i*c.innerStr[0]]
+			}
+		})
+	})
+	return outBuf, nil
+}

@@ -1,0 +1,242 @@
+package backend
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	timage "github.com/gomlx/gomlx/pkg/core/tensors/images"
+)
+
+var (
+	im2colOnce sync.Once
+	im2colB    *GoBackend
+)
+
+// im2colBackend returns a shared Go backend with conv=im2col (the float64 reference path, whose
+// gradients the finite-difference tests check).
+func im2colBackend(t testing.TB) *GoBackend {
+	im2colOnce.Do(func() {
+		b, err := NewGoBackend("conv=im2col")
+		if err != nil {
+			t.Fatal(err)
+		}
+		im2colB = b
+	})
+	return im2colB
+}
+
+func to32(x *tensors.Tensor) *tensors.Tensor {
+	f := tensors.MustCopyFlatData[float64](x)
+	g := make([]float32, len(f))
+	for i, v := range f {
+		g[i] = float32(v)
+	}
+	return tensors.FromFlatDataAndDimensions(g, x.Shape().Dimensions...)
+}
+
+func flatAny(t *testing.T, x *tensors.Tensor) []float64 {
+	switch x.DType().String() {
+	case "Float32":
+		f := tensors.MustCopyFlatData[float32](x)
+		out := make([]float64, len(f))
+		for i, v := range f {
+			out[i] = float64(v)
+		}
+		return out
+	default:
+		return tensors.MustCopyFlatData[float64](x)
+	}
+}
+
+// compareKernels runs fn and its gradients (of weightedSum) on float32 inputs with the kernel
+// backend, and on float64 inputs with the im2col backend, and compares every output.
+func compareKernels(t *testing.T, fn func(in []*Node) *Node, inputs ...*tensors.Tensor) {
+	t.Helper()
+	compareKernelsTol(t, 1e-5, fn, inputs...)
+}
+
+// compareKernelsTol is compareKernels with a tolerance relative to the largest output value (sums
+// of tens of thousands of float32 values need more than 1e-5).
+func compareKernelsTol(t *testing.T, tol float64, fn func(in []*Node) *Node, inputs ...*tensors.Tensor) {
+	t.Helper()
+	all := func(in []*Node) []*Node {
+		out := fn(in)
+		// Weights computed in float64, so that float32 rounding of the weights is not compared.
+		g := out.Graph()
+		w := Sin(AddScalar(MulScalar(IotaFull(g, shapesMake(out.Shape().Dimensions...)), 1.7), 0.3))
+		loss := ReduceAllSum(Mul(out, ConvertDType(w, out.DType())))
+		return append([]*Node{out}, Gradient(loss, in...)...)
+	}
+	run := func(b backends.Backend, args []any) []*tensors.Tensor {
+		e := MustNewExec(b, all)
+		out, err := e.Exec(args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	a64, a32 := make([]any, len(inputs)), make([]any, len(inputs))
+	for i, x := range inputs {
+		a64[i], a32[i] = x, to32(x)
+	}
+	want := run(im2colBackend(t), a64)
+	got := run(goBackend(t), a32)
+	for i := range want {
+		if fmt.Sprint(got[i].Shape().Dimensions) != fmt.Sprint(want[i].Shape().Dimensions) {
+			t.Fatalf("output %d: shape %s, want %s", i, got[i].Shape(), want[i].Shape())
+		}
+		g, w := flatAny(t, got[i]), flatAny(t, want[i])
+		scale := 0.0
+		for _, v := range w {
+			scale = max(scale, math.Abs(v))
+		}
+		for j := range w {
+			if math.Abs(g[j]-w[j]) > tol*(1+scale) {
+				t.Fatalf("output %d (%s) element %d: float32 kernel %.7g, float64 im2col %.7g", i, want[i].Shape(), j, g[j], w[j])
+			}
+		}
+	}
+}
+
+// TestKernelsConv checks the float32 convolution kernel, forward and both gradients (which are
+// convolutions in other axis layouts, with input and kernel dilations), against the float64
+// im2col path on every conv case, plus transposed, dilated and channels-first convolutions.
+func TestKernelsConv(t *testing.T) {
+	if err := KernelsStatus(); err != nil {
+		t.Fatal(err)
+	}
+	if goBackend(t).ConvMode() != ConvKernel {
+		t.Fatalf("default conv mode %s, want kernel", goBackend(t).ConvMode())
+	}
+	rng := rand.New(rand.NewPCG(20, 9))
+	for _, c := range convCases {
+		t.Run(c.String(), func(t *testing.T) {
+			compareKernels(t, func(in []*Node) *Node { return Conv2D(in[0], in[1], c.stride, c.padding) },
+				randTensor(rng, -1, 1, 3, c.h, c.w, 5), randTensor(rng, -1, 1, c.k, c.k, 5, 4))
+		})
+	}
+	t.Run("transpose_k3_s2", func(t *testing.T) {
+		compareKernels(t, func(in []*Node) *Node { return ConvTranspose2D(in[0], in[1], 2, PadSame) },
+			randTensor(rng, -1, 1, 2, 4, 5, 3), randTensor(rng, -1, 1, 3, 3, 3, 2))
+	})
+	t.Run("transpose_k4_s2_p1", func(t *testing.T) {
+		compareKernels(t, func(in []*Node) *Node { return ConvTranspose2D(in[0], in[1], 2, PadExplicit(1, 1, 1, 1)) },
+			randTensor(rng, -1, 1, 2, 4, 4, 3), randTensor(rng, -1, 1, 4, 4, 3, 2))
+	})
+	t.Run("dilated", func(t *testing.T) {
+		compareKernels(t, func(in []*Node) *Node {
+			return Convolve(in[0], in[1]).Dilations(2).PadSame().Done()
+		}, randTensor(rng, -1, 1, 2, 9, 8, 3), randTensor(rng, -1, 1, 3, 3, 3, 2))
+	})
+	t.Run("channels-first", func(t *testing.T) {
+		compareKernels(t, func(in []*Node) *Node {
+			return Convolve(in[0], in[1]).ChannelsAxis(timage.ChannelsFirst).Strides(2).PadSame().Done()
+		}, randTensor(rng, -1, 1, 2, 3, 7, 6), randTensor(rng, -1, 1, 3, 3, 3, 4))
+	})
+	t.Run("wide", func(t *testing.T) { // Several blocks per worker in both formulations.
+		compareKernels(t, func(in []*Node) *Node { return Conv2D(in[0], in[1], 1, PadSame) },
+			randTensor(rng, -1, 1, 2, 40, 33, 6), randTensor(rng, -1, 1, 3, 3, 6, 7))
+	})
+}
+
+// TestKernelsDot checks the float32 matmul kernel on the DotGeneral layouts it takes over
+// (lhs and rhs contracted first or last, batch axes) and on one it leaves to simplego.
+func TestKernelsDot(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 10))
+	cases := []struct {
+		name   string
+		fn     func(in []*Node) *Node
+		ld, rd []int
+	}{
+		{"dense", func(in []*Node) *Node { return Dot(in[0], in[1]) }, []int{70, 9}, []int{9, 5}},
+		{"batched", func(in []*Node) *Node { return Einsum("bmk,bkn->bmn", in[0], in[1]) }, []int{3, 7, 9}, []int{3, 9, 5}},
+		{"lhsT", func(in []*Node) *Node { return Einsum("km,kn->mn", in[0], in[1]) }, []int{9, 70}, []int{9, 5}},
+		{"rhsT", func(in []*Node) *Node { return Einsum("mk,nk->mn", in[0], in[1]) }, []int{130, 9}, []int{5, 9}},
+		{"multi", func(in []*Node) *Node { return Einsum("bmxk,bkyn->bmxyn", in[0], in[1]) }, []int{2, 3, 4, 6}, []int{2, 6, 2, 5}},
+		{"builtin", func(in []*Node) *Node { return Einsum("kbm,bkn->bmn", in[0], in[1]) }, []int{6, 2, 3}, []int{2, 6, 4}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			compareKernels(t, c.fn, randTensor(rng, -1, 1, c.ld...), randTensor(rng, -1, 1, c.rd...))
+		})
+	}
+}
+
+// TestKernelsElementwise checks the float32 element-wise executors (binary ops with every kind of
+// broadcast, unary functions, Where, BroadcastInDim, reductions) and their gradients against
+// simplego's float64 executors.
+func TestKernelsElementwise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 11))
+	big := []int{2, 5, 4, 3}
+	binary := map[string]func(a, b *Node) *Node{"Add": Add, "Sub": Sub, "Mul": Mul, "Div": Div, "Max": Max, "Min": Min}
+	for name, f := range binary {
+		for _, other := range [][]int{{2, 5, 4, 3}, {1, 1, 1, 3}, {2, 1, 1, 3}, {1, 5, 4, 1}, {2, 5, 1, 3}, {1, 1, 1, 1}} {
+			t.Run(fmt.Sprintf("%s/%v", name, other), func(t *testing.T) {
+				lo := -1.0
+				if name == "Div" {
+					lo = 0.5 // Keep the divisor away from 0.
+				}
+				compareKernels(t, func(in []*Node) *Node { return f(in[0], in[1]) },
+					randTensor(rng, -1, 1, big...), randTensor(rng, lo, 1.5, other...))
+				compareKernels(t, func(in []*Node) *Node { return f(in[1], in[0]) },
+					randTensor(rng, lo, 1.5, big...), randTensor(rng, -1, 1, other...))
+			})
+		}
+	}
+	unary := map[string]func(x *Node) *Node{"Expm1": Expm1, "Exp": Exp, "Sign": Sign, "Neg": Neg, "Abs": Abs,
+		"Sqrt": Sqrt, "Rsqrt": Rsqrt, "Tanh": Tanh, "Log": Log, "Logistic": Sigmoid,
+		"ELU": func(x *Node) *Node { return ELU(x, 1) }}
+	for name, f := range unary {
+		t.Run(name, func(t *testing.T) {
+			lo := -2.0
+			if name == "Sqrt" || name == "Rsqrt" || name == "Log" {
+				lo = 0.2
+			}
+			compareKernels(t, func(in []*Node) *Node { return f(in[0]) }, randTensor(rng, lo, 2, 3, 50, 7))
+		})
+	}
+	t.Run("Where", func(t *testing.T) {
+		compareKernels(t, func(in []*Node) *Node {
+			return Where(GreaterThan(in[0], ZerosLike(in[0])), in[0], MulScalar(in[1], 3))
+		}, randTensor(rng, -1, 1, 2, 40, 9), randTensor(rng, -1, 1, 2, 40, 9))
+		compareKernels(t, func(in []*Node) *Node {
+			return Where(GreaterThan(in[0], in[1]), in[0], ScalarOne(in[0].Graph(), in[0].DType()))
+		}, randTensor(rng, -1, 1, 3, 7), randTensor(rng, -1, 1, 3, 7))
+	})
+	t.Run("BroadcastInDim", func(t *testing.T) {
+		compareKernels(t, func(in []*Node) *Node { return Mul(BroadcastToDims(in[0], 2, 5, 4, 3), in[1]) },
+			randTensor(rng, -1, 1, 1, 5, 1, 3), randTensor(rng, -1, 1, 2, 5, 4, 3))
+		compareKernels(t, func(in []*Node) *Node { return Mul(ExpandAndBroadcast(in[0], []int{2, 5, 4, 3}, []int{1, 2}), in[1]) },
+			randTensor(rng, -1, 1, 2, 3), randTensor(rng, -1, 1, 2, 5, 4, 3))
+	})
+	for _, axes := range [][]int{{1, 2}, {0}, {3}, {0, 1, 2}, {0, 1, 2, 3}, {0, 2}, {1, 3}} {
+		t.Run(fmt.Sprintf("Reduce%v", axes), func(t *testing.T) {
+			for _, red := range []func(*Node, ...int) *Node{ReduceSum, ReduceMax, ReduceMin, ReduceMean} {
+				compareKernels(t, func(in []*Node) *Node { return red(in[0], axes...) }, randTensor(rng, -1, 1, 3, 6, 5, 4))
+			}
+		})
+	}
+	t.Run("Slice", func(t *testing.T) {
+		compareKernels(t, func(in []*Node) *Node {
+			return Slice(in[0], AxisRange(1, 3), AxisRange(0, 5).Stride(2), AxisRange(), AxisRange(1, 4))
+		}, randTensor(rng, -1, 1, 3, 6, 5, 4))
+		compareKernels(t, func(in []*Node) *Node { return Slice(in[0], AxisRange(), AxisRange(2, 3), AxisRange().Stride(3)) },
+			randTensor(rng, -1, 1, 2, 6, 9))
+	})
+	t.Run("Reverse", func(t *testing.T) {
+		for _, axes := range [][]int{{0}, {1, 2}, {0, 1, 2}} {
+			compareKernels(t, func(in []*Node) *Node { return Reverse(in[0], axes...) }, randTensor(rng, -1, 1, 3, 4, 20))
+		}
+	})
+	t.Run("large", func(t *testing.T) { // Split over the workers.
+		compareKernelsTol(t, 3e-4, func(in []*Node) *Node {
+			return ReduceSum(ELU(Add(Mul(in[0], in[1]), in[1]), 1), 1, 2)
+		}, randTensor(rng, -1, 1, 2, 64, 64, 8), randTensor(rng, -1, 1, 1, 1, 1, 8))
+	})
+}

@@ -1,0 +1,10 @@
+//go:build !((linux || darwin || freebsd) && (amd64 || arm64))
+
+package gemm
+
+import "github.com/pkg/errors"
+
+// loadBLAS is not supported on this platform: the pure-Go kernel is used.
+func loadBLAS(name string) error {
+	return errors.Errorf("loading %s: no run-time library loading on this platform", name)
+}

@@ -1,0 +1,131 @@
+// Package gemm multiplies float32 matrices (C = A·B + beta·C, row-major, either operand
+// transposed) for the Go backend's convolution and DotGeneral kernels. It calls Debian's OpenBLAS
+// (cblas_sgemm), loaded at run time with purego when the machine has it, and otherwise a
+// pure-Go kernel. Each call runs on the calling goroutine: OpenBLAS is set to one thread, and the
+// callers split their work over the cores themselves, so the two never oversubscribe them.
+//
+// PATHOGAN_BLAS selects the implementation: unset or "auto" tries the usual OpenBLAS file names,
+// "go" forces the pure-Go kernel, and any other value is the path of a library exporting
+// cblas_sgemm (a failure to load it is reported by Impl and the pure-Go kernel is used).
+package gemm
+
+import (
+	"fmt"
+	"os"
+	"sync"
+)
+
+// Impl describes the implementation in use, e.g. "openblas (libopenblas.so.0)" or
+// "go (PATHOGAN_BLAS=go)". It loads the library on first use.
+func Impl() string {
+	load()
+	return implName
+}
+
+// HasBLAS reports whether an external BLAS library is used.
+func HasBLAS() bool {
+	load()
+	return blasSgemm != nil
+}
+
+var (
+	loadOnce sync.Once
+	implName string
+	// blasSgemm is cblas_sgemm when a BLAS library was loaded.
+	blasSgemm func(order, transA, transB, m, n, k int32, alpha float32, a *float32, lda int32,
+		b *float32, ldb int32, beta float32, c *float32, ldc int32)
+)
+
+// candidates are the OpenBLAS file names tried, in order, when PATHOGAN_BLAS is unset.
+var candidates = []string{
+	"libopenblas.so.0", "libopenblas.so",
+	"/usr/lib/x86_64-linux-gnu/libopenblas.so.0", "/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
+	"libopenblas.dylib", "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+}
+
+func load() {
+	loadOnce.Do(func() {
+		choice := os.Getenv("PATHOGAN_BLAS")
+		switch choice {
+		case "go":
+			implName = "go (PATHOGAN_BLAS=go)"
+			return
+		case "", "auto":
+			var errs []string
+			for _, name := range candidates {
+				if err := loadBLAS(name); err == nil {
+					implName = "openblas (" + name + ")"
+					return
+				} else {
+					errs = append(errs, err.Error())
+				}
+			}
+			implName = "go (no OpenBLAS found)"
+			_ = errs
+		default:
+			if err := loadBLAS(choice); err != nil {
+				implName = fmt.Sprintf("go (PATHOGAN_BLAS=%s: %v)", choice, err)
+				return
+			}
+			implName = "blas (" + choice + ")"
+		}
+	})
+}
+
+const (
+	cblasRowMajor = 101
+	cblasNoTrans  = 111
+	cblasTrans    = 112
+)
+
+// Sgemm computes C = op(A)·op(B) + beta·C for row-major matrices, where op(A) is m×k (A is m×k
+// with leading dimension lda, or k×m when transA), op(B) is k×n (B is k×n, or n×k when transB)
+// and C is m×n with leading dimension ldc. beta 0 overwrites C (its old values may be NaN).
+func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		scale(m, n, beta, c, ldc)
+		return
+	}
+	load()
+	if blasSgemm != nil {
+		ta, tb := int32(cblasNoTrans), int32(cblasNoTrans)
+		if transA {
+			ta = cblasTrans
+		}
+		if transB {
+			tb = cblasTrans
+		}
+		blasSgemm(cblasRowMajor, ta, tb, int32(m), int32(n), int32(k), 1, &a[0], int32(lda),
+			&b[0], int32(ldb), beta, &c[0], int32(ldc))
+		return
+	}
+	goSgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+}
+
+// GoSgemm is Sgemm's pure-Go kernel, whatever library is loaded (for tests and benchmarks).
+func GoSgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		scale(m, n, beta, c, ldc)
+		return
+	}
+	goSgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+}
+
+func scale(m, n int, beta float32, c []float32, ldc int) {
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
