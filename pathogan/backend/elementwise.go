@@ -330,20 +330,11 @@ func binaryRun(op backends.OpType, dst, x, y []float32) {
 	}
 }
 
-// max32 and min32 propagate NaN like simplego's (and XLA's) Max and Min.
-func max32(a, b float32) float32 {
-	if a != a || a > b {
-		return a
-	}
-	return b
-}
+// max32 and min32 propagate NaN like simplego's (and XLA's) Max and Min; Go's built-in min and
+// max do, without data-dependent branches.
+func max32(a, b float32) float32 { return max(a, b) }
 
-func min32(a, b float32) float32 {
-	if a != a || a < b {
-		return a
-	}
-	return b
-}
+func min32(a, b float32) float32 { return min(a, b) }
 
 func execUnary(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
 	nm := nodeOf(node)
@@ -362,20 +353,12 @@ func unaryRun(op backends.OpType, dst, x []float32) {
 	x = x[:len(dst)]
 	switch op {
 	case backends.OpTypeExpm1:
-		for i, v := range x {
-			dst[i] = expm1f(v)
-		}
+		expSlice(dst, x, true)
 	case backends.OpTypeExp:
-		for i, v := range x {
-			dst[i] = expf(v)
-		}
+		expSlice(dst, x, false)
 	case backends.OpTypeSign:
 		for i, v := range x {
-			s := b2f(v > 0) - b2f(v < 0)
-			if v != v {
-				s = v // NaN stays NaN.
-			}
-			dst[i] = s
+			dst[i] = signf(v)
 		}
 	case backends.OpTypeNeg:
 		for i, v := range x {

@@ -2,40 +2,77 @@ package backend
 
 import "math"
 
-// expf is e^x in float32 (Cephes' expf: x = n·ln2 + r with |r| <= ln2/2 and a degree-6
-// polynomial for e^r; about 1 ulp). It is several times faster than math.Exp through float64.
+// Cephes' expf: x = n·ln2 + r with |r| <= ln2/2 and e^r = 1 + r + r²·p(r), p of degree 5.
+const (
+	expLog2e = 1.44269504088896341
+	expC1    = 0.693359375    // ln2, high part
+	expC2    = -2.12194440e-4 // ln2, low part
+	expP0    = 5.0000001201e-1
+	expP1    = 1.6666665459e-1
+	expP2    = 4.1665795894e-2
+	expP3    = 8.3334519073e-3
+	expP4    = 1.3981999507e-3
+	expP5    = 1.9875691500e-4
+	expRound = 12582912 // 1.5·2²³: (t + expRound) - expRound rounds t to an integer.
+	expHi    = 88.72283
+	expLo    = -87.33654 // Below this e^x is subnormal in float32.
+)
+
+// expSlice sets dst[i] = e^x[i], or e^x[i] - 1 when minusOne, in float32 with about 1 ulp
+// error. e^r - 1 = r + r²·p(r) is accurate near 0, so e^x - 1 = 2^n·(e^r - 1) + (2^n - 1) does
+// not cancel. The polynomial is evaluated in Estrin's form and the body is inlined in the loop:
+// the latency of the dependent multiply-adds, not their number, is what bounds a scalar exp.
+// Out-of-range inputs (overflow, subnormal results, NaN) go through math.Exp/Expm1.
+func expSlice(dst, x []float32, minusOne bool) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		if !(v > expLo && v < expHi) {
+			if minusOne {
+				dst[i] = float32(math.Expm1(float64(v)))
+			} else {
+				dst[i] = float32(math.Exp(float64(v)))
+			}
+			continue
+		}
+		n := (v*expLog2e + expRound) - expRound
+		r := v - n*expC1 - n*expC2
+		z := r * r
+		p := (expP0 + expP1*r) + z*(expP2+expP3*r) + (z*z)*(expP4+expP5*r)
+		q := r + z*p // e^r - 1
+		ni := int32(n)
+		n1 := ni >> 1
+		s1 := math.Float32frombits(uint32(n1+127) << 23)
+		s2 := math.Float32frombits(uint32(ni-n1+127) << 23)
+		if minusOne && ni < 100 {
+			s := s1 * s2
+			dst[i] = s*q + (s - 1)
+		} else {
+			dst[i] = s1 * (s2 * (q + 1))
+		}
+	}
+}
+
+// expf is e^x in float32 (see expSlice).
 func expf(x float32) float32 {
-	switch {
-	case x != x:
-		return x
-	case x > 88.72283:
-		return float32(math.Inf(1))
-	case x < -87.33654: // The result would be subnormal: leave it to math.Exp.
-		return float32(math.Exp(float64(x)))
-	}
-	n := float32(math.Floor(float64(x*1.44269504088896341 + 0.5)))
-	r := x - n*0.693359375 - n*-2.12194440e-4
-	z := r * r
-	p := ((((1.9875691500e-4*r+1.3981999507e-3)*r+8.3334519073e-3)*r+4.1665795894e-2)*r+1.6666665459e-1)*r + 5.0000001201e-1
-	e := p*z + r + 1
-	return e * math.Float32frombits(uint32(int32(n)+127)<<23)
+	var d [1]float32
+	expSlice(d[:], []float32{x}, false)
+	return d[0]
 }
 
-// expm1f is e^x - 1 in float32: a Taylor polynomial for |x| < 0.5 (where e^x - 1 would cancel)
-// and expf otherwise.
+// expm1f is e^x - 1 in float32 (see expSlice).
 func expm1f(x float32) float32 {
-	if x > -0.5 && x < 0.5 {
-		// x + x²/2! + ... + x⁹/9!, truncation below 1e-9 relative.
-		return x * (1 + x*(1.0/2+x*(1.0/6+x*(1.0/24+x*(1.0/120+x*(1.0/720+x*(1.0/5040+x*(1.0/40320+x*(1.0/362880)))))))))
-	}
-	return expf(x) - 1
+	var d [1]float32
+	expSlice(d[:], []float32{x}, true)
+	return d[0]
 }
 
-// b2f is 1 for true and 0 for false.
-func b2f(b bool) float32 {
-	var v float32
-	if b {
-		v = 1
-	}
-	return v
+// signf is Sign(x) without data-dependent branches: ±1, ±0 kept, NaN kept.
+func signf(x float32) float32 {
+	b := math.Float32bits(x)
+	mag := b & 0x7fffffff
+	nonzero := uint32(-int32(mag) >> 31)         // All ones when x != ±0.
+	isNaN := uint32(int32(0x7f800000-mag) >> 31) // All ones when x is NaN.
+	one := 0x3f800000 | b&0x80000000
+	r := one&nonzero | b&^nonzero
+	return math.Float32frombits(r&^isNaN | b&isNaN)
 }

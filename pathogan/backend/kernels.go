@@ -363,11 +363,12 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 	return outBuf, nil
 }
 
-// blockRows picks how many patch rows of length k go in one block (about 256 KiB).
+// blockRows picks how many patch rows of length k go in one block: about 256 KiB, and at least
+// four blocks when there is enough work. It does not depend on the number of cores, so results
+// (which depend on how sums are split) are the same on every machine with the same BLAS.
 func blockRows(k, total int) int {
 	r := max(4, (64<<10)/max(k, 1))
-	// Leave at least two blocks per worker when there is enough work.
-	if per := total / (2 * workers()); per >= 4 && per < r {
+	if per := total / 4; per >= 4 && per < r {
 		r = per
 	}
 	return min(r, max(total, 1))
@@ -444,13 +445,13 @@ func (p *convPlan) convTaps(in, km, out []float32) {
 	rows := p.inC * p.taps // (c, k): the contraction
 	R := blockRows(M, rows)
 	nBlocks := (rows + R - 1) / R
-	w := min(workers(), nBlocks)
-	partial := make([]*[]float32, w)
+	// One partial sum per block, added in block order: the result does not depend on which
+	// worker ran which block.
+	partial := make([]*[]float32, nBlocks)
 	for i := range partial {
 		partial[i] = getScratch(M * p.O)
-		clear(*partial[i])
 	}
-	parallelFor(nBlocks, func(worker, blk int) {
+	parallelFor(nBlocks, func(_, blk int) {
 		r0 := blk * R
 		r1 := min(r0+R, rows)
 		patch := getScratch((r1 - r0) * M)
@@ -489,7 +490,7 @@ func (p *convPlan) convTaps(in, km, out []float32) {
 				odometer(y, p.outDims)
 			}
 		}
-		gemm.Sgemm(true, false, M, p.O, r1-r0, *patch, M, km[r0*p.O:], p.O, 1, *partial[worker], p.O)
+		gemm.Sgemm(true, false, M, p.O, r1-r0, *patch, M, km[r0*p.O:], p.O, 0, *partial[blk], p.O)
 	})
 	sum := *partial[0]
 	for _, pp := range partial[1:] {
@@ -608,7 +609,7 @@ func execDot(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.
 	// Split M into blocks when there are fewer batches than workers.
 	mBlocks := 1
 	if p.batch < workers() && p.m >= 64 && p.m*p.n*p.k >= 1<<16 {
-		mBlocks = workers() * 2
+		mBlocks = 4 // Fixed, so that results do not depend on the number of cores.
 	}
 	mb := (p.m + mBlocks - 1) / mBlocks
 	parallelFor(p.batch*mBlocks, func(_, job int) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -239,4 +240,37 @@ func TestKernelsElementwise(t *testing.T) {
 			return ReduceSum(ELU(Add(Mul(in[0], in[1]), in[1]), 1), 1, 2)
 		}, randTensor(rng, -1, 1, 2, 64, 64, 8), randTensor(rng, -1, 1, 1, 1, 1, 8))
 	})
+}
+
+// TestKernelsDeterministic runs a convolution, a matmul and their gradients with one and with
+// four goroutines and wants bit-identical results: the kernels split sums the same way whatever
+// the number of cores.
+func TestKernelsDeterministic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 12))
+	x, k, w := to32(randTensor(rng, -1, 1, 4, 24, 24, 8)), to32(randTensor(rng, -1, 1, 3, 3, 8, 16)), to32(randTensor(rng, -1, 1, 16, 5))
+	fn := func(in []*Node) []*Node {
+		y := Conv2D(in[0], in[1], 1, PadSame)
+		z := Dot(Reshape(y, -1, 16), in[2])
+		return append([]*Node{z}, Gradient(ReduceAllSum(Mul(z, z)), in...)...)
+	}
+	run := func(procs int) [][]float64 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		out, err := MustNewExec(goBackend(t), fn).Exec(x, k, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res [][]float64
+		for _, o := range out {
+			res = append(res, flatAny(t, o))
+		}
+		return res
+	}
+	a, b := run(1), run(4)
+	for i := range a {
+		for j := range a[i] {
+			if a[i][j] != b[i][j] {
+				t.Fatalf("output %d element %d: %v with 1 goroutine, %v with 4", i, j, a[i][j], b[i][j])
+			}
+		}
+	}
 }

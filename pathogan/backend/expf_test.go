@@ -1,0 +1,60 @@
+package backend
+
+import (
+	"math"
+	"testing"
+)
+
+// TestExpf checks expf, expm1f and signf against the float64 math package over their range,
+// including the ends, zeros, infinities and NaN.
+func TestExpf(t *testing.T) {
+	worstExp, worstExpm1 := 0.0, 0.0
+	check := func(x float32) {
+		want := math.Exp(float64(x))
+		got := float64(expf(x))
+		if want < 1.1754944e-38 { // A float32 subnormal: expf returns float32(math.Exp(x)).
+			if got != float64(float32(want)) {
+				t.Fatalf("expf(%g) = %g, want %g", x, got, float32(want))
+			}
+		} else if !math.IsInf(want, 0) && want < math.MaxFloat32 {
+			worstExp = max(worstExp, math.Abs(got-want)/want)
+		} else if !math.IsInf(got, 1) {
+			t.Fatalf("expf(%g) = %g, want +Inf (float32 overflow)", x, got)
+		}
+		wantM := math.Expm1(float64(x))
+		gotM := float64(expm1f(x))
+		if wantM > math.MaxFloat32 {
+			if !math.IsInf(gotM, 1) {
+				t.Fatalf("expm1f(%g) = %g, want +Inf (float32 overflow)", x, gotM)
+			}
+		} else if wantM != 0 {
+			worstExpm1 = max(worstExpm1, math.Abs(gotM-wantM)/math.Abs(wantM))
+		} else if gotM != wantM {
+			t.Fatalf("expm1f(%g) = %g, want %g", x, gotM, wantM)
+		}
+	}
+	for x := float32(-100); x < 100; x += 0.0137 {
+		check(x)
+	}
+	for _, x := range []float32{-0.5, 0.5, 0.4999999, -0.4999999, 1e-8, -1e-8, 1e-30, 88.7, -87.3, 89, -104, 0} {
+		check(x)
+	}
+	if worstExp > 3e-7 || worstExpm1 > 3e-7 {
+		t.Fatalf("worst relative error: expf %.3g, expm1f %.3g; want <= 3e-7", worstExp, worstExpm1)
+	}
+	inf := float32(math.Inf(1))
+	nan := float32(math.NaN())
+	if expf(inf) != inf || expf(-inf) != 0 || expm1f(-inf) != -1 || expm1f(inf) != inf || !math.IsNaN(float64(expm1f(nan))) || !math.IsNaN(float64(expf(nan))) {
+		t.Fatal("expf/expm1f special values")
+	}
+	negZero := float32(math.Copysign(0, -1))
+	for x, want := range map[float32]float32{3: 1, -0.1: -1, inf: 1, -inf: -1, 1e-40: 1, -1e-40: -1} {
+		if got := signf(x); got != want {
+			t.Fatalf("signf(%g) = %g, want %g", x, got, want)
+		}
+	}
+	if signf(0) != 0 || math.Signbit(float64(signf(0))) || !math.Signbit(float64(signf(negZero))) || !math.IsNaN(float64(signf(nan))) {
+		t.Fatal("signf of ±0 or NaN")
+	}
+	t.Logf("worst relative error: expf %.3g, expm1f %.3g", worstExp, worstExpm1)
+}
