@@ -40,7 +40,7 @@ func (i Info) String() string {
 		fmt.Fprintf(&sb, " (%s)", i.Config)
 	}
 	if i.GoFixes {
-		sb.WriteString(" with pathogan fixes")
+		sb.WriteString(" with pathogan fixes and " + KernelsDescription())
 	}
 	if i.Reason != "" {
 		fmt.Fprintf(&sb, ": %s", i.Reason)

@@ -74,18 +74,20 @@ func convGeneralVJP(node, v *Node) []*Node {
 	g := x.Graph()
 	zero := ScalarZero(g, x.DType())
 
-	// The effective (dilated) input.
-	xEff := x
+	// The effective (dilated) input, built only when the gradients need it as a tensor.
 	dilated := false
 	for _, d := range cp.inputDilations {
 		dilated = dilated || d > 1
 	}
-	if dilated {
+	dilatedInput := func() *Node {
+		if !dilated {
+			return x
+		}
 		cfg := make([]backends.PadAxis, x.Rank())
 		for i, a := range axes.InputSpatial {
 			cfg[a].Interior = cp.inputDilations[i] - 1
 		}
-		xEff = Pad(x, zero, cfg...)
+		return Pad(x, zero, cfg...)
 	}
 
 	vPad := make([]backends.PadAxis, v.Rank())
@@ -96,7 +98,7 @@ func convGeneralVJP(node, v *Node) []*Node {
 		ones[i] = 1
 		k := kernel.Shape().Dimensions[axes.KernelSpatial[i]]
 		span := (k-1)*cp.kernelDil[i] + 1
-		in := xEff.Shape().Dimensions[axes.InputSpatial[i]]
+		in := (x.Shape().Dimensions[axes.InputSpatial[i]]-1)*cp.inputDilations[i] + 1
 		o := node.Shape().Dimensions[axes.OutputSpatial[i]]
 		s := cp.strides[i]
 		pl, ph := cp.paddings[i][0], cp.paddings[i][1]
@@ -110,7 +112,11 @@ func convGeneralVJP(node, v *Node) []*Node {
 		needCrop = needCrop || pl != 0 || ph-excess != 0
 	}
 
-	// Gradient with respect to the (effective) input.
+	// Both gradients are convolutions. When their paddings are non-negative they take the zero
+	// insertion (stride s for d input, the forward input dilation for d kernel) and the borders as
+	// ConvGeneral's own input dilation and padding, so that no padded copy of v or x is made (a
+	// backend computes input-dilated convolutions without the inserted zeros). Otherwise the
+	// padding is an explicit Pad, as described above.
 	flipped := Reverse(kernel, axes.KernelSpatial...)
 	axesX := backends.ConvolveAxesConfig{
 		InputBatch: axes.OutputBatch, InputChannels: axes.OutputChannels, InputSpatial: axes.OutputSpatial,
@@ -118,6 +124,29 @@ func convGeneralVJP(node, v *Node) []*Node {
 		KernelSpatial: axes.KernelSpatial,
 		OutputBatch:   axes.InputBatch, OutputChannels: axes.InputChannels, OutputSpatial: axes.InputSpatial,
 	}
+	axesK := backends.ConvolveAxesConfig{
+		InputBatch: axes.InputChannels, InputChannels: axes.InputBatch, InputSpatial: axes.InputSpatial,
+		KernelInputChannels: axes.OutputBatch, KernelOutputChannels: axes.OutputChannels,
+		KernelSpatial: axes.OutputSpatial,
+		OutputBatch:   axes.KernelInputChannels, OutputChannels: axes.KernelOutputChannels,
+		OutputSpatial: axes.KernelSpatial,
+	}
+	direct := true
+	vPads := make([][2]int, n)
+	xPads := make([][2]int, n)
+	for i := range n {
+		vp, xp := vPad[axes.OutputSpatial[i]], xCrop[axes.InputSpatial[i]]
+		vPads[i] = [2]int{vp.Start, vp.End}
+		xPads[i] = [2]int{xp.Start, xp.End}
+		direct = direct && vp.Start >= 0 && vp.End >= 0 && xp.Start >= 0 && xp.End >= 0
+	}
+	if direct {
+		gradX := ConvGeneral(v, flipped, axesX, cp.inputDilations, vPads, cp.strides, cp.kernelDil, 1, 1)
+		gradK := ConvGeneral(x, v, axesK, cp.kernelDil, xPads, cp.inputDilations, cp.strides, 1, 1)
+		return []*Node{gradX, gradK}
+	}
+
+	// Gradient with respect to the (effective) input.
 	gradX := ConvGeneral(Pad(v, zero, vPad...), flipped, axesX, ones, nil, nil, cp.kernelDil, 1, 1)
 	if dilated {
 		specs := make([]SliceAxisSpec, x.Rank())
@@ -131,16 +160,9 @@ func convGeneralVJP(node, v *Node) []*Node {
 	}
 
 	// Gradient with respect to the kernel.
-	xUsed := xEff
+	xUsed := dilatedInput()
 	if needCrop {
-		xUsed = Pad(xEff, zero, xCrop...)
-	}
-	axesK := backends.ConvolveAxesConfig{
-		InputBatch: axes.InputChannels, InputChannels: axes.InputBatch, InputSpatial: axes.InputSpatial,
-		KernelInputChannels: axes.OutputBatch, KernelOutputChannels: axes.OutputChannels,
-		KernelSpatial: axes.OutputSpatial,
-		OutputBatch:   axes.KernelInputChannels, OutputChannels: axes.KernelOutputChannels,
-		OutputSpatial: axes.KernelSpatial,
+		xUsed = Pad(xUsed, zero, xCrop...)
 	}
 	gradK := ConvGeneral(xUsed, v, axesK, cp.kernelDil, nil, nil, cp.strides, 1, 1)
 	return []*Node{gradX, gradK}

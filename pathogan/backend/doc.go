@@ -48,12 +48,21 @@
 //     materialising a batch x lhsCross x rhsCross x contracted tensor: 9-13x slower than a matmul
 //     for the gradient of a [256,576]x[576,64] product here (BenchmarkDenseGradient). This package replaces them
 //     (globally) with one DotGeneral plus a transpose per operand.
-//  7. The Go backend's convolution is a direct loop: GoBackend instead lowers every ungrouped
-//     ConvGeneral to min(kernel positions, output positions) strided slices, one Concatenate and
-//     one DotGeneral (im2col): on a 3x3 conv, batch 4, 64x64, 16->16 channels, about 5x faster
-//     forward and 4x faster forward+backward than simplego's kernel (BenchmarkConv3x3).
-//     "go:conv=native" keeps simplego's kernel. The patches tensor costs k*k times the input's
-//     memory per convolution.
+//  7. The Go backend runs every op one element at a time on one core: a PathoGAN step at 64 px,
+//     base 8 took 13.1 s against PyTorch's 0.61 s. This package installs its own float32
+//     executors into simplego (hook.go; simplego's executor table is reached with go:linkname,
+//     and the node and buffer layouts are checked against mirrors with reflect first, so another
+//     GoMLX version gets simplego's executors back, not a crash):
+//     - ConvGeneral (kernels.go): im2col in cache-sized blocks and matrix products through
+//     package gemm (Debian's OpenBLAS loaded at run time, else pure Go), on every core; input
+//     and kernel dilations and every axes layout, so the gradients' convolutions run there too;
+//     - DotGeneral as batched matrix products when its axes allow (else simplego's);
+//     - the element-wise ops (elementwise.go: binary arithmetic with broadcasting, Where, Exp,
+//     Expm1, Sign and other unary functions, BroadcastInDim, Slice, sum/max/min reductions)
+//     on contiguous runs, split over the cores.
+//     With them the step takes 0.56 s (see docs/benchmarks.md). Sums are split the same way
+//     whatever the number of cores, so results do not depend on it. "go:conv=im2col" (strided
+//     slices + one matmul in the graph) and "go:conv=native" (simplego's direct loop) remain.
 //  8. The default executor runs the ops of a graph in parallel when it is the only execution.
 //     Each running op holds one of 2×NumCPU worker slots, and DotGeneral (execDotGeneralLarge)
 //     then waits for more slots for its own sub-tasks: with 4 large matmuls ready at once on 2

@@ -135,7 +135,7 @@ func (b *GoBackend) Config() string { return b.config }
 
 // Description implements backends.Backend.
 func (b *GoBackend) Description() string {
-	return "Simple Go Portable Backend + pathogan fixes (" + b.config + ")"
+	return "Simple Go Portable Backend + pathogan fixes (" + b.config + ") and " + KernelsDescription()
 }
 
 // Capabilities implements backends.Backend: simplego's plus Pad and Reverse.

@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/pathogan-go/pathogan/pathogan/gemm"
 	"github.com/pkg/errors"
 )
 
@@ -109,6 +110,15 @@ func installKernels() error {
 // the Go backend, or why not.
 func KernelsStatus() error {
 	return installKernels()
+}
+
+// KernelsDescription says in a few words which float32 kernels the Go backend runs, e.g.
+// "kernels (matmul: openblas (libopenblas.so.0))".
+func KernelsDescription() string {
+	if err := installKernels(); err != nil {
+		return "simplego's kernels (" + err.Error() + ")"
+	}
+	return "kernels (matmul: " + gemm.Impl() + ")"
 }
 
 // newOutput returns a buffer for the node's output shape from simplego's buffer pool.

@@ -115,10 +115,10 @@ func Conv2D(x, kernel *graph.Node, stride int, padding Padding) *graph.Node {
 // with PadValid it is (in-1)*stride + k; with PadExplicit(t, b, l, r) it is (in-1)*stride + k - t - b
 // (PyTorch's ConvTranspose2d(padding=p, output_padding=o) is PadExplicit(p, p-o, p, p-o)).
 //
-// It is built as one graph.Pad (zero insertion between pixels plus border padding) followed by a
-// stride-1 Conv2D with the spatially reversed kernel. Both have gradients on every backend (this
-// package registers the Pad and Reverse gradients GoMLX lacks); GoMLX's own input-dilated
-// convolution is avoided because its gradient is not defined.
+// It is a stride-1 convolution of x with the spatially reversed kernel, zeros inserted between
+// x's pixels (input dilation = stride) and the borders padded: one ConvGeneral with input
+// dilation, whose gradient this package registers (GoMLX defines none), or, when the padding would
+// be negative, an explicit graph.Pad followed by a stride-1 Conv2D.
 func ConvTranspose2D(x, kernel *graph.Node, stride int, padding Padding) *graph.Node {
 	checkConvArgs("ConvTranspose2D", x, kernel, stride)
 	cfg := make([]backends.PadAxis, 4)
@@ -140,11 +140,15 @@ func ConvTranspose2D(x, kernel *graph.Node, stride int, padding Padding) *graph.
 		}
 		cfg[1+i] = backends.PadAxis{Start: start, End: end, Interior: stride - 1}
 	}
-	dilated := graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), cfg...)
 	flipped := kernel
 	if kernel.Shape().Dimensions[0] > 1 || kernel.Shape().Dimensions[1] > 1 {
 		flipped = graph.Reverse(kernel, 0, 1)
 	}
+	if cfg[1].Start >= 0 && cfg[1].End >= 0 && cfg[2].Start >= 0 && cfg[2].End >= 0 {
+		pads := [][2]int{{cfg[1].Start, cfg[1].End}, {cfg[2].Start, cfg[2].End}}
+		return graph.ConvGeneral(x, flipped, nhwcAxes, []int{1, 1}, pads, []int{stride, stride}, nil, 1, 1)
+	}
+	dilated := graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), cfg...)
 	return Conv2D(dilated, flipped, 1, PadValid)
 }
 

@@ -70,6 +70,8 @@ var convCases = []convCase{
 	{5, 6, 1, 1, PadValid},
 	{6, 5, 3, 1, PadValid},
 	{5, 5, 2, 2, PadExplicit(0, 1, 1, 0)},
+	{6, 6, 3, 2, PadValid},                // Unused last row/column: the gradient crops x.
+	{4, 5, 1, 1, PadExplicit(1, 1, 1, 1)}, // Padding wider than the kernel: v is cropped.
 }
 
 func (c convCase) String() string {
