@@ -2,6 +2,7 @@ package backend
 
 import (
 	"math"
+	"slices"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -522,26 +523,18 @@ func execReduce(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 		dr, sr := c.outer[last], c.strides[0][last]
 		sub := collapsed{outer: c.outer[:last], inner: n, innerStr: c.innerStr,
 			strides: [][]int{c.strides[0][:last], c.strides[1][:last]}}
-		sub.each(0, sub.outerSize(), func(offs []int) {
-			d := dst[offs[1] : offs[1]+n]
-			for r := range dr {
-				run := x[offs[0]+r*sr : offs[0]+r*sr+n]
-				switch op {
-				case backends.OpTypeReduceSum:
-					for i, v := range run {
-						d[i] += v
-					}
-				case backends.OpTypeReduceMax:
-					for i, v := range run {
-						d[i] = max32(d[i], v)
-					}
-				case backends.OpTypeReduceMin:
-					for i, v := range run {
-						d[i] = min32(d[i], v)
-					}
-				}
-			}
-		})
+		body := func(lo, hi int) {
+			sub.each(lo, hi, func(offs []int) {
+				reduceRuns(op, dst[offs[1]:offs[1]+n], x, offs[0], dr, sr)
+			})
+		}
+		// When every outer axis is kept, different outer indices write different outputs:
+		// split them over the cores (each output is still summed in the same order).
+		if !slices.Contains(sub.strides[1], 0) {
+			splitRange(sub.outerSize(), dr*n, body)
+		} else {
+			body(0, sub.outerSize())
+		}
 		return outBuf, nil
 	}
 	c.each(0, c.outerSize(), func(offs []int) {
@@ -646,4 +639,26 @@ func execSlice(backend *simplego.Backend, node *simplego.Node, inputs []*simpleg
 		})
 	})
 	return outBuf, nil
+}
+
+// reduceRuns folds dr runs of len(d) values of x, starting at off and sr apart, into d.
+func reduceRuns(op backends.OpType, d, x []float32, off, dr, sr int) {
+	n := len(d)
+	for r := range dr {
+		run := x[off+r*sr : off+r*sr+n]
+		switch op {
+		case backends.OpTypeReduceSum:
+			for i, v := range run {
+				d[i] += v
+			}
+		case backends.OpTypeReduceMax:
+			for i, v := range run {
+				d[i] = max32(d[i], v)
+			}
+		case backends.OpTypeReduceMin:
+			for i, v := range run {
+				d[i] = min32(d[i], v)
+			}
+		}
+	}
 }

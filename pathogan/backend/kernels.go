@@ -443,7 +443,9 @@ func (p *convPlan) convTaps(in, km, out []float32) {
 	M := len(p.outOff) // (y, b)
 	outB := M / p.outPos
 	rows := p.inC * p.taps // (c, k): the contraction
-	R := blockRows(M, rows)
+	// Blocks of at least 256 contraction rows keep the products efficient (a thin transA product
+	// is slow) and the partial sums few, even when M is large (a 7x7 kernel gradient).
+	R := min(rows, max(256, min((256<<10)/M, (rows+3)/4)))
 	nBlocks := (rows + R - 1) / R
 	// One partial sum per block, added in block order: the result does not depend on which
 	// worker ran which block.

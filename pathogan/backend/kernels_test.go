@@ -239,6 +239,8 @@ func TestKernelsElementwise(t *testing.T) {
 		compareKernelsTol(t, 3e-4, func(in []*Node) *Node {
 			return ReduceSum(ELU(Add(Mul(in[0], in[1]), in[1]), 1), 1, 2)
 		}, randTensor(rng, -1, 1, 2, 64, 64, 8), randTensor(rng, -1, 1, 1, 1, 1, 8))
+		compareKernelsTol(t, 3e-4, func(in []*Node) *Node { return ReduceSum(in[0], 0, 2) },
+			randTensor(rng, -1, 1, 4, 64, 64, 8))
 	})
 }
 
