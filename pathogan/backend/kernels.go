@@ -363,15 +363,17 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 	return outBuf, nil
 }
 
-// blockRows picks how many patch rows of length k go in one block: about 256 KiB, and at least
-// four blocks when there is enough work. It does not depend on the number of cores, so results
-// (which depend on how sums are split) are the same on every machine with the same BLAS.
+// blockRows picks how many patch rows of length k go in one block: about 256 KiB, with the
+// number of blocks rounded to a multiple of four so that one, two or four cores get equal shares.
+// It does not depend on the number of cores, so results (which depend on how products are
+// split) are the same on every machine with the same BLAS.
 func blockRows(k, total int) int {
 	r := max(4, (64<<10)/max(k, 1))
-	if per := total / 4; per >= 4 && per < r {
-		r = per
+	n := max(1, total/r)
+	if total >= 16 {
+		n = (n + 3) / 4 * 4
 	}
-	return min(r, max(total, 1))
+	return max(1, (total+n-1)/n)
 }
 
 // convRows is the "rows" formulation: out[(b, y), o] = P[(b, y), (k, c)] · Km[(k, c), o].
