@@ -60,7 +60,7 @@
 //     - the element-wise ops (elementwise.go: binary arithmetic with broadcasting, Where, Exp,
 //     Expm1, Sign and other unary functions, BroadcastInDim, Slice, sum/max/min reductions)
 //     on contiguous runs, split over the cores.
-//     With them the step takes 0.56 s (see docs/benchmarks.md). Sums are split the same way
+//     With them the step takes about 0.5-0.8 s (see docs/benchmarks.md). Sums are split the same way
 //     whatever the number of cores, so results do not depend on it. "go:conv=im2col" (strided
 //     slices + one matmul in the graph) and "go:conv=native" (simplego's direct loop) remain.
 //  8. The default executor runs the ops of a graph in parallel when it is the only execution.

@@ -566,21 +566,7 @@ func execReduce(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 			}
 			return
 		}
-		d := dst[offs[1] : offs[1]+n]
-		switch op {
-		case backends.OpTypeReduceSum:
-			for i, v := range run {
-				d[i] += v
-			}
-		case backends.OpTypeReduceMax:
-			for i, v := range run {
-				d[i] = max32(d[i], v)
-			}
-		case backends.OpTypeReduceMin:
-			for i, v := range run {
-				d[i] = min32(d[i], v)
-			}
-		}
+		reduceRuns(op, dst[offs[1]:offs[1]+n], x, offs[0], 1, 0)
 	})
 	return outBuf, nil
 }
