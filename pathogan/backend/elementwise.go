@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/pathogan-go/pathogan/pathogan/vec"
 )
 
 // This file holds float32 executors for the Go backend's most frequent element-wise ops (binary
@@ -232,101 +233,68 @@ func execBinary(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 	return outBuf, nil
 }
 
+// vecOp returns package vec's op for a binary op type, if it has one.
+func vecOp(op backends.OpType) (vec.Op, bool) {
+	switch op {
+	case backends.OpTypeAdd:
+		return vec.Add, true
+	case backends.OpTypeSub:
+		return vec.Sub, true
+	case backends.OpTypeMul:
+		return vec.Mul, true
+	case backends.OpTypeDiv:
+		return vec.Div, true
+	}
+	return 0, false
+}
+
 // binaryRun computes dst = x op y, where x or y may have length 1 (broadcast).
 func binaryRun(op backends.OpType, dst, x, y []float32) {
 	n := len(dst)
+	if vop, ok := vecOp(op); ok {
+		switch {
+		case len(x) == n && len(y) == n:
+			vec.VV(vop, dst, x, y)
+		case len(y) == 1 && len(x) == n:
+			vec.VS(vop, dst, x, y[0])
+		case len(x) == 1 && len(y) == n:
+			vec.SV(vop, dst, x[0], y)
+		default: // Both broadcast: a constant run.
+			var v [1]float32
+			vec.VV(vop, v[:], x[:1], y[:1])
+			for i := range dst {
+				dst[i] = v[0]
+			}
+		}
+		return
+	}
+	// Max and Min.
+	pick := min32
+	if op == backends.OpTypeMax {
+		pick = max32
+	}
 	switch {
 	case len(x) == n && len(y) == n:
 		x, y = x[:n], y[:n]
-		switch op {
-		case backends.OpTypeAdd:
-			for i := range dst {
-				dst[i] = x[i] + y[i]
-			}
-		case backends.OpTypeSub:
-			for i := range dst {
-				dst[i] = x[i] - y[i]
-			}
-		case backends.OpTypeMul:
-			for i := range dst {
-				dst[i] = x[i] * y[i]
-			}
-		case backends.OpTypeDiv:
-			for i := range dst {
-				dst[i] = x[i] / y[i]
-			}
-		case backends.OpTypeMax:
-			for i := range dst {
-				dst[i] = max32(x[i], y[i])
-			}
-		case backends.OpTypeMin:
-			for i := range dst {
-				dst[i] = min32(x[i], y[i])
-			}
+		for i := range dst {
+			dst[i] = pick(x[i], y[i])
 		}
 	case len(y) == 1 && len(x) == n:
 		s := y[0]
 		x = x[:n]
-		switch op {
-		case backends.OpTypeAdd:
-			for i := range dst {
-				dst[i] = x[i] + s
-			}
-		case backends.OpTypeSub:
-			for i := range dst {
-				dst[i] = x[i] - s
-			}
-		case backends.OpTypeMul:
-			for i := range dst {
-				dst[i] = x[i] * s
-			}
-		case backends.OpTypeDiv:
-			for i := range dst {
-				dst[i] = x[i] / s
-			}
-		case backends.OpTypeMax:
-			for i := range dst {
-				dst[i] = max32(x[i], s)
-			}
-		case backends.OpTypeMin:
-			for i := range dst {
-				dst[i] = min32(x[i], s)
-			}
+		for i := range dst {
+			dst[i] = pick(x[i], s)
 		}
 	case len(x) == 1 && len(y) == n:
 		s := x[0]
 		y = y[:n]
-		switch op {
-		case backends.OpTypeAdd:
-			for i := range dst {
-				dst[i] = s + y[i]
-			}
-		case backends.OpTypeSub:
-			for i := range dst {
-				dst[i] = s - y[i]
-			}
-		case backends.OpTypeMul:
-			for i := range dst {
-				dst[i] = s * y[i]
-			}
-		case backends.OpTypeDiv:
-			for i := range dst {
-				dst[i] = s / y[i]
-			}
-		case backends.OpTypeMax:
-			for i := range dst {
-				dst[i] = max32(s, y[i])
-			}
-		case backends.OpTypeMin:
-			for i := range dst {
-				dst[i] = min32(s, y[i])
-			}
-		}
-	default: // Both broadcast: a constant run.
-		var v [1]float32
-		binaryRun(op, v[:], x[:1], y[:1])
 		for i := range dst {
-			dst[i] = v[0]
+			dst[i] = pick(s, y[i])
+		}
+	default:
+		v := pick(x[0], y[0])
+		for i := range dst {
+			dst[i] = v
 		}
 	}
 }
@@ -634,9 +602,7 @@ func reduceRuns(op backends.OpType, d, x []float32, off, dr, sr int) {
 		run := x[off+r*sr : off+r*sr+n]
 		switch op {
 		case backends.OpTypeReduceSum:
-			for i, v := range run {
-				d[i] += v
-			}
+			vec.VV(vec.Add, d, d, run)
 		case backends.OpTypeReduceMax:
 			for i, v := range run {
 				d[i] = max32(d[i], v)

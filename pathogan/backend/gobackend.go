@@ -143,13 +143,18 @@ func (b *GoBackend) Capabilities() backends.Capabilities { return b.capabilities
 
 // Builder implements backends.Backend, returning a builder with the extra ops.
 func (b *GoBackend) Builder(name string) backends.Builder {
-	return &goBuilder{Builder: b.Backend.Builder(name).(*simplego.Builder), convMode: b.convMode}
+	return &goBuilder{Builder: b.Backend.Builder(name).(*simplego.Builder), convMode: b.convMode,
+		broadcasts: map[backends.Op]broadcastSource{}}
 }
 
 // goBuilder embeds simplego's builder and overrides the ops it lacks or gets wrong.
 type goBuilder struct {
 	*simplego.Builder
 	convMode ConvMode
+
+	// broadcasts records the float32 BroadcastInDim ops built so far that only repeat their
+	// operand along new or size-1 axes (see implicitBroadcast).
+	broadcasts map[backends.Op]broadcastSource
 }
 
 var _ backends.Builder = (*goBuilder)(nil)
