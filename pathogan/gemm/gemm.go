@@ -1,12 +1,12 @@
 // Package gemm multiplies float32 matrices (C = A·B + beta·C, row-major, either operand
 // transposed) for the Go backend's convolution and DotGeneral kernels. It calls Debian's OpenBLAS
-// (cblas_sgemm), loaded at run time with purego when the machine has it, and otherwise a
+// (its Fortran sgemm_), loaded at run time with purego when the machine has it, and otherwise a
 // pure-Go kernel. Each call runs on the calling goroutine: OpenBLAS is set to one thread, and the
 // callers split their work over the cores themselves, so the two never oversubscribe them.
 //
 // PATHOGAN_BLAS selects the implementation: unset or "auto" tries the usual OpenBLAS file names,
 // "go" forces the pure-Go kernel, and any other value is the path of a library exporting
-// cblas_sgemm (a failure to load it is reported by Impl and the pure-Go kernel is used).
+// sgemm_ (the Fortran BLAS interface, 32-bit integers) (a failure to load it is reported by Impl and the pure-Go kernel is used).
 package gemm
 
 import (
@@ -25,15 +25,14 @@ func Impl() string {
 // HasBLAS reports whether an external BLAS library is used.
 func HasBLAS() bool {
 	load()
-	return blasSgemm != nil
+	return blasSgemm != 0
 }
 
 var (
 	loadOnce sync.Once
 	implName string
-	// blasSgemm is cblas_sgemm when a BLAS library was loaded.
-	blasSgemm func(order, transA, transB, m, n, k int32, alpha float32, a *float32, lda int32,
-		b *float32, ldb int32, beta float32, c *float32, ldc int32)
+	// blasSgemm is the address of the library's Fortran sgemm_ when one was loaded.
+	blasSgemm uintptr
 )
 
 // candidates are the OpenBLAS file names tried, in order, when PATHOGAN_BLAS is unset.
@@ -72,12 +71,6 @@ func load() {
 	})
 }
 
-const (
-	cblasRowMajor = 101
-	cblasNoTrans  = 111
-	cblasTrans    = 112
-)
-
 // Sgemm computes C = op(A)·op(B) + beta·C for row-major matrices, where op(A) is m×k (A is m×k
 // with leading dimension lda, or k×m when transA), op(B) is k×n (B is k×n, or n×k when transB)
 // and C is m×n with leading dimension ldc. beta 0 overwrites C (its old values may be NaN).
@@ -90,16 +83,8 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 		return
 	}
 	load()
-	if blasSgemm != nil {
-		ta, tb := int32(cblasNoTrans), int32(cblasNoTrans)
-		if transA {
-			ta = cblasTrans
-		}
-		if transB {
-			tb = cblasTrans
-		}
-		blasSgemm(cblasRowMajor, ta, tb, int32(m), int32(n), int32(k), 1, &a[0], int32(lda),
-			&b[0], int32(ldb), beta, &c[0], int32(ldc))
+	if blasSgemm != 0 {
+		blasCall(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	goSgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
