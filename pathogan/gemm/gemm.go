@@ -82,6 +82,10 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 		scale(m, n, beta, c, ldc)
 		return
 	}
+	if useSmallN(transB, m, n, k, beta) {
+		smallNSgemm(transA, m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
 	load()
 	if blasSgemm != 0 {
 		blasCall(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)

@@ -46,13 +46,20 @@ func randSlice(r *rand.Rand, n int) []float32 {
 // TestSgemm checks both kernels (OpenBLAS when loaded, and pure Go) against a float64 loop for
 // every transpose combination, padded leading dimensions, beta 0 over NaN and beta 1.
 func TestSgemm(t *testing.T) {
-	t.Logf("implementation: %s", Impl())
+	t.Logf("implementation: %s; small-n kernel: %v", Impl(), hasFMA)
 	r := rand.New(rand.NewPCG(1, 2))
 	kernels := map[string]func(bool, bool, int, int, int, []float32, int, []float32, int, float32, []float32, int){
 		"Sgemm": Sgemm, "GoSgemm": GoSgemm,
+		"smallN": func(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+			if useSmallN(tB, m, n, k, beta) {
+				smallNSgemm(tA, m, n, k, a, lda, b, ldb, c, ldc)
+				return
+			}
+			GoSgemm(tA, tB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+		},
 	}
 	for name, f := range kernels {
-		for _, dims := range [][3]int{{1, 1, 1}, {3, 5, 7}, {37, 8, 72}, {130, 33, 300}, {5, 4, 0}} {
+		for _, dims := range [][3]int{{1, 1, 1}, {3, 5, 7}, {37, 8, 72}, {130, 33, 300}, {5, 4, 0}, {29, 5, 40}, {64, 16, 9}, {8, 12, 3}, {17, 1, 200}} {
 			for _, tA := range []bool{false, true} {
 				for _, tB := range []bool{false, true} {
 					for _, beta := range []float32{0, 1} {

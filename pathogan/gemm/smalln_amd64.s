@@ -1,0 +1,69 @@
+// AVX2/FMA kernel for products with few columns (see smalln.go).
+
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func kernel8x8(k int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32, ldc int)
+//
+// C[i][0:8] = Σ_p A(i,p)·B[p][0:8] for the 8 rows i < 8, where A(i,p) is at a + i·sAi + p·sAk
+// and B[p] at b + p·ldb (all strides in bytes), and C[i] at c + i·ldc.
+TEXT ·kernel8x8(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ sAi+16(FP), R8
+	MOVQ sAk+24(FP), R9
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), R10
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R14
+	LEAQ (R8)(R8*2), R11 // 3·sAi
+	LEAQ (R8)(R8*4), R12 // 5·sAi
+	LEAQ (R11)(R8*4), R13 // 7·sAi
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+loop:
+	VMOVUPS (DX), Y8
+	VBROADCASTSS (SI), Y9
+	VFMADD231PS Y8, Y9, Y0
+	VBROADCASTSS (SI)(R8*1), Y10
+	VFMADD231PS Y8, Y10, Y1
+	VBROADCASTSS (SI)(R8*2), Y11
+	VFMADD231PS Y8, Y11, Y2
+	VBROADCASTSS (SI)(R11*1), Y12
+	VFMADD231PS Y8, Y12, Y3
+	VBROADCASTSS (SI)(R8*4), Y13
+	VFMADD231PS Y8, Y13, Y4
+	VBROADCASTSS (SI)(R12*1), Y14
+	VFMADD231PS Y8, Y14, Y5
+	VBROADCASTSS (SI)(R11*2), Y15
+	VFMADD231PS Y8, Y15, Y6
+	VBROADCASTSS (SI)(R13*1), Y9
+	VFMADD231PS Y8, Y9, Y7
+	ADDQ R9, SI
+	ADDQ R10, DX
+	DECQ CX
+	JNZ loop
+	VMOVUPS Y0, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y1, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y2, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y3, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y4, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y5, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y6, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y7, (DI)
+	VZEROUPPER
+	RET

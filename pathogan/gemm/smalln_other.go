@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package gemm
+
+const hasFMA = false
+
+func kernel8x8(k int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32, ldc int) {
+	panic("gemm: kernel8x8 without AVX2")
+}
