@@ -54,15 +54,17 @@
 //     and the node and buffer layouts are checked against mirrors with reflect first, so another
 //     GoMLX version gets simplego's executors back, not a crash):
 //     - ConvGeneral (kernels.go): im2col in cache-sized blocks and matrix products through
-//     package gemm (Debian's OpenBLAS loaded at run time, else pure Go), on every core; input
-//     and kernel dilations and every axes layout, so the gradients' convolutions run there too;
+//     package gemm (Debian's OpenBLAS loaded at run time, an AVX2 kernel of its own for
+//     products with at most 8 columns, else pure Go), on every core; input and kernel
+//     dilations and every axes layout, so the gradients' convolutions run there too;
 //     - DotGeneral as batched matrix products when its axes allow (else simplego's);
-//     - the element-wise ops (elementwise.go: binary arithmetic with broadcasting, Where, Exp,
-//     Expm1, Sign and other unary functions, BroadcastInDim, Slice, sum/max/min reductions)
-//     on contiguous runs, split over the cores.
-//     With them the step takes about 0.5-0.8 s (see docs/benchmarks.md). Sums are split the same way
-//     whatever the number of cores, so results do not depend on it. "go:conv=im2col" (strided
-//     slices + one matmul in the graph) and "go:conv=native" (simplego's direct loop) remain.
+//     - the element-wise ops (elementwise.go, with package vec's AVX2 loops): binary arithmetic
+//     with broadcasting, Where, Exp, Expm1, Sign and other unary functions, BroadcastInDim,
+//     Slice, sum/max/min reductions, on contiguous runs, split over the cores.
+//     With them the step takes about 0.45-0.8 s, depending on how busy the machine is (see
+//     docs/benchmarks.md). Sums are split the same way whatever the number of cores, so
+//     results do not depend on it. "go:conv=im2col" (strided slices + one matmul in the graph)
+//     and "go:conv=native" (simplego's direct loop) remain.
 //  8. The default executor runs the ops of a graph in parallel when it is the only execution.
 //     Each running op holds one of 2×NumCPU worker slots, and DotGeneral (execDotGeneralLarge)
 //     then waits for more slots for its own sub-tasks: with 4 large matmuls ready at once on 2

@@ -124,3 +124,36 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSmallN compares the narrow-product kernel with the BLAS on the shapes of a base-8
+// network's convolutions (both orientations of A).
+func BenchmarkSmallN(b *testing.B) {
+	load()
+	if !hasFMA || blasSgemm == 0 {
+		b.Skip("needs AVX2/FMA and a BLAS")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, d := range [][3]int{{16384, 8, 72}, {16384, 5, 392}, {2048, 8, 196}} {
+		m, n, k := d[0], d[1], d[2]
+		km, c := randSlice(r, k*n), make([]float32, m*n)
+		for _, transA := range []bool{false, true} {
+			lda := k
+			if transA {
+				lda = m
+			}
+			a := randSlice(r, m*k)
+			for _, kernel := range []string{"blas", "smalln"} {
+				b.Run(fmt.Sprintf("%s/transA=%v/%dx%dx%d", kernel, transA, m, n, k), func(b *testing.B) {
+					for b.Loop() {
+						if kernel == "blas" {
+							blasCall(transA, false, m, n, k, a, lda, km, n, 0, c, n)
+						} else {
+							smallNSgemm(transA, m, n, k, a, lda, km, n, c, n)
+						}
+					}
+					b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}
