@@ -374,12 +374,7 @@ func execWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simpleg
 	dst := flat32(outBuf)
 	splitRange(n, 1, func(lo, hi int) {
 		if len(cond) > 1 && len(t) > 1 && len(f) > 1 {
-			// Branch-free select on the bits: the condition is data, so branches mispredict.
-			c, tt, ff, d := cond[lo:hi], t[lo:hi], f[lo:hi], dst[lo:hi]
-			for i := range d {
-				m := -uint32(b2u(c[i]))
-				d[i] = math.Float32frombits(math.Float32bits(tt[i])&m | math.Float32bits(ff[i])&^m)
-			}
+			vec.Select(dst[lo:hi], cond[lo:hi], t[lo:hi], f[lo:hi])
 			return
 		}
 		for i := lo; i < hi; i++ {

@@ -322,7 +322,16 @@ func gather2D(dst, in []float32, base int, t0, t1 []int, run, runStride int, con
 // gatherRun copies n values of in starting at off with the given stride into dst.
 func gatherRun(dst, in []float32, off, stride int) {
 	if stride == 1 {
-		copy(dst, in[off:off+len(dst)])
+		// Runs of 4 or 8 (the channels of narrow networks) as array copies, which the compiler
+		// inlines; copy calls memmove, which costs more than such a short move.
+		switch len(dst) {
+		case 8:
+			*(*[8]float32)(dst) = *(*[8]float32)(in[off : off+8])
+		case 4:
+			*(*[4]float32)(dst) = *(*[4]float32)(in[off : off+4])
+		default:
+			copy(dst, in[off:off+len(dst)])
+		}
 		return
 	}
 	for j := range dst {

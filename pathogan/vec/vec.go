@@ -115,3 +115,26 @@ func goSV(op Op, dst []float32, s float32, y []float32) {
 		}
 	}
 }
+
+// Select sets dst[i] = t[i] where cond[i], else f[i] (GoMLX's Where with full-size operands).
+func Select(dst []float32, cond []bool, t, f []float32) {
+	n := len(dst)
+	cond, t, f = cond[:n], t[:n], f[:n]
+	done := 0
+	if useAVX2 && n >= 8 {
+		done = n &^ 7
+		asmSelect(dst, cond, t, f, done)
+	}
+	goSelect(dst[done:], cond[done:], t[done:], f[done:])
+}
+
+func goSelect(dst []float32, cond []bool, t, f []float32) {
+	cond, t, f = cond[:len(dst)], t[:len(dst)], f[:len(dst)]
+	for i := range dst {
+		if cond[i] {
+			dst[i] = t[i]
+		} else {
+			dst[i] = f[i]
+		}
+	}
+}

@@ -39,3 +39,6 @@ func divVS(dst, x *float32, s float32, n int)
 
 //go:noescape
 func divSV(dst, x *float32, s float32, n int)
+
+//go:noescape
+func selectVV(dst *float32, cond *bool, t, f *float32, n int)

@@ -460,3 +460,29 @@ divSV8:
 divSVdone:
 	VZEROUPPER
 	RET
+
+// func selectVV(dst *float32, cond *bool, t, f *float32, n int)
+// dst[i] = cond[i] ? t[i] : f[i], 8 at a time (n a multiple of 8).
+TEXT ·selectVV(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ cond+8(FP), BX
+	MOVQ t+16(FP), SI
+	MOVQ f+24(FP), DX
+	MOVQ n+32(FP), CX
+selectLoop:
+	CMPQ CX, $8
+	JLT selectDone
+	VPMOVZXBD (BX), Y0
+	VPSLLD $31, Y0, Y0
+	VMOVUPS (DX), Y1
+	VBLENDVPS Y0, (SI), Y1, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $8, BX
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP selectLoop
+selectDone:
+	VZEROUPPER
+	RET

@@ -44,3 +44,7 @@ func asmSV(op Op, dst, y *float32, s float32, n int) {
 		divSV(dst, y, s, n)
 	}
 }
+
+func asmSelect(dst []float32, cond []bool, t, f []float32, n int) {
+	selectVV(&dst[0], &cond[0], &t[0], &f[0], n)
+}

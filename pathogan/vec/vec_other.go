@@ -9,3 +9,5 @@ func asmVV(Op, *float32, *float32, *float32, int) {}
 func asmVS(Op, *float32, *float32, float32, int) {}
 
 func asmSV(Op, *float32, *float32, float32, int) {}
+
+func asmSelect([]float32, []bool, []float32, []float32, int) {}

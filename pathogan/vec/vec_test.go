@@ -52,6 +52,37 @@ func TestBitIdentical(t *testing.T) {
 	}
 }
 
+// TestSelect checks Select against the Go loop, bit for bit, in place too.
+func TestSelect(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 33, 1000} {
+		cond := make([]bool, n)
+		x, y := make([]float32, n), make([]float32, n)
+		for i := range x {
+			cond[i] = r.IntN(2) == 1
+			x[i], y[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+			if i%7 == 2 {
+				x[i] = float32(math.NaN())
+			}
+		}
+		got, want := make([]float32, n), make([]float32, n)
+		Select(got, cond, x, y)
+		goSelect(want, cond, x, y)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d element %d: %v, want %v", n, i, got[i], want[i])
+			}
+		}
+		z := append([]float32(nil), y...)
+		Select(z, cond, x, z)
+		for i := range want {
+			if math.Float32bits(z[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("in place n=%d element %d: %v, want %v", n, i, z[i], want[i])
+			}
+		}
+	}
+}
+
 func BenchmarkVV(b *testing.B) {
 	for _, n := range []int{32768, 262144} {
 		x, y, d := make([]float32, n), make([]float32, n), make([]float32, n)
