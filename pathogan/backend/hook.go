@@ -70,13 +70,14 @@ func sameLayout(a, b reflect.Type) error {
 }
 
 var (
-	kernelsOnce   sync.Once
-	kernelsErr    error
-	builtinConv   sgExecutor
-	builtinDot    sgExecutor
-	convDataType  = "*simplego.convNode"
-	dotDataType   = "*simplego.dotGeneralNodeData"
-	kernelsActive bool
+	kernelsOnce sync.Once
+	kernelsErr  error
+	builtinConv sgExecutor
+	builtinDot  sgExecutor
+	// The node data types the conv and dot plans read fields from: any other type (another
+	// GoMLX version) leaves the node to simplego's executor.
+	convDataType = "*simplego.convNode"
+	dotDataType  = "*simplego.dotGeneralNodeData"
 )
 
 // installKernels replaces simplego's ConvGeneral and DotGeneral executors with this package's
@@ -101,7 +102,6 @@ func installKernels() error {
 		sgNodeExecutors[backends.OpTypeConvGeneral] = execConv
 		sgNodeExecutors[backends.OpTypeDotGeneral] = execDot
 		installElementwise()
-		kernelsActive = true
 	})
 	return kernelsErr
 }

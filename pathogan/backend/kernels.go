@@ -126,7 +126,8 @@ func planConv(node *simplego.Node, inShape, kShape []int, dtype dtypes.DType) *c
 	nm := nodeOf(node)
 	data := nm.data
 	p := &convPlan{}
-	if dtype != dtypes.Float32 || readInt(data, "channelGroupCount") > 1 || readInt(data, "batchGroupCount") > 1 {
+	if dtype != dtypes.Float32 || reflectTypeName(data) != convDataType ||
+		readInt(data, "channelGroupCount") > 1 || readInt(data, "batchGroupCount") > 1 {
 		p.builtin = true
 		convPlans.Store(node, p)
 		return p
@@ -543,7 +544,7 @@ func planDot(node *simplego.Node, lhsDims, rhsDims []int, dtype dtypes.DType) *d
 	data := nodeOf(node).data
 	p := &dotPlan{builtin: true}
 	defer func() { dotPlans.Store(node, p) }()
-	if dtype != dtypes.Float32 {
+	if dtype != dtypes.Float32 || reflectTypeName(data) != dotDataType {
 		return p
 	}
 	lc, lb := readInts(data, "lhsContractingAxes"), readInts(data, "lhsBatchAxes")
