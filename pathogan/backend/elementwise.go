@@ -534,15 +534,6 @@ func execReduce(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 	return outBuf, nil
 }
 
-// b2u is 1 for true and 0 for false.
-func b2u(b bool) uint32 {
-	var v uint32
-	if b {
-		v = 1
-	}
-	return v
-}
-
 func execSlice(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
 	nm := nodeOf(node)
 	if nm.shape.DType != dtypes.Float32 || reflectTypeName(nm.data) != "*simplego.sliceNode" {

@@ -52,20 +52,6 @@ func expSlice(dst, x []float32, minusOne bool) {
 	}
 }
 
-// expf is e^x in float32 (see expSlice).
-func expf(x float32) float32 {
-	var d [1]float32
-	expSlice(d[:], []float32{x}, false)
-	return d[0]
-}
-
-// expm1f is e^x - 1 in float32 (see expSlice).
-func expm1f(x float32) float32 {
-	var d [1]float32
-	expSlice(d[:], []float32{x}, true)
-	return d[0]
-}
-
 // signf is Sign(x) without data-dependent branches: ±1, ±0 kept, NaN kept.
 func signf(x float32) float32 {
 	b := math.Float32bits(x)

@@ -58,3 +58,16 @@ func TestExpf(t *testing.T) {
 	}
 	t.Logf("worst relative error: expf %.3g, expm1f %.3g", worstExp, worstExpm1)
 }
+
+// expf and expm1f run expSlice on one value.
+func expf(x float32) float32 {
+	var d [1]float32
+	expSlice(d[:], []float32{x}, false)
+	return d[0]
+}
+
+func expm1f(x float32) float32 {
+	var d [1]float32
+	expSlice(d[:], []float32{x}, true)
+	return d[0]
+}

@@ -22,12 +22,6 @@ func Impl() string {
 	return implName
 }
 
-// HasBLAS reports whether an external BLAS library is used.
-func HasBLAS() bool {
-	load()
-	return blasSgemm != 0
-}
-
 var (
 	loadOnce sync.Once
 	implName string
@@ -50,17 +44,13 @@ func load() {
 			implName = "go (PATHOGAN_BLAS=go)"
 			return
 		case "", "auto":
-			var errs []string
 			for _, name := range candidates {
-				if err := loadBLAS(name); err == nil {
+				if loadBLAS(name) == nil {
 					implName = "openblas (" + name + ")"
 					return
-				} else {
-					errs = append(errs, err.Error())
 				}
 			}
 			implName = "go (no OpenBLAS found)"
-			_ = errs
 		default:
 			if err := loadBLAS(choice); err != nil {
 				implName = fmt.Sprintf("go (PATHOGAN_BLAS=%s: %v)", choice, err)
