@@ -76,24 +76,20 @@ func (b *goBuilder) implicitBroadcast(lhs, rhs backends.Op) (backends.Op, backen
 
 // Add implements backends.Builder with implicit broadcasting (see implicitBroadcast).
 func (b *goBuilder) Add(lhs, rhs backends.Op) (backends.Op, error) {
-	lhs, rhs = b.implicitBroadcast(lhs, rhs)
-	return b.Builder.Add(lhs, rhs)
+	return b.Builder.Add(b.implicitBroadcast(lhs, rhs))
 }
 
 // Sub implements backends.Builder with implicit broadcasting (see implicitBroadcast).
 func (b *goBuilder) Sub(lhs, rhs backends.Op) (backends.Op, error) {
-	lhs, rhs = b.implicitBroadcast(lhs, rhs)
-	return b.Builder.Sub(lhs, rhs)
+	return b.Builder.Sub(b.implicitBroadcast(lhs, rhs))
 }
 
 // Mul implements backends.Builder with implicit broadcasting (see implicitBroadcast).
 func (b *goBuilder) Mul(lhs, rhs backends.Op) (backends.Op, error) {
-	lhs, rhs = b.implicitBroadcast(lhs, rhs)
-	return b.Builder.Mul(lhs, rhs)
+	return b.Builder.Mul(b.implicitBroadcast(lhs, rhs))
 }
 
 // Div implements backends.Builder with implicit broadcasting (see implicitBroadcast).
 func (b *goBuilder) Div(lhs, rhs backends.Op) (backends.Op, error) {
-	lhs, rhs = b.implicitBroadcast(lhs, rhs)
-	return b.Builder.Div(lhs, rhs)
+	return b.Builder.Div(b.implicitBroadcast(lhs, rhs))
 }

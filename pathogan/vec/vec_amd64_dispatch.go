@@ -6,44 +6,18 @@ import "golang.org/x/sys/cpu"
 
 var useAVX2 = cpu.X86.HasAVX2
 
-func asmVV(op Op, dst, x, y *float32, n int) {
-	switch op {
-	case Add:
-		addVV(dst, x, y, n)
-	case Sub:
-		subVV(dst, x, y, n)
-	case Mul:
-		mulVV(dst, x, y, n)
-	case Div:
-		divVV(dst, x, y, n)
-	}
-}
+// The assembly loops of each form, indexed by Op.
+var (
+	vvLoops = [...]func(dst, x, y *float32, n int){Add: addVV, Sub: subVV, Mul: mulVV, Div: divVV}
+	vsLoops = [...]func(dst, x *float32, s float32, n int){Add: addVS, Sub: subVS, Mul: mulVS, Div: divVS}
+	svLoops = [...]func(dst, y *float32, s float32, n int){Add: addSV, Sub: subSV, Mul: mulSV, Div: divSV}
+)
 
-func asmVS(op Op, dst, x *float32, s float32, n int) {
-	switch op {
-	case Add:
-		addVS(dst, x, s, n)
-	case Sub:
-		subVS(dst, x, s, n)
-	case Mul:
-		mulVS(dst, x, s, n)
-	case Div:
-		divVS(dst, x, s, n)
-	}
-}
+func asmVV(op Op, dst, x, y *float32, n int) { vvLoops[op](dst, x, y, n) }
 
-func asmSV(op Op, dst, y *float32, s float32, n int) {
-	switch op {
-	case Add:
-		addSV(dst, y, s, n)
-	case Sub:
-		subSV(dst, y, s, n)
-	case Mul:
-		mulSV(dst, y, s, n)
-	case Div:
-		divSV(dst, y, s, n)
-	}
-}
+func asmVS(op Op, dst, x *float32, s float32, n int) { vsLoops[op](dst, x, s, n) }
+
+func asmSV(op Op, dst, y *float32, s float32, n int) { svLoops[op](dst, y, s, n) }
 
 func asmSelect(dst []float32, cond []bool, t, f []float32, n int) {
 	selectVV(&dst[0], &cond[0], &t[0], &f[0], n)
