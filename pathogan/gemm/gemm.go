@@ -65,11 +65,7 @@ func load() {
 // with leading dimension lda, or k×m when transA), op(B) is k×n (B is k×n, or n×k when transB)
 // and C is m×n with leading dimension ldc. beta 0 overwrites C (its old values may be NaN).
 func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 {
-		scale(m, n, beta, c, ldc)
+	if trivial(m, n, k, beta, c, ldc) {
 		return
 	}
 	if useSmallN(transB, m, n, k, beta) {
@@ -86,14 +82,22 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 
 // GoSgemm is Sgemm's pure-Go kernel, whatever library is loaded (for tests and benchmarks).
 func GoSgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if !trivial(m, n, k, beta, c, ldc) {
+		goSgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+	}
+}
+
+// trivial handles the products with nothing to multiply (an empty C, or k = 0: C = beta·C) and
+// says whether it did.
+func trivial(m, n, k int, beta float32, c []float32, ldc int) bool {
 	if m == 0 || n == 0 {
-		return
+		return true
 	}
 	if k == 0 {
 		scale(m, n, beta, c, ldc)
-		return
+		return true
 	}
-	goSgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+	return false
 }
 
 func scale(m, n int, beta float32, c []float32, ldc int) {
