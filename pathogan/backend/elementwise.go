@@ -12,7 +12,8 @@ import (
 
 // This file holds float32 executors for the Go backend's most frequent element-wise ops (binary
 // arithmetic with broadcasting, Where, the unary functions of ELU, normalisation and the losses,
-// BroadcastInDim and the sum/max/min reductions). simplego runs them one element at a time
+// BroadcastInDim, Slice and the sum/max/min reductions), with package vec's AVX2 loops where it
+// has them. simplego runs them one element at a time
 // through index iterators on one core; these collapse the shapes into contiguous runs and split
 // large tensors over the cores. Every other dtype or layout goes to simplego's executor.
 

@@ -14,7 +14,8 @@ import (
 
 // This file holds the float32 kernels that replace simplego's ConvGeneral and DotGeneral
 // executors (see hook.go). Both turn the op into matrix products for package gemm (OpenBLAS when
-// the machine has it, else pure Go) and split the work over the cores themselves.
+// the machine has it, gemm's own AVX2 kernel for products with at most 8 columns, else pure Go)
+// and split the work over the cores themselves.
 //
 // A convolution out[b, o, y] = Σ_{c,k} in[b, c, (y·s + k·kd - pad)/idil] · ker[c, o, k] (the
 // input term is zero off the input and between dilated input elements) is computed in one of two
