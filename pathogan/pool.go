@@ -38,7 +38,8 @@ func newImagePool(size, pixels int) *imagePool {
 // plan decides, for a batch of n, which slots get a stored image.
 func (p *imagePool) plan(rng *rand.Rand, n int) poolPlan {
 	pl := poolPlan{useStored: make([]bool, n), storedIdx: make([]int, n), insertAt: make([]int, n)}
-	count := len(p.images)
+	stored := len(p.images) // images that exist before this step: only these can be shown
+	count := stored
 	for i := range n {
 		pl.insertAt[i] = -1
 		switch {
@@ -46,6 +47,11 @@ func (p *imagePool) plan(rng *rand.Rand, n int) poolPlan {
 		case count < p.size:
 			pl.insertAt[i] = count // the pool fills up first; the current fake is shown
 			count++
+		case stored < p.size:
+			// The pool filled up earlier in this batch: the slots it would
+			// draw from hold fakes of this very step, which exist only after
+			// it. Show the current fake and store nothing, as a full pool
+			// does half of the time.
 		case rng.Float64() < 0.5:
 			j := rng.IntN(p.size)
 			pl.useStored[i], pl.storedIdx[i], pl.insertAt[i] = true, j, j
