@@ -494,12 +494,12 @@ func TestSplitPatients(t *testing.T) {
 		}
 		ps = append(ps, PatientFiles{ID: fmt.Sprintf("P%02d", i), Grade: g})
 	}
-	a, err := SplitPatients(ps, 0.2, 5)
+	a, err := SplitPatients(ps, 0.2, 0, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := SplitPatients(ps, 0.2, 5)
-	c, _ := SplitPatients(ps, 0.2, 6)
+	b, _ := SplitPatients(ps, 0.2, 0, 5)
+	c, _ := SplitPatients(ps, 0.2, 0, 6)
 	if !reflect.DeepEqual(a, b) || reflect.DeepEqual(a, c) {
 		t.Error("split not a function of the seed")
 	}
@@ -512,8 +512,38 @@ func TestSplitPatients(t *testing.T) {
 	if tests["HGG"] != 4 || tests["LGG"] != 2 { // round(0.2*20), round(0.2*10)
 		t.Errorf("test patients per grade %v, want HGG 4, LGG 2", tests)
 	}
-	if _, err := SplitPatients(ps, 1.5, 1); err == nil {
+	if _, err := SplitPatients(ps, 1.5, 0, 1); err == nil {
 		t.Error("fraction 1.5: no error")
+	}
+	// A validation split takes its patients from training only: the test
+	// patients stay those of the two-way split with the same seed.
+	v, err := SplitPatients(ps, 0.2, 0.1, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string]int{}
+	for _, p := range ps {
+		if (v[p.ID] == Test) != (a[p.ID] == Test) {
+			t.Errorf("%s: %s with a validation split, %s without", p.ID, v[p.ID], a[p.ID])
+		}
+		if v[p.ID] == Val {
+			vals[p.Grade]++
+		}
+	}
+	if vals["HGG"] != 2 || vals["LGG"] != 1 { // round(0.1*20), round(0.1*10)
+		t.Errorf("validation patients per grade %v, want HGG 2, LGG 1", vals)
+	}
+	if _, err := SplitPatients(ps, 0.8, 0.3, 1); err == nil {
+		t.Error("fractions 0.8 + 0.3: no error")
+	}
+	path := filepath.Join(t.TempDir(), "split.csv")
+	var sb strings.Builder
+	if err := WriteSplitCSV(&sb, v); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(path, []byte(sb.String()), 0o644)
+	if back, err := ReadSplitCSV(path); err != nil || !reflect.DeepEqual(back, v) {
+		t.Errorf("split.csv with val does not read back: %v", err)
 	}
 }
 

@@ -36,6 +36,9 @@ type Options struct {
 	PathologicalAbove int
 	// TestFraction is the share of patients (per grade) put in the test split.
 	TestFraction float64
+	// ValFraction is the share of patients (per grade) put in the
+	// validation split, for model selection (0: none).
+	ValFraction float64 `json:",omitempty"`
 	// Seed drives the patient split.
 	Seed uint64
 	// SplitFile, when set, is a split CSV (patient,split) to use instead of
@@ -79,6 +82,8 @@ func (o Options) Validate() error {
 type Counts struct {
 	TrainHealthy      int `json:"train_healthy"`
 	TrainPathological int `json:"train_pathological"`
+	ValHealthy        int `json:"val_healthy,omitempty"`
+	ValPathological   int `json:"val_pathological,omitempty"`
 	TestHealthy       int `json:"test_healthy"`
 	TestPathological  int `json:"test_pathological"`
 	// Discarded are slices with a tumour too small to be pathological.
@@ -151,7 +156,7 @@ func Prepare(root, out string, opt Options, progress func(done, total int)) (*Su
 			kept = append(kept, p)
 		}
 		patients = kept
-	} else if split, err = SplitPatients(patients, opt.TestFraction, opt.Seed); err != nil {
+	} else if split, err = SplitPatients(patients, opt.TestFraction, opt.ValFraction, opt.Seed); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -238,6 +243,10 @@ func (c *Counts) add(split string, class Class) {
 		c.TrainHealthy++
 	case split == Train:
 		c.TrainPathological++
+	case split == Val && class == Healthy:
+		c.ValHealthy++
+	case split == Val:
+		c.ValPathological++
 	case class == Healthy:
 		c.TestHealthy++
 	default:

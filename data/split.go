@@ -11,20 +11,27 @@ import (
 	"strings"
 )
 
-// Split names.
+// Split names. Val holds patients for model selection: never trained on,
+// never in the table.
 const (
 	Train = "train"
+	Val   = "val"
 	Test  = "test"
 )
 
-// SplitPatients assigns each patient to Train or Test: within each grade
-// (HGG, LGG, or none) the patients are sorted by ID, shuffled with the seed,
-// and the first round(testFraction * n) go to Test. Stratifying by grade keeps
-// the proportion of low-grade patients the same in both splits. The result
-// depends only on the IDs, grades, fraction and seed.
-func SplitPatients(patients []PatientFiles, testFraction float64, seed uint64) (map[string]string, error) {
+// SplitPatients assigns each patient to Train, Val or Test: within each
+// grade (HGG, LGG, or none) the patients are sorted by ID, shuffled with the
+// seed, the first round(testFraction * n) go to Test and the next
+// round(valFraction * n) to Val. Stratifying by grade keeps the proportion of
+// low-grade patients the same in every split. The result depends only on the
+// IDs, grades, fractions and seed; with valFraction 0 it is the two-way split
+// of earlier versions.
+func SplitPatients(patients []PatientFiles, testFraction, valFraction float64, seed uint64) (map[string]string, error) {
 	if testFraction < 0 || testFraction > 1 || math.IsNaN(testFraction) {
 		return nil, fmt.Errorf("test fraction %v: want a value in [0, 1]", testFraction)
+	}
+	if valFraction < 0 || testFraction+valFraction > 1 || math.IsNaN(valFraction) {
+		return nil, fmt.Errorf("validation fraction %v: want a value in [0, 1 - test fraction]", valFraction)
 	}
 	byGrade := map[string][]string{}
 	for _, p := range patients {
@@ -42,10 +49,15 @@ func SplitPatients(patients []PatientFiles, testFraction float64, seed uint64) (
 		rng := rand.New(rand.NewPCG(seed, uint64(gi)+0x5eed))
 		rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
 		nTest := int(math.Round(testFraction * float64(len(ids))))
+		nVal := int(math.Round(valFraction * float64(len(ids))))
 		for i, id := range ids {
-			split[id] = Train
-			if i < nTest {
+			switch {
+			case i < nTest:
 				split[id] = Test
+			case i < nTest+nVal:
+				split[id] = Val
+			default:
+				split[id] = Train
 			}
 		}
 	}
@@ -70,7 +82,7 @@ func WriteSplitCSV(w io.Writer, split map[string]string) error {
 }
 
 // ReadSplitCSV reads a split written by WriteSplitCSV (or by hand: a header
-// "patient,split", then rows with split "train" or "test").
+// "patient,split", then rows with split "train", "val" or "test").
 func ReadSplitCSV(path string) (map[string]string, error) {
 	rows, err := readCSVFile(path)
 	if err != nil {
@@ -82,8 +94,8 @@ func ReadSplitCSV(path string) (map[string]string, error) {
 	split := map[string]string{}
 	for i, r := range rows[1:] {
 		id, s := strings.TrimSpace(r[0]), strings.TrimSpace(r[1])
-		if s != Train && s != Test {
-			return nil, fmt.Errorf("%s: line %d: split %q for %s, want \"train\" or \"test\"", path, i+2, s, id)
+		if s != Train && s != Val && s != Test {
+			return nil, fmt.Errorf("%s: line %d: split %q for %s, want \"train\", \"val\" or \"test\"", path, i+2, s, id)
 		}
 		if _, dup := split[id]; dup {
 			return nil, fmt.Errorf("%s: line %d: patient %s listed twice", path, i+2, id)

@@ -3,11 +3,14 @@ package pathogan
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/pathogan-go/pathogan/pathogan/nn"
 )
 
 // Config holds every hyperparameter of the model and its training. The names
@@ -19,8 +22,8 @@ type Config struct {
 	// Preset is the name of the preset the config started from.
 	Preset string `json:"preset"`
 
-	// Size is the image height and width; a multiple of 16 (the encoders
-	// downsample four times, to i = Size/16: 15 for the paper's 240).
+	// Size is the image height and width; a multiple of 2^Downsamplings (the
+	// paper's encoders downsample four times, to i = Size/16: 15 for 240).
 	Size int `json:"size"`
 	// Channels is the number of image channels n (4: FLAIR, T1, T1CE, T2).
 	Channels int `json:"channels"`
@@ -34,6 +37,22 @@ type Config struct {
 	// DiscBase is the width of the discriminators' first layer (CycleGAN's
 	// 70x70 PatchGAN: 64).
 	DiscBase int `json:"disc_base"`
+	// Downsamplings is the number of stride-2 convolutions in ΓA and ∆B, so
+	// that E_A's layout map is i×i with i = Size/2^Downsamplings; E_A
+	// mirrors it with Downsamplings-2 up-samplings before its residual
+	// blocks, which run at Size/4 as ZB's do. Paper: 4 (i = 15 at 240 px).
+	// At 32-64 px four down-samplings leave a 2×2-4×4 map, too small to
+	// place a tumour: the scaled-down presets use 3 or 2 to keep i >= 8,
+	// the paper's bottleneck structure at their size. 0 reads as 4.
+	Downsamplings int `json:"downsamplings"`
+	// DenseInit is the initialisation of the encoders' and E_A's dense
+	// layers: "normal" draws N(0, 0.02²) as every other layer (CycleGAN's);
+	// "fan_in" draws N(0, 1/fan_in) (LeCun). With N(0, 0.02²) and fan-ins of
+	// 8-64, μ and log σ² of γA and δB start near 1e-3, the decoder sees
+	// only noise in δB from the first step and learns to ignore it; "fan_in"
+	// starts the encodings at unit scale. The paper does not say: "" reads as
+	// "normal".
+	DenseInit string `json:"dense_init"`
 
 	// LambdaGAN weights the LSGAN terms (eq. 7); the paper writes no weight: 1.
 	LambdaGAN float64 `json:"lambda_gan"`
@@ -47,6 +66,23 @@ type Config struct {
 	LambdaR float64 `json:"lambda_r"`
 	// LambdaKL weights the KL terms (eq. 17); paper: 0.1.
 	LambdaKL float64 `json:"lambda_kl"`
+	// LogVarOffset is added to the log-variance half of ΓA's and ∆B's
+	// output (the same as starting that half's bias at this value): with 0
+	// the encodings start with σ = 1 around means near 0, so the code the
+	// decoder is given is almost all reparameterisation noise and it learns
+	// to ignore it (the posterior collapses before it forms). A negative
+	// value starts the encoders nearly deterministic; the KL term then
+	// widens σ as training goes. The paper does not say: 0 there.
+	LogVarOffset float64 `json:"logvar_offset"`
+	// LambdaLatent weights the latent regression of the A→B translation,
+	// mean |μ(∆B(l̂A ⊙ ŷB)) - δB| with δB the drawn code: the pathology
+	// GA adds must be one that ∆B, applied as section 2.2 applies it to a
+	// previous translation, encodes back to the code it came from
+	// (BicycleGAN's cLR-GAN term). Without it nothing in the objective
+	// makes GA's output depend on a drawn δB (the cycle back through GB
+	// removes whatever GA added), and the samples are all one tumour. Not in
+	// the paper: 0 there.
+	LambdaLatent float64 `json:"lambda_latent"`
 	// OmegaEpsilon is the ε > 0 in ω1 and ω2 (eqs. 11, 12), in pixels; not given
 	// by the paper: 1.
 	OmegaEpsilon float64 `json:"omega_epsilon"`
@@ -123,8 +159,27 @@ func Preset(name string) (Config, error) {
 	return f(), nil
 }
 
-// I returns the smallest spatial size of the encoders, Size/16 (the paper's i).
-func (c Config) I() int { return c.Size / 16 }
+// Downs returns the number of down-samplings of ΓA and ∆B (Downsamplings,
+// with 0 read as the paper's 4).
+func (c Config) Downs() int {
+	if c.Downsamplings == 0 {
+		return 4
+	}
+	return c.Downsamplings
+}
+
+// I returns the smallest spatial size of the encoders, Size/2^Downs (the
+// paper's i: 240/16 = 15).
+func (c Config) I() int { return c.Size >> c.Downs() }
+
+// denseStd is the standard deviation of a dense layer's initial weights for
+// a fan-in of in (see DenseInit).
+func (c Config) denseStd(in int) float64 {
+	if c.DenseInit == "fan_in" {
+		return 1 / math.Sqrt(float64(in))
+	}
+	return nn.InitStd
+}
 
 // R returns the number of residual-generator outputs r = n + 1: the labelmap
 // logit and one inpainting per channel.
@@ -133,8 +188,12 @@ func (c Config) R() int { return c.Channels + 1 }
 // Validate checks the config, naming the first bad value.
 func (c Config) Validate() error {
 	switch {
-	case c.Size < 16 || c.Size%16 != 0:
-		return fmt.Errorf("size %d: want a positive multiple of 16", c.Size)
+	case c.Downsamplings != 0 && (c.Downsamplings < 2 || c.Downsamplings > 6):
+		return fmt.Errorf("downsamplings %d: want 2 to 6 (0 for the paper's 4)", c.Downsamplings)
+	case c.Size < 1<<c.Downs() || c.Size%(1<<c.Downs()) != 0:
+		return fmt.Errorf("size %d: want a positive multiple of %d (2^downsamplings)", c.Size, 1<<c.Downs())
+	case c.DenseInit != "" && c.DenseInit != "normal" && c.DenseInit != "fan_in":
+		return fmt.Errorf("dense_init %q: want normal or fan_in", c.DenseInit)
 	case c.Channels < 1:
 		return fmt.Errorf("channels %d: want >= 1", c.Channels)
 	case c.Base < 1 || c.Z < 1 || c.DiscBase < 1:
@@ -154,7 +213,7 @@ func (c Config) Validate() error {
 	case c.LabelNoise < 0 || c.Threshold <= 0 || c.Threshold >= 1:
 		return fmt.Errorf("label_noise %g, threshold %g: want noise >= 0 and threshold in (0, 1)", c.LabelNoise, c.Threshold)
 	}
-	for _, l := range []float64{c.LambdaGAN, c.LambdaCC, c.LambdaVAE, c.LambdaIdt, c.LambdaR, c.LambdaKL, c.DiscLossScale} {
+	for _, l := range []float64{c.LambdaGAN, c.LambdaCC, c.LambdaVAE, c.LambdaIdt, c.LambdaR, c.LambdaKL, c.LambdaLatent, c.DiscLossScale} {
 		if l < 0 {
 			return fmt.Errorf("loss weights must be >= 0, got %g", l)
 		}

@@ -132,6 +132,10 @@ type Cycles struct {
 	HatB                   Generated   // GB(xB): l̂B, p̂B, ŷA
 	DeltaMean, DeltaLogVar *graph.Node // q(δB | xB, l̂B)
 	TildeA                 Generated   // GA(ŷA, δB): l̃A, p̃A, x̃B
+	// DeltaPrior is the δB drawn for A → B; LatentMean is μ of
+	// ∆B(l̂A ⊙ ŷB), the code ∆B reads back from GA's output (nil unless
+	// Config.LambdaLatent > 0).
+	DeltaPrior, LatentMean *graph.Node
 	// Identity (eq. 4): each generator fed the other domain.
 	IdtA Generated // GA(xB, 0)
 	IdtB Generated // GB(xA)
@@ -146,6 +150,10 @@ func (m *Model) Forward(xA, xB *graph.Node, training bool) *Cycles {
 	deltaPrior := m.ctx.RandomNormal(xA.Graph(), nn.ShapeOf(xA, batch, m.Cfg.Z))
 	c.HatA, c.GammaMean, c.GammaLogVar = m.GeneratorA(xA, deltaPrior, training)
 	c.TildeB = m.GeneratorB(c.HatA.Output, training)
+	c.DeltaPrior = deltaPrior
+	if m.Cfg.LambdaLatent > 0 {
+		c.LatentMean, _ = m.EncodeDeltaB(c.HatA.Labelmap, c.HatA.Output)
+	}
 	// B -> A -> B: δB encodes the pathology the labelmap l̂B cut out.
 	c.HatB = m.GeneratorB(xB, training)
 	c.DeltaMean, c.DeltaLogVar = m.EncodeDeltaB(c.HatB.Labelmap, xB)

@@ -47,6 +47,13 @@ func KLLoss(mean, logVar *graph.Node) *graph.Node {
 	return graph.MulScalar(graph.ReduceAllMean(t), -0.5)
 }
 
+// LatentLoss is the latent regression mean |μ(∆B(l̂A ⊙ ŷB)) - δB| over
+// the batch and z (Config.LambdaLatent; BicycleGAN's cLR term): the code ∆B
+// reads back from GA's translation against the code GA was given.
+func LatentLoss(readBack, drawn *graph.Node) *graph.Node {
+	return graph.ReduceAllMean(graph.Abs(graph.Sub(readBack, drawn)))
+}
+
 // sumPixels sums a [batch, h, w, 1] map.
 func sumPixels(l *graph.Node) *graph.Node { return graph.ReduceAllSum(l) }
 
@@ -118,6 +125,8 @@ func RelevancyLoss(g Generated, x *graph.Node) *graph.Node {
 // weighted by its λ, plus their sums.
 type Losses struct {
 	GAN, Cycle, VAE, Identity, Relevancy, KL *graph.Node
+	// Latent is λLatent LatentLoss (Config.LambdaLatent; 0 when off).
+	Latent *graph.Node
 	// Generator is L_PathoGAN (eq. 17): the sum of the terms above.
 	Generator *graph.Node
 	// DiscA and DiscB are the discriminators' LSGAN losses (scaled by
@@ -127,11 +136,11 @@ type Losses struct {
 
 // LossNames are the names of the terms in the order Losses.List gives them
 // (used for logs, the progress bar and the CSV history).
-var LossNames = []string{"gan", "cycle", "vae", "identity", "relevancy", "kl", "generator", "disc_a", "disc_b"}
+var LossNames = []string{"gan", "cycle", "vae", "identity", "relevancy", "kl", "latent", "generator", "disc_a", "disc_b"}
 
 // List returns the terms in LossNames order.
 func (l *Losses) List() []*graph.Node {
-	return []*graph.Node{l.GAN, l.Cycle, l.VAE, l.Identity, l.Relevancy, l.KL, l.Generator, l.DiscA, l.DiscB}
+	return []*graph.Node{l.GAN, l.Cycle, l.VAE, l.Identity, l.Relevancy, l.KL, l.Latent, l.Generator, l.DiscA, l.DiscB}
 }
 
 // Objective writes out the full PathoGAN objective for one forward pass:
@@ -149,6 +158,9 @@ func (l *Losses) List() []*graph.Node {
 //	L_Idt: λIdt ||l of GA(xB, 0)||1 and λIdt ||l of GB(xA)||1          (14)
 //	L_R:   λR relevancy of (l̂A, p̂A, xA) and of (l̂B, p̂B, xB)           (15)
 //	L_KL:  KL of γA = ΓA(xA) and of δB = ∆B(l̂B ⊙ xB)                   (9)
+//
+// plus, when Config.LambdaLatent > 0 (not in the paper), the latent
+// regression λLatent |μ(∆B(l̂A ⊙ ŷB)) - δB|.
 //
 // dFakeA and dFakeB are the discriminators' scores of ŷA and ŷB (gradients
 // flow through them to the generators); dRealA, dRealB, dPoolA and dPoolB
@@ -171,7 +183,12 @@ func Objective(cfg Config, xA, xB *graph.Node, c *Cycles, dFakeA, dFakeB, dRealA
 	l.Identity = graph.MulScalar(graph.Add(IdentityLoss(c.IdtA.Labelmap), IdentityLoss(c.IdtB.Labelmap)), cfg.LambdaIdt)
 	l.Relevancy = graph.MulScalar(graph.Add(RelevancyLoss(c.HatA, xA), RelevancyLoss(c.HatB, xB)), cfg.LambdaR)
 	l.KL = graph.MulScalar(graph.Add(KLLoss(c.GammaMean, c.GammaLogVar), KLLoss(c.DeltaMean, c.DeltaLogVar)), cfg.LambdaKL)
-	l.Generator = addN(l.GAN, l.Cycle, l.VAE, l.Identity, l.Relevancy, l.KL)
+	if c.LatentMean != nil {
+		l.Latent = graph.MulScalar(LatentLoss(c.LatentMean, c.DeltaPrior), cfg.LambdaLatent)
+	} else {
+		l.Latent = graph.ScalarZero(xA.Graph(), xA.DType())
+	}
+	l.Generator = addN(l.GAN, l.Cycle, l.VAE, l.Identity, l.Relevancy, l.KL, l.Latent)
 	l.DiscA = graph.MulScalar(GANDiscriminatorLoss(dRealA, dPoolA), cfg.DiscLossScale)
 	l.DiscB = graph.MulScalar(GANDiscriminatorLoss(dRealB, dPoolB), cfg.DiscLossScale)
 	return l

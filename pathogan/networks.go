@@ -37,40 +37,50 @@ var (
 	DiscriminatorScopes = []string{ScopeDA, ScopeDB}
 )
 
-// Encoder is ΓA or ∆B: c7-b, d2b, d4b, d8b, d16b, C1-i, Q2F, l(z·i)t, l(2z).
+// Encoder is ΓA or ∆B: c7-b, d2b, d4b, d8b, d16b, C1-i, Q2F, l(z·i)t, l(2z)
+// (with Config.Downsamplings down-samplings d2b ... d(2^D)b; the paper's 4).
 // It returns the mean and the log-variance of the encoding, each [batch, z]
-// (the output of l(2z) split in half). x is [batch, size, size, channels].
+// (the output of l(2z) split in half, plus Config.LogVarOffset on the
+// log-variance). x is [batch, size, size, channels].
 func Encoder(ctx *context.Context, cfg Config, x *graph.Node) (mean, logVar *graph.Node) {
 	b, i, z := cfg.Base, cfg.I(), cfg.Z
 	nn.AssertDims("Encoder input", x, -1, cfg.Size, cfg.Size, cfg.Channels)
 	h := cK(ctx.In("c7"), x, 7, b)
-	for k, f := range []int{2 * b, 4 * b, 8 * b, 16 * b} {
-		h = down(ctx.In(fmt.Sprintf("d%d", k)), h, f)
+	for k := range cfg.Downs() {
+		h = down(ctx.In(fmt.Sprintf("d%d", k)), h, b<<(k+1))
 	}
 	h = convK(ctx.In("c1"), h, 1, i, 1)
 	nn.AssertDims("Encoder C1-i", h, -1, i, i, i)
 	h = graph.Reshape(h, -1, i*i*i) // Q2F
-	h = graph.Tanh(nn.Dense(ctx.In("l0"), h, z*i))
-	h = nn.Dense(ctx.In("l1"), h, 2*z)
+	h = graph.Tanh(nn.DenseStd(ctx.In("l0"), h, z*i, cfg.denseStd(i*i*i)))
+	h = nn.DenseStd(ctx.In("l1"), h, 2*z, cfg.denseStd(z*i))
 	mean = graph.Slice(h, graph.AxisRange(), graph.AxisRange(0, z))
 	logVar = graph.Slice(h, graph.AxisRange(), graph.AxisRange(z, 2*z))
+	if cfg.LogVarOffset != 0 {
+		logVar = graph.AddScalar(logVar, cfg.LogVarOffset)
+	}
 	return mean, logVar
 }
 
 // Decoder is EA: l(i·i)e, l(i·i), F2Q, c3-16b, u8b, u4b, C7-4b e, nine R4b,
-// u2b, ub, C7-r. It maps γA and δB (each [batch, z]) to the n+1 residual
+// u2b, ub, C7-r (with Config.Downsamplings-2 up-samplings before C7-4b e,
+// from c3-(2^D)b; the paper's two). It maps γA and δB (each [batch, z]) to the n+1 residual
 // maps rA [batch, size, size, n+1].
 func Decoder(ctx *context.Context, cfg Config, gamma, delta *graph.Node) *graph.Node {
 	b, i := cfg.Base, cfg.I()
 	nn.AssertDims("Decoder γ", gamma, -1, cfg.Z)
 	nn.AssertDims("Decoder δ", delta, -1, cfg.Z)
 	h := graph.Concatenate([]*graph.Node{gamma, delta}, 1)
-	h = nn.ELU(nn.Dense(ctx.In("l0"), h, i*i))
-	h = nn.Dense(ctx.In("l1"), h, i*i)
+	h = nn.ELU(nn.DenseStd(ctx.In("l0"), h, i*i, cfg.denseStd(2*cfg.Z)))
+	h = nn.DenseStd(ctx.In("l1"), h, i*i, cfg.denseStd(i*i))
 	h = graph.Reshape(h, -1, i, i, 1) // F2Q
-	h = cK(ctx.In("c3"), h, 3, 16*b)
-	h = up(ctx.In("u0"), h, 8*b)
-	h = up(ctx.In("u1"), h, 4*b)
+	downs := cfg.Downs()
+	h = cK(ctx.In("c3"), h, 3, b<<downs)
+	// Up to Size/4: u8b, u4b at the paper's four down-samplings. The scopes
+	// keep the paper's names (u0 is the 8b layer, u1 the 4b one).
+	for k := downs - 2; k > 0; k-- {
+		h = up(ctx.In(fmt.Sprintf("u%d", 2-k)), h, b<<(k+1))
+	}
 	h = nn.ELU(convK(ctx.In("c7_0"), h, 7, 4*b, 1))
 	for k := range cfg.ResBlocks {
 		h = residual(ctx.In(fmt.Sprintf("r%d", k)), h)

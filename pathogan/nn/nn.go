@@ -56,9 +56,9 @@ func Panicf(format string, args ...any) {
 }
 
 // weightsAndBias returns a trainable variable of the given shape initialised
-// from N(0, InitStd), and a bias of `out` zeros.
-func weightsAndBias(ctx *context.Context, g *graph.Graph, shape shapes.Shape, out int) (*graph.Node, *graph.Node) {
-	w := ctx.WithInitializer(initializers.RandomNormalFn(ctx, InitStd)).VariableWithShape("weights", shape).ValueGraph(g)
+// from N(0, std²), and a bias of `out` zeros.
+func weightsAndBias(ctx *context.Context, g *graph.Graph, shape shapes.Shape, out int, std float64) (*graph.Node, *graph.Node) {
+	w := ctx.WithInitializer(initializers.RandomNormalFn(ctx, std)).VariableWithShape("weights", shape).ValueGraph(g)
 	b := ctx.WithInitializer(initializers.Zero).VariableWithShape("biases", shapes.Make(shape.DType, out)).ValueGraph(g)
 	return w, b
 }
@@ -72,7 +72,7 @@ func Conv(ctx *context.Context, x *graph.Node, k, f, stride, pad int) *graph.Nod
 		Panicf("conv: want x [batch, h, w, c], got %s", x.Shape())
 	}
 	in := x.Shape().Dimensions[3]
-	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), k, k, in, f), f)
+	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), k, k, in, f), f, InitStd)
 	y := backend.Conv2D(x, w, stride, backend.PadExplicit(pad, pad, pad, pad))
 	addFLOPs(ctx, 2*y.Shape().Size()*k*k*in)
 	return graph.Add(y, graph.Reshape(b, 1, 1, 1, f))
@@ -83,7 +83,7 @@ func Conv(ctx *context.Context, x *graph.Node, k, f, stride, pad int) *graph.Nod
 // output_padding=1)), plus a bias.
 func UpConv(ctx *context.Context, x *graph.Node, f int) *graph.Node {
 	in := x.Shape().Dimensions[3]
-	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), 3, 3, in, f), f)
+	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), 3, 3, in, f), f, InitStd)
 	y := backend.ConvTranspose2D(x, w, 2, backend.PadExplicit(1, 0, 1, 0))
 	addFLOPs(ctx, 2*x.Shape().Size()*3*3*f) // PyTorch's count: per input pixel
 	return graph.Add(y, graph.Reshape(b, 1, 1, 1, f))
@@ -101,13 +101,19 @@ func LeakyReLU(x *graph.Node) *graph.Node {
 	return graph.Max(x, graph.MulScalar(x, 0.2))
 }
 
-// Dense is a fully connected layer x [batch, in] -> [batch, f], with bias.
+// Dense is a fully connected layer x [batch, in] -> [batch, f], with bias,
+// its weights drawn from N(0, InitStd²).
 func Dense(ctx *context.Context, x *graph.Node, f int) *graph.Node {
+	return DenseStd(ctx, x, f, InitStd)
+}
+
+// DenseStd is Dense with weights drawn from N(0, std²).
+func DenseStd(ctx *context.Context, x *graph.Node, f int, std float64) *graph.Node {
 	if x.Rank() != 2 {
 		Panicf("dense: want x [batch, features], got %s", x.Shape())
 	}
 	in := x.Shape().Dimensions[1]
-	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), in, f), f)
+	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), in, f), f, std)
 	addFLOPs(ctx, 2*x.Shape().Dimensions[0]*in*f)
 	return graph.Add(graph.MatMul(x, w), graph.Reshape(b, 1, f))
 }

@@ -22,6 +22,7 @@ func runPrepare(args []string) error {
 	fs.IntVar(&o.HealthyMax, "healthy-max", def.HealthyMax, "a slice with at most this many tumour pixels is healthy")
 	fs.IntVar(&o.PathologicalAbove, "pathological-above", def.PathologicalAbove, "a slice with more than this many tumour pixels is pathological")
 	fs.Float64Var(&o.TestFraction, "test-fraction", def.TestFraction, "share of patients (per grade) in the test split")
+	fs.Float64Var(&o.ValFraction, "val-fraction", def.ValFraction, "share of patients (per grade) in the validation split, for model selection")
 	fs.Uint64Var(&o.Seed, "seed", def.Seed, "seed of the patient split")
 	fs.StringVar(&o.SplitFile, "split", "", "split CSV (patient,split) to reuse instead of drawing one")
 	fs.IntVar(&o.Crop, "crop", 0, "cut the central CROPxCROP window of each slice first (0: none)")
@@ -72,6 +73,9 @@ func printSummary(s *data.Summary) {
 	fmt.Printf("slices %d..%d, %dx%dx%d each:\n", s.Options.SliceMin, s.Options.SliceMax, s.Height, s.Width, s.Channels)
 	fmt.Printf("  %-6s %8s %13s\n", "split", "healthy", "pathological")
 	fmt.Printf("  %-6s %8d %13d\n", "train", c.TrainHealthy, c.TrainPathological)
+	if c.ValHealthy+c.ValPathological > 0 {
+		fmt.Printf("  %-6s %8d %13d\n", "val", c.ValHealthy, c.ValPathological)
+	}
 	fmt.Printf("  %-6s %8d %13d\n", "test", c.TestHealthy, c.TestPathological)
 	fmt.Printf("  discarded (1..%d tumour pixels): %d\n", s.Options.PathologicalAbove, c.Discarded)
 }

@@ -1,0 +1,76 @@
+package diagnose
+
+import (
+	"math"
+	"testing"
+)
+
+// mask builds an h×w mask from rows of '#' (true) and '.' (false).
+func mask(rows ...string) ([]bool, int, int) {
+	h, w := len(rows), len(rows[0])
+	m := make([]bool, 0, h*w)
+	for _, r := range rows {
+		for _, c := range r {
+			m = append(m, c == '#')
+		}
+	}
+	return m, h, w
+}
+
+// TestLargestRegion: counts worked out by hand; diagonal neighbours are not
+// connected (4-connectivity).
+func TestLargestRegion(t *testing.T) {
+	for i, c := range []struct {
+		rows []string
+		want int
+	}{
+		{[]string{"...", "...", "..."}, 0},
+		{[]string{"##.", "#..", "..#"}, 3},
+		{[]string{"#.#", ".#.", "#.#"}, 1},
+		{[]string{"###", "..#", "###"}, 7},
+		{[]string{"#..#", "#..#", "####"}, 8},
+	} {
+		m, h, w := mask(c.rows...)
+		if got := LargestRegion(m, h, w); got != c.want {
+			t.Errorf("case %d: %d, want %d", i, got, c.want)
+		}
+	}
+}
+
+// TestIoU: |∩|/|∪| by hand; two empty masks are the same mask.
+func TestIoU(t *testing.T) {
+	a, _, _ := mask("##..")
+	b, _, _ := mask(".##.")
+	e, _, _ := mask("....")
+	if got := IoU(a, b); math.Abs(got-1.0/3) > 1e-12 {
+		t.Errorf("IoU = %v, want 1/3", got)
+	}
+	if IoU(a, a) != 1 || IoU(e, e) != 1 || IoU(a, e) != 0 {
+		t.Errorf("IoU(a,a) %v, IoU(empty,empty) %v, IoU(a,empty) %v", IoU(a, a), IoU(e, e), IoU(a, e))
+	}
+}
+
+// TestActiveUnits: dimension 0 varies with variance 1/3·... > 0.01, dimension
+// 1 is constant, dimension 2 varies by 0.05 (variance 0.00083 < 0.01).
+func TestActiveUnits(t *testing.T) {
+	mu := []float32{
+		0, 1, 0,
+		1, 1, 0.05,
+		-1, 1, 0,
+		0.5, 1, 0.05,
+	}
+	if got := ActiveUnits(mu, 3, 0.01); got != 1 {
+		t.Errorf("active units %d, want 1", got)
+	}
+	if got := ActiveUnits(mu, 3, 1e-4); got != 2 {
+		t.Errorf("active units at 1e-4: %d, want 2", got)
+	}
+}
+
+// TestQuantiles: numpy.percentile([1..10], [10, 50, 90]) = 1.9, 5.5, 9.1.
+func TestQuantiles(t *testing.T) {
+	q := QuantilesOf([]float64{10, 9, 8, 7, 6, 5, 4, 3, 2, 1})
+	if math.Abs(q.Q10-1.9) > 1e-12 || q.Median != 5.5 || math.Abs(q.Q90-9.1) > 1e-12 {
+		t.Errorf("quantiles %+v, want 1.9 / 5.5 / 9.1", q)
+	}
+}
