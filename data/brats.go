@@ -48,6 +48,22 @@ type PatientFiles struct {
 	// Images are the four scans, indexed by Modality; Seg is the label volume.
 	Images [NumModalities]string
 	Seg    string
+	// Healthy are the optional healthy counterparts of the four scans
+	// (<id>_healthy_<mod>.nii.gz, written by package data/phantom: the
+	// same patient without the tumour), indexed by Modality; all empty
+	// unless all four exist.
+	Healthy [NumModalities]string
+}
+
+// HasHealthy reports whether p has the healthy counterparts of all four
+// scans.
+func (p PatientFiles) HasHealthy() bool {
+	for _, f := range p.Healthy {
+		if f == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // Skipped records a patient folder (or file) left out, and why.
@@ -68,7 +84,9 @@ var scanFileRe = regexp.MustCompile(`^(.+)[_-]([A-Za-z0-9]+)\.nii(\.gz)?$`)
 //
 // A folder counts as a patient folder when it holds at least one file named
 // after the folder with a known suffix. Patient folders that miss a modality or
-// the segmentation are returned in skipped with the reason. Patients are
+// the segmentation are returned in skipped with the reason. The optional
+// healthy counterparts <id>_healthy_<mod>.nii.gz are recorded in
+// PatientFiles.Healthy when all four exist; missing ones are not an error. Patients are
 // sorted by ID. It returns an error only when root cannot be read or holds no
 // patient folder at all.
 func Discover(root string) (patients []PatientFiles, skipped []Skipped, err error) {
@@ -138,11 +156,23 @@ func patientIn(dir, grade string) (p PatientFiles, ok bool, reason string) {
 	var dup []string
 	for _, e := range entries {
 		m := scanFileRe.FindStringSubmatch(e.Name())
-		if e.IsDir() || m == nil || m[1] != id {
+		if e.IsDir() || m == nil {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
 		suffix := strings.ToLower(m[2])
+		if m[1] == id+"_healthy" || m[1] == id+"-healthy" {
+			if mod, known := modalitySuffixes[suffix]; known {
+				if p.Healthy[mod] != "" {
+					dup = append(dup, "healthy "+mod.String())
+				}
+				p.Healthy[mod] = path
+			}
+			continue
+		}
+		if m[1] != id {
+			continue
+		}
 		if suffix == "seg" {
 			found = true
 			if p.Seg != "" {
@@ -178,6 +208,9 @@ func patientIn(dir, grade string) (p PatientFiles, ok bool, reason string) {
 	}
 	if len(missing) > 0 {
 		return p, false, fmt.Sprintf("%s: missing %s", dir, strings.Join(missing, ", "))
+	}
+	if !p.HasHealthy() {
+		p.Healthy = [NumModalities]string{}
 	}
 	return p, true, ""
 }

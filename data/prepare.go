@@ -100,6 +100,9 @@ type Summary struct {
 	Kept    int       `json:"patients_kept"`
 	Skipped []Skipped `json:"skipped"`
 	Slices  Counts    `json:"slices"`
+	// Healthy is true when the set holds healthy.npy, the healthy
+	// counterparts of the images (every kept patient had them).
+	Healthy bool `json:"healthy,omitempty"`
 	// Height, Width and Channels are the shape of every stored slice.
 	Height, Width, Channels int
 	// Cached is true when Prepare found the set already prepared.
@@ -113,12 +116,19 @@ const (
 	SlicesFile  = "slices.csv" // index,patient,grade,split,slice,class,tumour_pixels
 	SplitFile   = "split.csv"  // patient,split
 	SummaryFile = "prepare.json"
+	// HealthyFile, written only when every kept patient has healthy
+	// counterparts (PatientFiles.Healthy), holds them as float32
+	// [N, H, W, 4] in the rows, channels, crop and size of images.npy, each
+	// scan normalised with the mean and std of the patient's pathological
+	// scan (so in the same units), clipped to [-1, 1], background 0.
+	HealthyFile = "healthy.npy"
 )
 
 // Prepare turns a BraTS folder into a prepared slice set in out (see the
 // package doc for the files): it discovers the patients, splits them, and for
 // each kept patient normalises the scans, selects and labels the slices, and
-// appends them to the cache. Patients are loaded opt.Workers at a time but
+// appends them to the cache; when every kept patient has healthy
+// counterparts it also writes them (HealthyFile). Patients are loaded opt.Workers at a time but
 // written in ID order, so the output is byte-identical for the same input and
 // options. A patient whose files cannot be read or do not match is skipped
 // and listed in the summary. When out already holds a set prepared from the
@@ -133,37 +143,29 @@ func Prepare(root, out string, opt Options, progress func(done, total int)) (*Su
 	if err != nil {
 		return nil, err
 	}
-	if old, err := ReadSummary(out); err == nil && old.Source == absRoot && reflect.DeepEqual(old.Options, withoutWorkers(opt)) {
+	old, err := ReadSummary(out)
+	cached := err == nil && old.Source == absRoot && reflect.DeepEqual(old.Options, withoutWorkers(opt))
+	if cached && old.Healthy {
 		old.Cached = true
 		return old, nil
 	}
-	patients, skipped, err := Discover(root)
-	if err != nil {
-		return nil, err
+	sum, patients, split, err := selectPatients(root, absRoot, opt)
+	useHealthy := err == nil && allHealthy(patients)
+	if cached && !useHealthy {
+		// same set; a set without healthy counterparts is prepared
+		// again only when the source has them now
+		old.Cached = true
+		return old, nil
 	}
-	sum := &Summary{Source: absRoot, Options: withoutWorkers(opt), Found: len(patients) + len(skipped), Skipped: skipped}
-	var split map[string]string
-	if opt.SplitFile != "" {
-		if split, err = ReadSplitCSV(opt.SplitFile); err != nil {
-			return nil, err
-		}
-		kept := patients[:0:0]
-		for _, p := range patients {
-			if split[p.ID] == "" {
-				sum.Skipped = append(sum.Skipped, Skipped{p.ID, fmt.Sprintf("not listed in %s", opt.SplitFile)})
-				continue
-			}
-			kept = append(kept, p)
-		}
-		patients = kept
-	} else if split, err = SplitPatients(patients, opt.TestFraction, opt.ValFraction, opt.Seed); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
 	os.Remove(filepath.Join(out, SummaryFile)) // a half-written set must not look prepared
-	w, err := newSetWriter(out)
+	os.Remove(filepath.Join(out, HealthyFile)) // nor an earlier set's healthy counterparts
+	w, err := newSetWriter(out, useHealthy)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +188,7 @@ func Prepare(root, out string, opt Options, progress func(done, total int)) (*Su
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s, err := preparePatient(p, split[p.ID], opt)
+				s, err := preparePatient(p, split[p.ID], opt, useHealthy)
 				results[i] <- result{s, err}
 			}()
 		}
@@ -222,6 +224,7 @@ func Prepare(root, out string, opt Options, progress func(done, total int)) (*Su
 		return nil, werr
 	}
 	sum.Height, sum.Width, sum.Channels = w.h, w.w, NumModalities
+	sum.Healthy = useHealthy
 	if err := w.close(split); err != nil {
 		return nil, err
 	}
@@ -233,6 +236,46 @@ func Prepare(root, out string, opt Options, progress func(done, total int)) (*Su
 		return nil, err
 	}
 	return sum, nil
+}
+
+// selectPatients discovers the patients under root and splits them (or
+// keeps those opt.SplitFile lists). It returns the summary so far, the
+// patients to prepare and their splits.
+func selectPatients(root, absRoot string, opt Options) (*Summary, []PatientFiles, map[string]string, error) {
+	patients, skipped, err := Discover(root)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sum := &Summary{Source: absRoot, Options: withoutWorkers(opt), Found: len(patients) + len(skipped), Skipped: skipped}
+	var split map[string]string
+	if opt.SplitFile != "" {
+		if split, err = ReadSplitCSV(opt.SplitFile); err != nil {
+			return nil, nil, nil, err
+		}
+		kept := patients[:0:0]
+		for _, p := range patients {
+			if split[p.ID] == "" {
+				sum.Skipped = append(sum.Skipped, Skipped{p.ID, fmt.Sprintf("not listed in %s", opt.SplitFile)})
+				continue
+			}
+			kept = append(kept, p)
+		}
+		patients = kept
+	} else if split, err = SplitPatients(patients, opt.TestFraction, opt.ValFraction, opt.Seed); err != nil {
+		return nil, nil, nil, err
+	}
+	return sum, patients, split, nil
+}
+
+// allHealthy reports whether there are patients and all have healthy
+// counterparts.
+func allHealthy(patients []PatientFiles) bool {
+	for _, p := range patients {
+		if !p.HasHealthy() {
+			return false
+		}
+	}
+	return len(patients) > 0
 }
 
 func withoutWorkers(o Options) Options { o.Workers = 0; return o }
@@ -275,12 +318,14 @@ type preparedSlice struct {
 	class                 Class
 	img                   []float32
 	lab                   []uint8
+	healthy               []float32 // nil without healthy counterparts
 	h, w                  int
 }
 
-// preparePatient loads one patient and cuts its slices.
-func preparePatient(p PatientFiles, split string, opt Options) ([]preparedSlice, error) {
-	v, err := loadPatient(p)
+// preparePatient loads one patient (with its healthy counterparts when
+// healthy is set) and cuts its slices.
+func preparePatient(p PatientFiles, split string, opt Options, healthy bool) ([]preparedSlice, error) {
+	v, err := loadPatient(p, healthy)
 	if err != nil {
 		return nil, err
 	}
@@ -301,14 +346,21 @@ func preparePatient(p PatientFiles, split string, opt Options) ([]preparedSlice,
 		}
 		h, w := v.shape[1], v.shape[0]
 		s.img, s.lab = v.sliceImage(z)
+		s.healthy = v.sliceHealthy(z)
 		if opt.Crop > 0 {
 			s.img = centreCrop(s.img, h, w, NumModalities, opt.Crop)
 			s.lab = centreCrop(s.lab, h, w, 1, opt.Crop)
+			if s.healthy != nil {
+				s.healthy = centreCrop(s.healthy, h, w, NumModalities, opt.Crop)
+			}
 			h, w = opt.Crop, opt.Crop
 		}
 		if opt.Size > 0 && (opt.Size != h || opt.Size != w) {
 			s.img = ResizeArea(s.img, h, w, NumModalities, opt.Size, opt.Size)
 			s.lab = ResizeNearest(s.lab, h, w, opt.Size, opt.Size)
+			if s.healthy != nil {
+				s.healthy = ResizeArea(s.healthy, h, w, NumModalities, opt.Size, opt.Size)
+			}
 			h, w = opt.Size, opt.Size
 		}
 		s.h, s.w = h, w
@@ -321,13 +373,17 @@ func preparePatient(p PatientFiles, split string, opt Options) ([]preparedSlice,
 type setWriter struct {
 	dir            string
 	images, labels *npyWriter
+	healthy        *npyWriter // with withHealthy, once the first slice is in
+	withHealthy    bool
 	meta           bytes.Buffer
 	csv            *csv.Writer
 	h, w, n        int
 }
 
-func newSetWriter(dir string) (*setWriter, error) {
-	w := &setWriter{dir: dir}
+// newSetWriter returns a writer of a set in dir, with HealthyFile when
+// healthy is set.
+func newSetWriter(dir string, healthy bool) (*setWriter, error) {
+	w := &setWriter{dir: dir, withHealthy: healthy}
 	w.csv = csv.NewWriter(&w.meta)
 	w.csv.Write([]string{"index", "patient", "grade", "split", "slice", "class", "tumour_pixels"})
 	return w, nil
@@ -343,6 +399,11 @@ func (w *setWriter) add(s preparedSlice) error {
 		if w.labels, err = newNpyWriter(filepath.Join(w.dir, LabelsFile), "|u1", 1, []int{s.h, s.w}); err != nil {
 			return err
 		}
+		if w.withHealthy {
+			if w.healthy, err = newNpyWriter(filepath.Join(w.dir, HealthyFile), "<f4", 4, []int{s.h, s.w, NumModalities}); err != nil {
+				return err
+			}
+		}
 	}
 	if s.h != w.h || s.w != w.w {
 		return fmt.Errorf("%s slice %d is %dx%d, earlier slices are %dx%d: give a --size to bring all scans to one size", s.patient, s.z, s.h, s.w, w.h, w.w)
@@ -352,6 +413,14 @@ func (w *setWriter) add(s preparedSlice) error {
 	}
 	if err := w.labels.writeRow(s.lab); err != nil {
 		return err
+	}
+	if w.healthy != nil {
+		if s.healthy == nil {
+			return fmt.Errorf("%s slice %d: no healthy counterpart", s.patient, s.z)
+		}
+		if err := w.healthy.writeFloat32(s.healthy); err != nil {
+			return err
+		}
 	}
 	w.csv.Write([]string{strconv.Itoa(w.n), s.patient, s.grade, s.split, strconv.Itoa(s.z), string(s.class), strconv.Itoa(s.tumour)})
 	w.n++
@@ -371,6 +440,12 @@ func (w *setWriter) close(split map[string]string) error {
 		return err
 	}
 	w.labels = nil
+	if w.healthy != nil {
+		if err := w.healthy.close(); err != nil {
+			return err
+		}
+		w.healthy = nil
+	}
 	w.csv.Flush()
 	if err := writeFileAtomic(filepath.Join(w.dir, SlicesFile), w.meta.Bytes()); err != nil {
 		return err
@@ -388,6 +463,9 @@ func (w *setWriter) abort() {
 	}
 	if w.labels != nil {
 		w.labels.abort()
+	}
+	if w.healthy != nil {
+		w.healthy.abort()
 	}
 }
 

@@ -17,8 +17,20 @@ import (
 // non-zero voxels; zero voxels (the background outside the skull-stripped
 // brain) stay 0. It returns μ and σ, and an error when the scan has no
 // non-zero voxel or its non-zero voxels are all equal (σ = 0), or holds a
-// NaN or an infinity.
+// NaN or an infinity. It is NonZeroStats followed by NormalizeWith.
 func NormalizeNonZero(v []float32) (mean, std float64, err error) {
+	if mean, std, err = NonZeroStats(v); err != nil {
+		return mean, std, err
+	}
+	NormalizeWith(v, mean, std)
+	return mean, std, nil
+}
+
+// NonZeroStats returns the normalisation parameters of NormalizeNonZero: the
+// mean μ and (population) standard deviation σ of the non-zero voxels of v.
+// It returns an error when v has no non-zero voxel, its non-zero voxels are
+// all equal (σ = 0), or it holds a NaN or an infinity.
+func NonZeroStats(v []float32) (mean, std float64, err error) {
 	var sum, sum2 float64
 	n := 0
 	for i, x := range v {
@@ -46,6 +58,15 @@ func NormalizeNonZero(v []float32) (mean, std float64, err error) {
 	if std == 0 || std < 1e-12*math.Abs(mean) {
 		return mean, std, fmt.Errorf("all %d non-zero voxels have the value %g", n, mean)
 	}
+	return mean, std, nil
+}
+
+// NormalizeWith applies the affine map of NormalizeNonZero with given
+// parameters to v in place: v' = clip((v - mean) / (3 std), -1, 1) for
+// v ≠ 0, zero voxels stay 0. Normalising a patient's healthy counterpart
+// with the mean and std of the pathological scan (NonZeroStats) puts both
+// in the same units. std must be > 0.
+func NormalizeWith(v []float32, mean, std float64) {
 	scale := 1 / (3 * std)
 	for i, x := range v {
 		if x == 0 {
@@ -54,20 +75,23 @@ func NormalizeNonZero(v []float32) (mean, std float64, err error) {
 		y := (float64(x) - mean) * scale
 		v[i] = float32(min(1, max(-1, y)))
 	}
-	return mean, std, nil
 }
 
 // volume is one patient's four normalised scans and the label volume, all of
-// shape (X, Y, Z) in NIfTI order (x fastest).
+// shape (X, Y, Z) in NIfTI order (x fastest), and optionally the normalised
+// healthy counterparts.
 type volume struct {
-	shape  [3]int
-	images [NumModalities][]float32
-	seg    []uint8
+	shape   [3]int
+	images  [NumModalities][]float32
+	seg     []uint8
+	healthy [NumModalities][]float32 // nil when not loaded
 }
 
-// loadPatient reads, checks and normalises one patient's files. Errors name the
-// file and the problem.
-func loadPatient(p PatientFiles) (*volume, error) {
+// loadPatient reads, checks and normalises one patient's files; with
+// healthy it also loads p.Healthy, each normalised with the mean and std of
+// the corresponding pathological scan. Errors name the file and the
+// problem.
+func loadPatient(p PatientFiles, healthy bool) (*volume, error) {
 	v := &volume{}
 	read := func(path string) (*nifti.Image, error) {
 		im, err := nifti.ReadFile(path)
@@ -95,10 +119,30 @@ func loadPatient(p PatientFiles) (*volume, error) {
 			return nil, err
 		}
 		vals := im.Float32s()
-		if _, _, err := NormalizeNonZero(vals); err != nil {
+		mean, std, err := NonZeroStats(vals)
+		if err != nil {
 			return nil, fmt.Errorf("%s: cannot normalise: %w", path, err)
 		}
+		NormalizeWith(vals, mean, std)
 		v.images[m] = vals
+		if !healthy {
+			continue
+		}
+		if p.Healthy[m] == "" {
+			return nil, fmt.Errorf("%s: no healthy counterpart of %s", p.Dir, Modality(m))
+		}
+		him, err := read(p.Healthy[m])
+		if err != nil {
+			return nil, err
+		}
+		hv := him.Float32s()
+		for i, x := range hv {
+			if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, fmt.Errorf("%s: voxel %d is %v", p.Healthy[m], i, x)
+			}
+		}
+		NormalizeWith(hv, mean, std)
+		v.healthy[m] = hv
 	}
 	im, err := read(p.Seg)
 	if err != nil {
@@ -119,20 +163,36 @@ func loadPatient(p PatientFiles) (*volume, error) {
 // NIfTI y axis, columns the x axis, no flipping) and its [H][W] labels.
 func (v *volume) sliceImage(z int) ([]float32, []uint8) {
 	nx, ny := v.shape[0], v.shape[1]
-	img := make([]float32, nx*ny*NumModalities)
 	lab := make([]uint8, nx*ny)
+	copy(lab, v.seg[z*nx*ny:(z+1)*nx*ny])
+	return sliceChannels(v.images, v.shape, z), lab
+}
+
+// sliceHealthy returns axial slice z of the healthy counterparts as
+// sliceImage does, nil when they are not loaded.
+func (v *volume) sliceHealthy(z int) []float32 {
+	if v.healthy[0] == nil {
+		return nil
+	}
+	return sliceChannels(v.healthy, v.shape, z)
+}
+
+// sliceChannels interleaves axial slice z of four volumes of the given
+// shape into an [H=Y][W=X][C=4] image.
+func sliceChannels(vols [NumModalities][]float32, shape [3]int, z int) []float32 {
+	nx, ny := shape[0], shape[1]
+	img := make([]float32, nx*ny*NumModalities)
 	base := z * nx * ny
 	for y := range ny {
 		for x := range nx {
 			src := base + y*nx + x
 			dst := y*nx + x
 			for c := range NumModalities {
-				img[dst*NumModalities+c] = v.images[c][src]
+				img[dst*NumModalities+c] = vols[c][src]
 			}
-			lab[dst] = v.seg[src]
 		}
 	}
-	return img, lab
+	return img
 }
 
 // tumourPixels counts the voxels of slice z with a label > 0 (whole tumour).

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -36,6 +38,7 @@ type Set struct {
 	Height, Width, Channels int
 
 	images, labels *npyArray
+	healthy        *npyArray // nil without HealthyFile
 	bufs           sync.Pool
 }
 
@@ -63,6 +66,17 @@ func Open(dir string) (*Set, error) {
 		return nil, fmt.Errorf("%s: images %v, labels %v and %d rows of %s do not agree", dir, is, ls, len(s.Info), SlicesFile)
 	}
 	s.Height, s.Width, s.Channels = is[1], is[2], is[3]
+	hp := filepath.Join(dir, HealthyFile)
+	if _, err := os.Stat(hp); err == nil {
+		if s.healthy, err = openNpy(hp, "<f4", 4); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if !slices.Equal(s.healthy.shape, is) {
+			s.Close()
+			return nil, fmt.Errorf("%s: shape %v, images %v: want the same", hp, s.healthy.shape, is)
+		}
+	}
 	s.bufs.New = func() any { b := make([]byte, s.images.rowBytes); return &b }
 	return s, nil
 }
@@ -73,8 +87,18 @@ func (s *Set) Close() error {
 	if e := s.labels.close(); err == nil {
 		err = e
 	}
+	if s.healthy != nil {
+		if e := s.healthy.close(); err == nil {
+			err = e
+		}
+	}
 	return err
 }
+
+// HasHealthy reports whether the set holds the healthy counterparts of its
+// images (HealthyFile, written by Prepare when every patient had them, as
+// the synthetic patients of `pathogan phantom` do).
+func (s *Set) HasHealthy() bool { return s.healthy != nil }
 
 // Len returns the number of slices.
 func (s *Set) Len() int { return len(s.Info) }
@@ -94,6 +118,22 @@ func (s *Set) Select(split string, class Class) []int {
 // Image reads slice i into dst (allocated when nil or too short) as
 // [H][W][C] float32 and returns it.
 func (s *Set) Image(i int, dst []float32) ([]float32, error) {
+	return s.readFloat32(s.images, i, dst)
+}
+
+// Healthy reads the healthy counterpart of slice i into dst (allocated when
+// nil or too short) as [H][W][C] float32, in the units of Image, and
+// returns it. It returns an error when the set has no HealthyFile (see
+// HasHealthy).
+func (s *Set) Healthy(i int, dst []float32) ([]float32, error) {
+	if s.healthy == nil {
+		return nil, fmt.Errorf("%s: no %s: the set has no healthy counterparts (prepare it from patients with <id>_healthy_<mod>.nii.gz files, as `pathogan phantom` writes)", s.Dir, HealthyFile)
+	}
+	return s.readFloat32(s.healthy, i, dst)
+}
+
+// readFloat32 reads row i of a float32 array shaped like images.npy.
+func (s *Set) readFloat32(a *npyArray, i int, dst []float32) ([]float32, error) {
 	n := s.Height * s.Width * s.Channels
 	if cap(dst) < n {
 		dst = make([]float32, n)
@@ -102,7 +142,7 @@ func (s *Set) Image(i int, dst []float32) ([]float32, error) {
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
 	b := *bp
-	if err := s.images.readRow(i, b); err != nil {
+	if err := a.readRow(i, b); err != nil {
 		return nil, err
 	}
 	for k := range dst {
@@ -139,7 +179,7 @@ func readSlicesCSV(path string) ([]SliceInfo, error) {
 		z, e2 := strconv.Atoi(r[4])
 		t, e3 := strconv.Atoi(r[6])
 		c := Class(r[5])
-		if e1 != nil || e2 != nil || e3 != nil || idx != li || (c != Healthy && c != Pathological) || (r[3] != Train && r[3] != Test) {
+		if e1 != nil || e2 != nil || e3 != nil || idx != li || (c != Healthy && c != Pathological) || (r[3] != Train && r[3] != Val && r[3] != Test) {
 			return nil, fmt.Errorf("%s: line %d is malformed: %q", path, li+2, r)
 		}
 		out = append(out, SliceInfo{Index: idx, Patient: r[1], Grade: r[2], Split: r[3], Slice: z, Class: c, TumourPixels: t})

@@ -37,8 +37,8 @@ func decodeHeader(path string, h *checkpoint.Header) (Config, *poolState, error)
 	if h.Model != "" && h.Model != ModelName {
 		return Config{}, nil, fmt.Errorf("%s: a %q checkpoint, not a PathoGAN one", path, h.Model)
 	}
-	var cfg Config
-	if err := json.Unmarshal(h.Config, &cfg); err != nil {
+	cfg, err := decodeConfig(h.Config)
+	if err != nil {
 		return Config{}, nil, fmt.Errorf("%s: config: %w", path, err)
 	}
 	if err := cfg.Validate(); err != nil {

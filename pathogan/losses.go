@@ -155,7 +155,7 @@ func (l *Losses) List() []*graph.Node {
 //	L_VAE: λVAE [outside: p̂A vs xA out of l̂A, p̂B vs xB out of l̂B    (11)
 //	             inside:  p̃A vs xB in l̃A,   p̃B vs xA in l̃B          (12)
 //	             labels:  l̃A vs l̂B,         l̃B vs l̂A]               (13)
-//	L_Idt: λIdt ||l of GA(xB, 0)||1 and λIdt ||l of GB(xA)||1          (14)
+//	L_Idt: λIdt IdtGA ||l of GA(xB, 0)||1 and λIdt ||l of GB(xA)||1    (14)
 //	L_R:   λR relevancy of (l̂A, p̂A, xA) and of (l̂B, p̂B, xB)           (15)
 //	L_KL:  KL of γA = ΓA(xA) and of δB = ∆B(l̂B ⊙ xB)                   (9)
 //
@@ -180,7 +180,7 @@ func Objective(cfg Config, xA, xB *graph.Node, c *Cycles, dFakeA, dFakeB, dRealA
 		LabelmapBCELoss(c.TildeB.Logit, c.HatA.Labelmap),
 	}
 	l.VAE = graph.MulScalar(addN(vae...), cfg.LambdaVAE)
-	l.Identity = graph.MulScalar(graph.Add(IdentityLoss(c.IdtA.Labelmap), IdentityLoss(c.IdtB.Labelmap)), cfg.LambdaIdt)
+	l.Identity = graph.MulScalar(graph.Add(graph.MulScalar(IdentityLoss(c.IdtA.Labelmap), cfg.IdtGA), IdentityLoss(c.IdtB.Labelmap)), cfg.LambdaIdt)
 	l.Relevancy = graph.MulScalar(graph.Add(RelevancyLoss(c.HatA, xA), RelevancyLoss(c.HatB, xB)), cfg.LambdaR)
 	l.KL = graph.MulScalar(graph.Add(KLLoss(c.GammaMean, c.GammaLogVar), KLLoss(c.DeltaMean, c.DeltaLogVar)), cfg.LambdaKL)
 	if c.LatentMean != nil {

@@ -48,6 +48,10 @@ type Config struct {
 	// NoiseStd is the standard deviation of the Rician noise as a fraction of
 	// each modality's brightest healthy tissue, in [0, 0.5].
 	NoiseStd float64
+	// Healthy asks Generate to also render each patient's healthy
+	// counterpart (Patient.Healthy), the ground truth for inpainting. It
+	// does not change the pathological images.
+	Healthy bool
 }
 
 // DefaultConfig returns 40 patients on the BraTS grid from the embedded
@@ -98,6 +102,24 @@ type Patient struct {
 	// Seg is the label map: 0 background, 1 necrotic/non-enhancing core,
 	// 2 oedema, 4 enhancing tumour.
 	Seg []uint8
+	// Healthy, filled only when Config.Healthy is set, holds the healthy
+	// counterpart of FLAIR, T1, T1CE and T2 (Modalities order): the same
+	// anatomy, warp, bias field and noise, without the tumour and its mass
+	// effect. Where both are brain the noise draws are those of the
+	// pathological image, so the two are equal away from the tumour and
+	// its mass effect; brain voxels the mass effect pushed out of the
+	// pathological brain get noise from a separate deterministic stream.
+	Healthy [nMod][]float32
+}
+
+// HasHealthy reports whether p holds its healthy counterpart.
+func (p *Patient) HasHealthy() bool {
+	for _, h := range p.Healthy {
+		if h == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // IsLGG reports whether patient index is low-grade under c.LGGFraction.
@@ -246,6 +268,12 @@ func (g *geometry) at(p vec3) tissue {
 	if g.tumour != nil {
 		q = g.tumour.massInverse(p, g)
 	}
+	return g.tissueAt(q)
+}
+
+// tissueAt returns the tissue of the undisplaced (tumour-free) brain at
+// BraTS-frame point q.
+func (g *geometry) tissueAt(q vec3) tissue {
 	t1, m, ok := g.a.sample(g.src.at3(q))
 	if !ok || m < 0.5 {
 		return tissue{}
@@ -291,17 +319,38 @@ func generate(cfg Config, index int, tissueMap []uint8) (*Patient, error) {
 	if lgg {
 		p.Grade = "LGG"
 	}
-	g.render(r, p, cfg.NoiseStd, tissueMap)
+	var rh *rand.Rand
+	if cfg.Healthy {
+		rh = healthyRand(cfg.Seed, index)
+	}
+	g.render(r, rh, p, cfg.NoiseStd, tissueMap)
 	return p, nil
 }
 
-// render fills the patient's images and labels.
-func (g *geometry) render(r *rand.Rand, p *Patient, noiseStd float64, tissueMap []uint8) {
+// healthyRand returns the random stream of the noise of patient index's
+// healthy counterpart at the brain voxels that are not brain in the
+// pathological image; it is independent of patientRand's.
+func healthyRand(seed uint64, index int) *rand.Rand {
+	return patientRand(seed^0x6865616c74687921, index)
+}
+
+// render fills the patient's images and labels, and when rh is not nil the
+// healthy counterpart, whose noise at voxels that are not brain in the
+// pathological image comes from rh (r's draws do not depend on rh).
+func (g *geometry) render(r, rh *rand.Rand, p *Patient, noiseStd float64, tissueMap []uint8) {
 	nx, ny, nz := g.shape[0], g.shape[1], g.shape[2]
 	n := nx * ny * nz
 	imgs := [nMod][]float32{}
 	for m := range nMod {
 		imgs[m] = make([]float32, n)
+	}
+	healthy := rh != nil
+	var himgs [nMod][]float32
+	if healthy {
+		for m := range nMod {
+			himgs[m] = make([]float32, n)
+		}
+		p.Healthy = himgs
 	}
 	p.FLAIR, p.T1, p.T1CE, p.T2 = imgs[mFLAIR], imgs[mT1], imgs[mT1CE], imgs[mT2]
 	p.Seg = make([]uint8, n)
@@ -328,8 +377,24 @@ func (g *geometry) render(r *rand.Rand, p *Patient, noiseStd float64, tissueMap 
 		f := b[0] + b[1]*u + b[2]*v + b[3]*w + b[4]*u*u + b[5]*v*v + b[6]*w*w + b[7]*u*v + b[8]*u*w + b[9]*v*w
 		return clamp(f, 0.6, 1.5)
 	}
+	// rician adds Rician noise of level s drawn as (na, nb) standard normals
+	// to v and rounds it to a stored voxel value.
+	rician := func(v, s, na, nb float64) float32 {
+		if s > 0 {
+			a, b := v+s*na, s*nb
+			v = math.Sqrt(a*a + b*b)
+		}
+		return float32(clamp(math.Round(v), 1, math.MaxInt16))
+	}
+	// healthyI is the intensity of healthy tissue ts in modality m at pt.
+	healthyI := func(m int, ts tissue, pt vec3) float64 {
+		c := &contrast[m]
+		h := ts.csf*c[cCSF] + ts.gm*c[cGM] + ts.wm*c[cWM]
+		return h * scale[m] * biasAt(m, pt)
+	}
 	tm := g.tumour
 	var I [nMod]float64
+	var na, nb [nMod]float64
 	for k := 0; k < nz; k++ {
 		z := g.mm[2][k]
 		if z < g.zlo || z > g.zhi {
@@ -339,11 +404,38 @@ func (g *geometry) render(r *rand.Rand, p *Patient, noiseStd float64, tissueMap 
 			y := g.mm[1][j]
 			for i := 0; i < nx; i++ {
 				pt := vec3{g.mm[0][i], y, z}
-				ts := g.at(pt)
+				// ts is the tissue pushed to pt by the mass effect, hs
+				// the tissue at pt without the tumour.
+				q := pt
+				if tm != nil {
+					q = tm.massInverse(pt, g)
+				}
+				ts := g.tissueAt(q)
+				var hs tissue
+				if healthy {
+					hs = ts
+					if q != pt {
+						hs = g.tissueAt(pt)
+					}
+				}
+				idx := (k*ny+j)*nx + i
 				if !ts.ok {
+					if hs.ok {
+						for m := range nMod {
+							s := sigma[m]
+							var a, b float64
+							if s > 0 {
+								a, b = rh.NormFloat64(), rh.NormFloat64()
+							}
+							himgs[m][idx] = rician(healthyI(m, hs, pt), s, a, b)
+						}
+					}
 					continue
 				}
-				tw := tm.weights(pt, ts)
+				tw := tumourWeights{tex: 1}
+				if tm != nil {
+					tw = tm.weights(pt, ts)
+				}
 				hw := 1 - tw.nec - tw.enh - tw.net - tw.ed
 				for m := range nMod {
 					c := &contrast[m]
@@ -351,14 +443,17 @@ func (g *geometry) render(r *rand.Rand, p *Patient, noiseStd float64, tissueMap 
 					v := hw*h + tw.tex*(tw.nec*c[cNEC]+tw.enh*c[cENH]+tw.net*c[cNET]+tw.ed*(0.75*c[cED]+0.25*h))
 					I[m] = v * scale[m] * biasAt(m, pt)
 				}
-				idx := (k*ny+j)*nx + i
 				for m := range nMod {
-					v := I[m]
 					if s := sigma[m]; s > 0 {
-						a, b := v+s*r.NormFloat64(), s*r.NormFloat64()
-						v = math.Sqrt(a*a + b*b)
+						na[m], nb[m] = r.NormFloat64(), r.NormFloat64()
 					}
-					imgs[m][idx] = float32(clamp(math.Round(v), 1, math.MaxInt16))
+					imgs[m][idx] = rician(I[m], sigma[m], na[m], nb[m])
+				}
+				if hs.ok {
+					// the same noise draws as the pathological voxel
+					for m := range nMod {
+						himgs[m][idx] = rician(healthyI(m, hs, pt), sigma[m], na[m], nb[m])
+					}
 				}
 				p.Seg[idx] = tw.label
 				if tissueMap != nil && hw == 1 {

@@ -19,23 +19,41 @@ func PatientDir(dir string, p *Patient) string {
 	return filepath.Join(dir, p.Grade, p.ID)
 }
 
+// healthyTag is the infix of the healthy counterpart's files:
+// <ID>_healthy_{flair,t1,t1ce,t2}.nii.gz.
+const healthyTag = "healthy_"
+
 // WriteBraTS writes p in the BraTS 2017 layout:
 // dir/<Grade>/<ID>/<ID>_{flair,t1,t1ce,t2}.nii.gz (int16) and <ID>_seg.nii.gz
-// (uint8).
+// (uint8), and when p holds its healthy counterpart also
+// <ID>_healthy_{flair,t1,t1ce,t2}.nii.gz (int16).
 func WriteBraTS(dir string, p *Patient) error {
 	pd := PatientDir(dir, p)
 	if err := os.MkdirAll(pd, 0o755); err != nil {
 		return fmt.Errorf("phantom: %w", err)
 	}
 	shape := []int{p.Shape[0], p.Shape[1], p.Shape[2]}
-	for i, img := range [][]float32{p.FLAIR, p.T1, p.T1CE, p.T2} {
-		path := filepath.Join(pd, p.ID+"_"+Modalities[i]+".nii.gz")
+	writeInt16 := func(name string, img []float32) error {
+		path := filepath.Join(pd, name)
 		im, err := nifti.FromFloat32(shape, nifti.Int16, img)
 		if err != nil {
 			return fmt.Errorf("phantom: %s: %w", path, err)
 		}
 		if err := nifti.WriteFile(path, im); err != nil {
 			return fmt.Errorf("phantom: %w", err)
+		}
+		return nil
+	}
+	for i, img := range [][]float32{p.FLAIR, p.T1, p.T1CE, p.T2} {
+		if err := writeInt16(p.ID+"_"+Modalities[i]+".nii.gz", img); err != nil {
+			return err
+		}
+	}
+	if p.HasHealthy() {
+		for i, img := range p.Healthy {
+			if err := writeInt16(p.ID+"_"+healthyTag+Modalities[i]+".nii.gz", img); err != nil {
+				return err
+			}
 		}
 	}
 	path := filepath.Join(pd, p.ID+"_seg.nii.gz")

@@ -132,3 +132,31 @@ func AUC(pos, neg []float64) float64 {
 	}
 	return s / float64(len(pos)*len(neg))
 }
+
+// WithEmptyPolicy returns a copy of rows (scored under any policy) with the
+// distances of slices whose prediction or truth is empty set as policy p
+// says (see metrics.EmptyPolicy): NaN under skip and nan; under worst,
+// metrics.WorstDistance when one mask is empty and 0 (with Dice 1) when both
+// are. Rows with both masks non-empty are unchanged.
+func WithEmptyPolicy(rows []Row, p metrics.EmptyPolicy) []Row {
+	out := make([]Row, len(rows))
+	for i, r := range rows {
+		if r.Predicted > 0 && r.TumourPixels > 0 {
+			out[i] = r
+			continue
+		}
+		both := r.Predicted == 0 && r.TumourPixels == 0
+		d, dice := math.NaN(), 0.0
+		switch {
+		case p == metrics.EmptyWorst && both:
+			d, dice = 0, 1
+		case p == metrics.EmptyWorst:
+			d = metrics.WorstDistance
+		case both:
+			dice = math.NaN()
+		}
+		r.Dice, r.HD95, r.AVD, r.HD95Max, r.AVDMean = dice, d, d, d, d
+		out[i] = r
+	}
+	return out
+}

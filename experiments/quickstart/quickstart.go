@@ -25,16 +25,17 @@ type Progress func(stage string, done, total int)
 const completeMarker = ".complete"
 
 // Phantom writes patients synthetic patients with seed into dir (the BraTS
-// layout) unless dir already holds a complete phantom of the same
+// layout, with each patient's healthy counterpart, the ground truth for
+// inpainting) unless dir already holds a complete phantom of the same
 // settings, and returns dir.
 func Phantom(dir string, patients int, seed uint64, progress Progress) (string, error) {
 	marker := filepath.Join(dir, completeMarker)
-	want := fmt.Sprintf("patients %d seed %d\n", patients, seed)
+	want := fmt.Sprintf("patients %d seed %d healthy\n", patients, seed)
 	if b, err := os.ReadFile(marker); err == nil && string(b) == want {
 		return dir, nil
 	}
 	cfg := phantom.DefaultConfig()
-	cfg.Patients, cfg.Seed = patients, seed
+	cfg.Patients, cfg.Seed, cfg.Healthy = patients, seed, true
 	if err := phantom.Write(dir, cfg, runtime.NumCPU(), func(done, total int) {
 		if progress != nil {
 			progress("phantom", done, total)
@@ -51,6 +52,11 @@ func Phantom(dir string, patients int, seed uint64, progress Progress) (string, 
 func Prepare(src, out string, size int, seed uint64, progress Progress) (*data.Set, *data.Summary, error) {
 	opt := data.DefaultOptions()
 	opt.Size, opt.Seed = size, seed
+	return PrepareWith(src, out, opt, progress)
+}
+
+// PrepareWith is Prepare with every option given.
+func PrepareWith(src, out string, opt data.Options, progress Progress) (*data.Set, *data.Summary, error) {
 	sum, err := data.Prepare(src, out, opt, func(done, total int) {
 		if progress != nil {
 			progress("prepare", done, total)

@@ -107,6 +107,11 @@ type SampleStats struct {
 	MeanPairwiseIoU float64 `json:"mean_pairwise_iou"`
 	// Area are the quantiles of the samples' mask areas (px).
 	Area Quantiles `json:"area"`
+	// MeanLabelmap and MaxLabelmap are the mean and the largest labelmap
+	// value over all samples' pixels: how far GA is from adding anything
+	// when no mask passes the threshold.
+	MeanLabelmap float64 `json:"mean_labelmap"`
+	MaxLabelmap  float64 `json:"max_labelmap"`
 }
 
 // Sensitivity compares how much GA's result changes when only δB changes
@@ -240,6 +245,10 @@ func Samples(m *pathogan.Inference, x []float32, perSlice int, seed uint64, thre
 			return SampleStats{}, err
 		}
 		masks := make([][]bool, perSlice)
+		for _, v := range tr.Labelmap {
+			st.MeanLabelmap += float64(v)
+			st.MaxLabelmap = max(st.MaxLabelmap, float64(v))
+		}
 		for k := range perSlice {
 			masks[k] = Mask(tr.Labelmap[k*px:(k+1)*px], threshold)
 			if LargestRegion(masks[k], cfg.Size, cfg.Size) > minRegion {
@@ -255,6 +264,7 @@ func Samples(m *pathogan.Inference, x []float32, perSlice int, seed uint64, thre
 		}
 	}
 	st.NonEmpty = float64(nonEmpty) / float64(n*perSlice)
+	st.MeanLabelmap /= float64(n * perSlice * px)
 	st.MeanPairwiseIoU = iouSum / float64(iouN)
 	st.Area = QuantilesOf(areas)
 	return st, nil

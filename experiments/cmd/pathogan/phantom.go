@@ -24,6 +24,7 @@ func runPhantom(args []string) error {
 	fs.StringVar(&cfg.Anatomy, "anatomy", "", `anatomy: "" for the built-in Colin27 slab, "procedural", or a skull-stripped T1 template (.nii/.nii.gz)`)
 	fs.Float64Var(&cfg.LGGFraction, "lgg-fraction", def.LGGFraction, "fraction of low-grade (non-enhancing) patients")
 	fs.Float64Var(&cfg.NoiseStd, "noise", def.NoiseStd, "Rician noise level, as a fraction of the brightest healthy tissue")
+	fs.BoolVar(&cfg.Healthy, "healthy", true, "also write each patient's healthy counterpart (<id>_healthy_{flair,t1,t1ce,t2}.nii.gz: no tumour, no mass effect, the same noise), the ground truth for inpainting")
 	workers := fs.Int("workers", runtime.NumCPU(), "patients generated at once")
 	preview := fs.String("preview", "", "also write a PNG of the first patient (four channels and the label overlay) to this file")
 	previewSlice := fs.Int("preview-slice", -1, "axial slice of the preview (default: the slice in 60..100 with the most tumour)")

@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +19,8 @@ import (
 	"github.com/pathogan-go/pathogan/experiments/quickstart"
 	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/backend"
+	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
+	"github.com/pathogan-go/pathogan/pathogan/diagnose"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
 	"github.com/pathogan-go/pathogan/pathogan/unet"
 	"github.com/pathogan-go/pathogan/viz"
@@ -50,13 +54,14 @@ func (t *reproduceTiming) total() float64 {
 func runReproduce(args []string) error {
 	fs := newFlags("reproduce", "[--out DIR] [--preset NAME] [--brats DIR] [options]")
 	out := fs.String("out", "work/reproduce", "output folder: data, both runs and report/ (run again to resume)")
-	preset := fs.String("preset", "mini", "preset of both models (paper: 240 px, for a GPU)")
+	preset := fs.String("preset", "small", "preset of both models (paper: 240 px, for a GPU)")
 	brats := fs.String("brats", "", "a BraTS copy to use instead of the built-in phantom data")
-	patients := fs.Int("patients", 24, "phantom patients (without --brats)")
+	patients := fs.Int("patients", 40, "phantom patients (without --brats)")
 	seed := fs.Uint64("seed", 1, "seed of the phantom, the patient split and both trainings")
-	steps := fs.Int("steps", 1000, "PathoGAN training steps")
-	baseSteps := fs.Int("baseline-steps", 600, "U-Net training steps")
-	set := fs.String("set", "learning_rate=5e-4", `PathoGAN overrides "key=value;..." (the default is the learning rate the mini preset learns best with on the phantom)`)
+	steps := fs.Int("steps", 2000, "PathoGAN training steps")
+	baseSteps := fs.Int("baseline-steps", 1000, "U-Net training steps")
+	valFraction := fs.Float64("val-fraction", 0.1, "share of patients (per grade) held out to select PathoGAN's checkpoint")
+	set := fs.String("set", "", `PathoGAN overrides "key=value;..."`)
 	baseSet := fs.String("baseline-set", "", `U-Net overrides "key=value;..."`)
 	empty := fs.String("empty", "skip", "empty-mask policy for HD95/AVD: skip, nan or worst")
 	if _, err := parseInterspersed(fs, args); err != nil {
@@ -135,7 +140,9 @@ func runReproduce(args []string) error {
 	var ds *data.Set
 	var sum *data.Summary
 	if err := stage("prepare", func() error {
-		ds, sum, err = quickstart.Prepare(source, filepath.Join(*out, fmt.Sprintf("slices%d", cfg.Size)), cfg.Size, *seed, showProgress)
+		opt := data.DefaultOptions()
+		opt.Size, opt.Seed, opt.ValFraction = cfg.Size, *seed, *valFraction
+		ds, sum, err = quickstart.PrepareWith(source, filepath.Join(*out, fmt.Sprintf("slices%d", cfg.Size)), opt, showProgress)
 		return err
 	}); err != nil {
 		return err
@@ -151,7 +158,8 @@ func runReproduce(args []string) error {
 	// 2. Training, resumed where a previous run stopped.
 	pganDir, unetDir := filepath.Join(*out, "pathogan"), filepath.Join(*out, "unet")
 	if err := stage("train PathoGAN", func() error {
-		_, err := trainPathoGAN(b, ds, cfg, pganDir, pathogan.RunOptions{Steps: *steps, Keep: 2, Resume: true})
+		// Every checkpoint is kept: the model behind the table is chosen among them.
+		_, err := trainPathoGAN(b, ds, cfg, pganDir, pathogan.RunOptions{Steps: *steps, Keep: 0, Resume: true})
 		return err
 	}); err != nil {
 		return err
@@ -163,44 +171,216 @@ func runReproduce(args []string) error {
 		return err
 	}
 
-	// 3. Evaluation and the table.
+	// 3. Model selection on the validation patients (image-level labels).
+	var sel evaluate.Selection
+	if err := stage("select", func() error {
+		sel, err = selectPathoGAN(b, pganDir, ds)
+		return err
+	}); err != nil {
+		return err
+	}
+	chosen := sel.Candidates[sel.Chosen]
+	last := sel.Candidates[len(sel.Candidates)-1]
+
+	// 4. Evaluation and the tables.
 	var entries []evaluate.Entry
+	var lastTest evaluate.Stats
 	if err := stage("evaluate", func() error {
-		for _, dir := range []string{pganDir, unetDir} {
-			_, rows, meta, err := evaluateRun(b, dir, ds, "", policy)
+		for _, path := range []string{chosen.Path, unetDir} {
+			_, rows, meta, err := evaluateRun(b, path, ds, "", policy)
 			if err != nil {
 				return err
 			}
 			entries = append(entries, evaluate.Entry{Meta: meta, Rows: rows})
+		}
+		lastTest = evaluate.Summarise(entries[0].Rows, data.Test)
+		if last.Path != chosen.Path {
+			m, err := pathogan.LoadInference(b, last.Path)
+			if err != nil {
+				return err
+			}
+			rows, err := evaluate.Run(m, ds, ds.Select(data.Test, data.Pathological), evaluate.Options{Threshold: m.Cfg.Threshold, Policy: policy}, nil)
+			if err != nil {
+				return err
+			}
+			lastTest = evaluate.Summarise(rows, data.Test)
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
 	table, recs := evaluate.Table(entries)
-	if err := viz.WriteFileAtomic(filepath.Join(reportDir, "table.md"), []byte(table)); err != nil {
+	other := metrics.EmptyWorst
+	if policy == metrics.EmptyWorst {
+		other = metrics.EmptySkip
+	}
+	var otherEntries []evaluate.Entry
+	for _, e := range entries {
+		e.Rows = evaluate.WithEmptyPolicy(e.Rows, other)
+		e.Meta.Policy = other.String()
+		otherEntries = append(otherEntries, e)
+	}
+	otherTable, _ := evaluate.Table(otherEntries)
+	if err := viz.WriteFileAtomic(filepath.Join(reportDir, "table.md"), []byte(table+"\n"+otherTable)); err != nil {
 		return err
 	}
 	if err := writeCSVFile(filepath.Join(reportDir, "table.csv"), recs); err != nil {
 		return err
 	}
 
-	// 4. Figures and the report.
-	var figs []reportFigure
-	if err := stage("figures", func() error {
-		figs, err = reproduceFigures(b, ds, pganDir, unetDir, reportDir, entries)
+	// 5. What the Dice hides: latent samples, sensitivity, active units.
+	var insp diagnose.Report
+	if err := stage("inspect", func() error {
+		m, err := pathogan.LoadInference(b, chosen.Path)
+		if err != nil {
+			return err
+		}
+		insp, err = diagnose.Inspect(m, ds, diagnose.Options{Split: data.Test, Seed: *seed})
 		return err
 	}); err != nil {
 		return err
 	}
+
+	// Inpainting against the healthy ground truth (the phantom's healthy
+	// counterparts; a BraTS copy has none).
+	var inpaint *evaluate.InpaintScore
+	if ds.HasHealthy() {
+		if err := stage("inpainting", func() error {
+			m, err := pathogan.LoadInference(b, chosen.Path)
+			if err != nil {
+				return err
+			}
+			sc, err := evaluate.ScoreInpainting(func(x []float32) ([]float32, []float32, error) {
+				tr, err := m.ToHealthy(x)
+				return tr.Inpainting, tr.Output, err
+			}, ds, ds.Select(data.Test, data.Pathological), m.Cfg.Threshold)
+			inpaint = &sc
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+
+	// 6. Figures, metrics.json and the report.
+	var figs []reportFigure
+	if err := stage("figures", func() error {
+		figs, err = reproduceFigures(b, ds, chosen.Path, unetDir, reportDir, entries, sel)
+		return err
+	}); err != nil {
+		return err
+	}
+	chosenTest, unetTest := evaluate.Summarise(entries[0].Rows, data.Test), evaluate.Summarise(entries[1].Rows, data.Test)
+	res := reproduceMetrics{
+		PathoGANTestDice: chosenTest.Dice.Mean(), PathoGANTestDiceLast: lastTest.Dice.Mean(),
+		UNetTestDice: unetTest.Dice.Mean(), PathoGANTestDicePP: chosenTest.DicePP.Mean(),
+		SamplesNonEmpty: insp.Samples.NonEmpty, SamplesIoU: insp.Samples.MeanPairwiseIoU, DeltaSensitivity: insp.Sensitivity.DeltaL,
+		GammaActive: insp.GammaActive, DeltaActive: insp.DeltaActive, ImageSize: float64(cfg.Size),
+		ChosenStep: chosen.Step, LastStep: last.Step, SelectionRule: sel.Rule, Minutes: timing.total() / 60,
+	}
+	if inpaint != nil {
+		res.InpaintMAETumour, res.InpaintMAEBaseline = &inpaint.MeanTumour, &inpaint.MeanBaseline
+		res.InpaintMAEOutside = &inpaint.MeanOutside
+	}
+	js, _ := json.MarshalIndent(res, "", "  ")
+	if err := viz.WriteFileAtomic(filepath.Join(reportDir, "metrics.json"), append(js, '\n')); err != nil {
+		return err
+	}
 	report := reproduceReport(reportArgs{args: args, source: source, brats: *brats != "", sum: sum, cfg: cfg, ucfg: ucfg,
-		steps: *steps, baseSteps: *baseSteps, backend: info.String(), table: table, timing: timing, figs: figs})
+		steps: *steps, baseSteps: *baseSteps, backend: info.String(), table: table, otherTable: otherTable, timing: timing, figs: figs,
+		sel: sel, chosenTest: chosenTest, lastTest: lastTest, insp: insp, inpaint: inpaint})
 	if err := viz.WriteFileAtomic(filepath.Join(reportDir, "report.md"), []byte(report)); err != nil {
 		return err
 	}
 	fmt.Print(table)
 	fmt.Printf("\nreport: %s (total run time %s)\n", filepath.Join(reportDir, "report.md"), fmtDuration(timing.total()))
 	return nil
+}
+
+// reproduceMetrics is report/metrics.json: the job's results as numbers
+// (Dice and IoU as fractions).
+type reproduceMetrics struct {
+	PathoGANTestDice     float64 `json:"pathogan_test_dice"`      // mean per-slice Dice, chosen checkpoint
+	PathoGANTestDiceLast float64 `json:"pathogan_test_dice_last"` // the same at the last step
+	UNetTestDice         float64 `json:"unet_test_dice"`
+	PathoGANTestDicePP   float64 `json:"pathogan_test_dice_pp"` // per-patient Dice, chosen checkpoint
+	SamplesNonEmpty      float64 `json:"samples_nonempty_fraction"`
+	SamplesIoU           float64 `json:"samples_mean_pairwise_iou"`
+	DeltaSensitivity     float64 `json:"delta_sensitivity_labelmap"` // mean |Δl| per pixel between two δB draws
+	GammaActive          int     `json:"gamma_active_units"`
+	DeltaActive          int     `json:"delta_active_units"`
+	// Inpainting against the healthy ground truth, mean over channels (absent
+	// without one): ŷA inside the tumour, the trivial baseline there, and
+	// how much ŷA changes the brain outside it.
+	InpaintMAETumour   *float64 `json:"inpaint_mae_tumour,omitempty"`
+	InpaintMAEBaseline *float64 `json:"inpaint_mae_baseline,omitempty"`
+	InpaintMAEOutside  *float64 `json:"inpaint_mae_outside,omitempty"`
+	ImageSize          float64  `json:"image_size"`
+	ChosenStep         int      `json:"chosen_step"`
+	LastStep           int      `json:"last_step"`
+	SelectionRule      string   `json:"selection_rule"`
+	Minutes            float64  `json:"minutes"` // the job's wall time, summed over resumed runs
+}
+
+// selectPathoGAN scores every checkpoint of a PathoGAN run on the
+// validation split and writes selection.csv (step, criterion, validation
+// Dice) and selection.json (the rule and the chosen step) into the run.
+func selectPathoGAN(b backends.Backend, runDir string, ds *data.Set) (evaluate.Selection, error) {
+	paths, err := checkpoint.List(filepath.Join(runDir, checkpoint.Dir))
+	if err != nil {
+		return evaluate.Selection{}, err
+	}
+	if len(paths) == 0 {
+		return evaluate.Selection{}, fmt.Errorf("%s: no checkpoints to select from", runDir)
+	}
+	cfg, _, err := pathogan.ReadCheckpointConfig(paths[0])
+	if err != nil {
+		return evaluate.Selection{}, err
+	}
+	if len(ds.Select(data.Val, data.Healthy)) == 0 || len(ds.Select(data.Val, data.Pathological)) == 0 {
+		// Too few patients for a validation split with both classes: the
+		// last checkpoint, and the report says so.
+		sel := evaluate.Selection{Rule: "the last checkpoint (the validation split has no healthy or no pathological slice)"}
+		for _, p := range paths {
+			_, step, err := pathogan.ReadCheckpointConfig(p)
+			if err != nil {
+				return sel, err
+			}
+			sel.Candidates = append(sel.Candidates, evaluate.Candidate{Step: step, Path: p, AUC: math.NaN(), ValDice: math.NaN()})
+		}
+		sel.Chosen = len(paths) - 1
+		return sel, nil
+	}
+	bar := progress.New(os.Stderr, "select", len(paths))
+	sel, err := evaluate.SelectCheckpoint(func(path string) (evaluate.Segmenter, int, error) {
+		m, err := pathogan.LoadInference(b, path)
+		if err != nil {
+			return nil, 0, err
+		}
+		return m, m.Step, nil
+	}, paths, ds, cfg.Threshold, func(done, _ int) { bar.Set(done, "checkpoints") })
+	bar.Finish()
+	if err != nil {
+		return sel, err
+	}
+	recs := [][]string{{"step", "val_auc", "val_dice", "checkpoint"}}
+	for _, c := range sel.Candidates {
+		recs = append(recs, []string{strconv.Itoa(c.Step), fmt.Sprintf("%.6f", c.AUC), fmt.Sprintf("%.6f", c.ValDice), filepath.Base(c.Path)})
+	}
+	if err := writeCSVFile(filepath.Join(runDir, "selection.csv"), recs); err != nil {
+		return sel, err
+	}
+	js, _ := json.MarshalIndent(map[string]any{"rule": sel.Rule, "chosen_step": sel.Candidates[sel.Chosen].Step,
+		"chosen_checkpoint": filepath.Base(sel.Candidates[sel.Chosen].Path)}, "", "  ")
+	return sel, viz.WriteFileAtomic(filepath.Join(runDir, "selection.json"), append(js, '\n'))
+}
+
+// fmtChannels writes per-channel values and their mean: "0.12 / 0.08 / 0.09 / 0.11 (0.10)".
+func fmtChannels(v []float64, mean float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = fmt.Sprintf("%.3f", x)
+	}
+	return fmt.Sprintf("%s (%.3f)", strings.Join(parts, " / "), mean)
 }
 
 func fmtDuration(s float64) string {
@@ -213,8 +393,8 @@ type reportFigure struct{ file, caption string }
 // reproduceFigures writes the report's figures: the Figure 2 analogue on
 // test slices, sampled pathologies, the training curves and the Dice
 // distributions.
-func reproduceFigures(b backends.Backend, ds *data.Set, pganDir, unetDir, reportDir string, entries []evaluate.Entry) ([]reportFigure, error) {
-	pg, err := pathogan.LoadInference(b, pganDir)
+func reproduceFigures(b backends.Backend, ds *data.Set, pganPath, unetDir, reportDir string, entries []evaluate.Entry, sel evaluate.Selection) ([]reportFigure, error) {
+	pg, err := pathogan.LoadInference(b, pganPath)
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +482,24 @@ func reproduceFigures(b backends.Backend, ds *data.Set, pganDir, unetDir, report
 		figs = append(figs, reportFigure{"samples.png", "Pathologies sampled into one healthy test slice (FLAIR): GA(xA, δB) for eight draws δB ~ N(0, I), each with its labelmap."})
 	}
 
+	// Model selection: the criterion and the validation Dice per checkpoint.
+	var sb strings.Builder
+	sb.WriteString("step,seconds,val_auc (selection criterion),val_dice (pixel labels; reported only)\n")
+	for _, c := range sel.Candidates {
+		fmt.Fprintf(&sb, "%d,0,%g,%g\n", c.Step, c.AUC, c.ValDice)
+	}
+	png, err := viz.TrainingCurvesWith(strings.NewReader(sb.String()), viz.CurveOptions{Smooth: 1}, 900, 320)
+	if err != nil {
+		return nil, err
+	}
+	if err := viz.WriteFileAtomic(filepath.Join(reportDir, "selection.png"), png); err != nil {
+		return nil, err
+	}
+	figs = append(figs, reportFigure{"selection.png", fmt.Sprintf("Model selection on the validation patients, per saved checkpoint: the criterion (%s) and the validation Dice, which is shown only. Chosen: step %d.",
+		sel.Rule, sel.Candidates[sel.Chosen].Step)})
+
 	// Training curves.
+	pganDir := filepath.Dir(filepath.Dir(pganPath))
 	for _, r := range []struct{ dir, file, name string }{{pganDir, "curves_pathogan.png", "PathoGAN"}, {unetDir, "curves_unet.png", "U-Net"}} {
 		png, err := viz.TrainingCurvesFile(filepath.Join(r.dir, pathogan.HistoryFile), 900, 600)
 		if err != nil {
@@ -325,7 +522,7 @@ func reproduceFigures(b backends.Backend, ds *data.Set, pganDir, unetDir, report
 		}
 		groups = append(groups, viz.Group{Name: e.Meta.Method, Values: v})
 	}
-	png, err := viz.MetricBoxes("Per-slice Dice, test patients", "Dice", groups, 600, 400)
+	png, err = viz.MetricBoxes("Per-slice Dice, test patients", "Dice", groups, 600, 400)
 	if err != nil {
 		return nil, err
 	}
@@ -337,17 +534,22 @@ func reproduceFigures(b backends.Backend, ds *data.Set, pganDir, unetDir, report
 }
 
 type reportArgs struct {
-	args             []string
-	source           string
-	brats            bool
-	sum              *data.Summary
-	cfg              pathogan.Config
-	ucfg             unet.Config
-	steps, baseSteps int
-	backend          string
-	table            string
-	timing           reproduceTiming
-	figs             []reportFigure
+	args              []string
+	source            string
+	brats             bool
+	sum               *data.Summary
+	cfg               pathogan.Config
+	ucfg              unet.Config
+	steps, baseSteps  int
+	backend           string
+	table, otherTable string
+	timing            reproduceTiming
+	figs              []reportFigure
+	sel               evaluate.Selection
+	chosenTest        evaluate.Stats
+	lastTest          evaluate.Stats
+	insp              diagnose.Report
+	inpaint           *evaluate.InpaintScore
 }
 
 // reproduceReport writes report.md.
@@ -365,6 +567,32 @@ func reproduceReport(a reportArgs) string {
 		data, a.source, a.sum.Kept, a.sum.Found, a.sum.Options.SliceMin, a.sum.Options.SliceMax, a.cfg.Size,
 		c.TrainHealthy, c.TrainPathological, c.TestHealthy, c.TestPathological)
 	fmt.Fprintf(&s, "Backend: %s.\n\n## Table 1\n\n%s\n", a.backend, a.table)
+	fmt.Fprintf(&s, "The same rows with the other empty-mask policy for HD95 and AVD:\n\n%s\n", a.otherTable)
+	ch := a.sel.Candidates[a.sel.Chosen]
+	fmt.Fprintf(&s, "## Model selection\n\nPathoGAN's row is the checkpoint of step %d of %d, chosen by %s. "+
+		"The rule uses no pixel label. Test Dice at the chosen step: %s %%; at the last step (%d): %s %%.\n\n",
+		ch.Step, a.steps, a.sel.Rule, evaluate.Cell(a.chosenTest.Dice, 100), a.sel.Candidates[len(a.sel.Candidates)-1].Step, evaluate.Cell(a.lastTest.Dice, 100))
+	in := a.insp
+	fmt.Fprintf(&s, "## Latent samples and diagnostics (chosen checkpoint, test split)\n\n"+
+		"- %d δB ~ N(0, I) drawn into each of %d healthy test slices: %.0f %% have a labelmap region > 20 px; "+
+		"mean pairwise IoU of one slice's samples %.2f (1: all the same); sample areas q10/median/q90 %.0f / %.0f / %.0f px "+
+		"(true tumours on the test pathological slices: %.0f / %.0f / %.0f px).\n"+
+		"- GA's labelmap changes by %.4f per pixel between two δB draws, %.4f when γA comes from another slice, %.4f between two slices.\n"+
+		"- Active units (variance of the encoder mean over test slices > 0.01): ΓA %d of %d, ∆B %d of %d.\n\n",
+		in.Samples.PerSlice, in.Samples.Slices, 100*in.Samples.NonEmpty, in.Samples.MeanPairwiseIoU,
+		in.Samples.Area.Q10, in.Samples.Area.Median, in.Samples.Area.Q90, in.TumourArea.Q10, in.TumourArea.Median, in.TumourArea.Q90,
+		in.Sensitivity.DeltaL, in.Sensitivity.GammaL, in.Sensitivity.InputL, in.GammaActive, in.Z, in.DeltaActive, in.Z)
+	if sc := a.inpaint; sc != nil {
+		fmt.Fprintf(&s, "## Inpainting against the healthy ground truth (chosen checkpoint, test split)\n\n"+
+			"The phantom writes each patient's healthy counterpart (same anatomy, warp, bias field and noise; no tumour, no mass effect). "+
+			"Mean absolute error in normalised units ([-1, 1]) over the %d whole-tumour pixels of %d test slices, per channel FLAIR / T1 / T1CE / T2 (mean):\n\n"+
+			"| image | MAE inside the tumour |\n| --- | --- |\n"+
+			"| ŷA (GB's healthy translation) | %s |\n| p̂B (GB's inpainting) | %s |\n"+
+			"| trivial baseline: the slice's mean of healthy brain tissue | %s |\n\n"+
+			"ŷA changes the brain outside the tumour by %s.\n\n",
+			sc.TumourPixels, sc.Slices, fmtChannels(sc.MAETumour, sc.MeanTumour), fmtChannels(sc.MAETumourInpainting, sc.MeanTumourInpainting),
+			fmtChannels(sc.MAEBaseline, sc.MeanBaseline), fmtChannels(sc.MAEOutside, sc.MeanOutside))
+	}
 	s.WriteString("## Figures\n\n")
 	for _, f := range a.figs {
 		fmt.Fprintf(&s, "![%s](%s)\n\n%s\n\n", f.file, f.file, f.caption)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -21,7 +22,7 @@ func TestReproduceResumes(t *testing.T) {
 		t.Skip("trains two tiny models")
 	}
 	out := filepath.Join(t.TempDir(), "rep")
-	args := []string{"--out", out, "--preset", "tiny", "--patients", "6", "--steps", "4", "--baseline-steps", "3"}
+	args := []string{"--out", out, "--preset", "tiny", "--patients", "10", "--steps", "4", "--baseline-steps", "3", "--val-fraction", "0.3"}
 	first := capture(t, func() error { return runReproduce(args) })
 	for _, want := range []string{"| PathoGAN | Tr |", "| PathoGAN | Te |", "| U-Net, supervised | Te |", "*PathoGAN (paper)*", "empty masks: skip"} {
 		if !strings.Contains(first, want) {
@@ -38,7 +39,25 @@ func TestReproduceResumes(t *testing.T) {
 			t.Errorf("report.md lacks %q", want)
 		}
 	}
-	for _, f := range []string{"figure2.png", "samples.png", "curves_pathogan.png", "curves_unet.png", "dice.png"} {
+	for _, want := range []string{"## Model selection", "## Latent samples and diagnostics", "## Inpainting against the healthy ground truth", "empty masks: worst"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	var res map[string]any
+	if b, err := os.ReadFile(filepath.Join(rep, "metrics.json")); err != nil || json.Unmarshal(b, &res) != nil {
+		t.Fatalf("metrics.json: %v", err)
+	}
+	for _, k := range []string{"pathogan_test_dice", "pathogan_test_dice_last", "unet_test_dice", "pathogan_test_dice_pp",
+		"samples_nonempty_fraction", "samples_mean_pairwise_iou", "inpaint_mae_tumour", "inpaint_mae_baseline", "image_size", "minutes"} {
+		if _, ok := res[k].(float64); !ok {
+			t.Errorf("metrics.json: %s is %v, want a number", k, res[k])
+		}
+	}
+	if res["image_size"] != 32.0 {
+		t.Errorf("metrics.json: image_size %v, want 32 (tiny preset)", res["image_size"])
+	}
+	for _, f := range []string{"figure2.png", "samples.png", "selection.png", "curves_pathogan.png", "curves_unet.png", "dice.png"} {
 		b, err := os.ReadFile(filepath.Join(rep, f))
 		if err != nil {
 			t.Fatal(err)
@@ -52,8 +71,11 @@ func TestReproduceResumes(t *testing.T) {
 		return l
 	}
 	before := append(ckpts("pathogan"), ckpts("unet")...)
-	if len(before) != 4 || !strings.HasSuffix(before[1], checkpoint.Name(4)) || !strings.HasSuffix(before[3], checkpoint.Name(3)) {
-		t.Fatalf("checkpoints %v, want steps ≤4 of PathoGAN and ≤3 of the U-Net, two kept each", before)
+	if len(before) != 6 || !strings.HasSuffix(before[3], checkpoint.Name(4)) || !strings.HasSuffix(before[5], checkpoint.Name(3)) {
+		t.Fatalf("checkpoints %v, want PathoGAN's steps 1-4 (all kept, for selection) and the U-Net's last two of 3", before)
+	}
+	if sel, err := os.ReadFile(filepath.Join(out, "pathogan", "selection.csv")); err != nil || strings.Count(string(sel), "\n") != 5 {
+		t.Errorf("selection.csv: %v\n%s", err, sel)
 	}
 	stat := func(p string) int64 {
 		st, err := os.Stat(p)
@@ -62,10 +84,10 @@ func TestReproduceResumes(t *testing.T) {
 		}
 		return st.ModTime().UnixNano()
 	}
-	mtime := stat(before[1])
+	mtime := stat(before[3])
 	capture(t, func() error { return runReproduce(args) })
 	after := append(ckpts("pathogan"), ckpts("unet")...)
-	if strings.Join(after, ",") != strings.Join(before, ",") || stat(after[1]) != mtime {
+	if strings.Join(after, ",") != strings.Join(before, ",") || stat(after[3]) != mtime {
 		t.Errorf("a second run retrained: checkpoints %v -> %v", before, after)
 	}
 	hist, _ := os.ReadFile(filepath.Join(out, "pathogan", "losses.csv"))
