@@ -3,6 +3,7 @@ package pathogan
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
@@ -80,4 +81,34 @@ func LoadCheckpoint(path string, ctx *context.Context) (Config, int, *poolState,
 	}
 	_, pools, err := decodeHeader(path, h)
 	return cfg, h.Step, pools, err
+}
+
+// loadCheckpointBytes is LoadCheckpoint on a checkpoint in memory.
+func loadCheckpointBytes(b []byte, name string, ctx *context.Context) (Config, int, error) {
+	h, err := checkpoint.LoadBytes(b, name, ctx)
+	if err != nil {
+		return Config{}, 0, err
+	}
+	cfg, _, err := decodeHeader(name, h)
+	return cfg, h.Step, err
+}
+
+// Export writes the model's generators (ΓA, ∆B, EA, ZB; no discriminator,
+// optimiser state or image pool) with its config and step to path as a
+// checkpoint file, atomically: all inference needs, about a third of a
+// training checkpoint. LoadInference reads it like any checkpoint.
+func (m *Inference) Export(path string) error {
+	h := checkpoint.Header{Step: m.Step, Model: ModelName}
+	var err error
+	if h.Config, err = json.Marshal(m.Cfg); err != nil {
+		return err
+	}
+	return checkpoint.WriteFile(path, m.Ctx, h, func(v *context.Variable) bool {
+		for _, s := range GeneratorScopes {
+			if strings.HasPrefix(v.Scope(), "/"+s+"/") || v.Scope() == "/"+s {
+				return true
+			}
+		}
+		return false
+	})
 }

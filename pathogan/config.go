@@ -61,15 +61,15 @@ type Config struct {
 	// LambdaVAE weights the VAE reconstruction terms (eq. 10); paper: 1.
 	LambdaVAE float64 `json:"lambda_vae"`
 	// LambdaIdt weights the identity loss on labelmaps (eq. 14); paper: 1.
+	// The scaled-down presets use 0: with it, GA never learns to add a
+	// pathology at 64 px. EA sees only γA and δB, not the image, and both
+	// halves of the term (GA(xB, 0) and GB(xA) adding nothing) drive GA's
+	// labelmaps to 0 in the first few hundred steps, where the sigmoid
+	// saturates for good. Measured with pathogan inspect (share of δB
+	// samples with a region > 20 px after 400 steps, two seeds each): 0.00
+	// and 0.00 with both halves, 0.00 and 0.00 with GB's half only, 0.98 and
+	// 0.97 without the term.
 	LambdaIdt float64 `json:"lambda_idt"`
-	// IdtGA scales GA's half of the identity loss, λIdt ||l of GA(xB, 0)||1
-	// (GB's half, ||l of GB(xA)||1, always has weight λIdt). Paper: 1. EA
-	// sees only γA and δB, not the image, and at initialisation it cannot
-	// tell δB = 0 from a drawn δB: GA's identity term then pushes every GA
-	// labelmap to 0, the sigmoid saturates and GA never learns to add a
-	// pathology (measured with pathogan inspect at 64 px: no sample with a
-	// region after 200-800 steps with it, 98 % after 400 steps without).
-	IdtGA float64 `json:"idt_ga"`
 	// LambdaR weights the relevancy loss (eq. 15); paper: 0.5.
 	LambdaR float64 `json:"lambda_r"`
 	// LambdaKL weights the KL terms (eq. 17); paper: 0.1.
@@ -91,6 +91,21 @@ type Config struct {
 	// removes whatever GA added), and the samples are all one tumour. Not in
 	// the paper: 0 there.
 	LambdaLatent float64 `json:"lambda_latent"`
+	// LambdaDiversity weights the mode-seeking term of the A→B translation
+	// (Mao et al., MSGAN, 2019, in log form on labelmaps, with a floor):
+	// max(0, log(DiversityFloor / (r + 1e-4))) with r = mean|l̂A(δ1) -
+	// l̂A(δ2)| / mean|δ1 - δ2| for two codes drawn into the same healthy
+	// images. It asks GA to draw different pathologies for different codes,
+	// which also keeps its labelmap from dying out, and stops asking once
+	// they differ by DiversityFloor. Not in the paper: 0 there.
+	LambdaDiversity float64 `json:"lambda_diversity"`
+	// DiversityFloor is r above which the mode-seeking term is 0. Two
+	// tumours of the phantom's median area (70 px at 64 px) at different
+	// places give mean|l1 - l2| ≈ 0.034 over a 64×64 slice, and two codes
+	// mean|δ1 - δ2| ≈ 2/√π ≈ 1.13, so r ≈ 0.03; without a floor (log form
+	// alone, λ 0.1) GA drew rings of 300-500 px after 600-800 steps (r ≈
+	// 0.06-0.08). The scaled presets stop at 0.05.
+	DiversityFloor float64 `json:"diversity_floor"`
 	// OmegaEpsilon is the ε > 0 in ω1 and ω2 (eqs. 11, 12), in pixels; not given
 	// by the paper: 1.
 	OmegaEpsilon float64 `json:"omega_epsilon"`
@@ -131,21 +146,32 @@ var Presets = map[string]func() Config{
 	// paper: 240x240, widths 64..1024, z = 256, i = 15, nine residual blocks.
 	"paper": func() Config { return withDefaults("paper", 240, 64, 256, 9, 64) },
 	// small: 64x64, widths / 8, z = 32, nine blocks (the PyTorch reference's
-	// "--size 64 --base 8 --z 32 --res 9").
-	"small": func() Config { return withDefaults("small", 64, 8, 32, 9, 8) },
-	// mini: 32x32, widths / 16, z = 16, three blocks: learns to segment the
-	// phantom's tumours on a 2-core CPU in under 20 minutes.
-	"mini": func() Config { return withDefaults("mini", 32, 4, 16, 3, 8) },
-	// tiny: 32x32, widths / 32, z = 8, one block: for tests.
-	"tiny": func() Config { return withDefaults("tiny", 32, 2, 8, 1, 4) },
+	// "--size 64 --base 8 --z 32 --res 9"), three down-samplings (i = 8).
+	"small": func() Config { return scaled(withDefaults("small", 64, 8, 32, 9, 8), 3) },
+	// mini: 32x32, widths / 16, z = 16, three blocks, two down-samplings (i = 8).
+	"mini": func() Config { return scaled(withDefaults("mini", 32, 4, 16, 3, 8), 2) },
+	// tiny: 32x32, widths / 32, z = 8, one block, two down-samplings: for tests.
+	"tiny": func() Config { return scaled(withDefaults("tiny", 32, 2, 8, 1, 4), 2) },
 }
 
 func withDefaults(name string, size, base, z, res, disc int) Config {
 	return Config{Preset: name, Size: size, Channels: 4, Base: base, Z: z, ResBlocks: res, DiscBase: disc,
-		LambdaGAN: 1, LambdaCC: 5, LambdaVAE: 1, LambdaIdt: 1, IdtGA: 1, LambdaR: 0.5, LambdaKL: 0.1,
+		LambdaGAN: 1, LambdaCC: 5, LambdaVAE: 1, LambdaIdt: 1, LambdaR: 0.5, LambdaKL: 0.1,
 		OmegaEpsilon: 1, LabelNoise: 1, DiscLossScale: 0.5,
 		LearningRate: 2e-4, Beta1: 0.5, Beta2: 0.999, DecayFrom: 0.5, PoolSize: 50, Batch: 4, Augment: true,
 		Seed: 1, Threshold: 0.5}
+}
+
+// scaled sets what the presets scaled down for CPUs change from section 2.4
+// so that the model still does at their size what the paper's does at 240
+// px (each field's comment says why): downs down-samplings in ΓA and ∆B, so
+// that EA's layout map stays 8×8; dense layers initialised by fan-in; the
+// encoders' log-variance started at -4; the latent regression and the
+// mode-seeking term on GA's translations; no identity loss.
+func scaled(c Config, downs int) Config {
+	c.Downsamplings, c.DenseInit, c.LogVarOffset, c.LambdaLatent, c.LambdaIdt = downs, "fan_in", -4, 0.5, 0
+	c.LambdaDiversity, c.DiversityFloor = 0.1, 0.05
+	return c
 }
 
 // PresetNames returns the presets' names, sorted.
@@ -200,6 +226,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("downsamplings %d: want 2 to 6 (0 for the paper's 4)", c.Downsamplings)
 	case c.Size < 1<<c.Downs() || c.Size%(1<<c.Downs()) != 0:
 		return fmt.Errorf("size %d: want a positive multiple of %d (2^downsamplings)", c.Size, 1<<c.Downs())
+	case c.LambdaDiversity > 0 && !(c.DiversityFloor > 0):
+		return fmt.Errorf("diversity_floor %g: want > 0 when lambda_diversity is set", c.DiversityFloor)
 	case c.DenseInit != "" && c.DenseInit != "normal" && c.DenseInit != "fan_in":
 		return fmt.Errorf("dense_init %q: want normal or fan_in", c.DenseInit)
 	case c.Channels < 1:
@@ -221,7 +249,7 @@ func (c Config) Validate() error {
 	case c.LabelNoise < 0 || c.Threshold <= 0 || c.Threshold >= 1:
 		return fmt.Errorf("label_noise %g, threshold %g: want noise >= 0 and threshold in (0, 1)", c.LabelNoise, c.Threshold)
 	}
-	for _, l := range []float64{c.LambdaGAN, c.LambdaCC, c.LambdaVAE, c.LambdaIdt, c.IdtGA, c.LambdaR, c.LambdaKL, c.LambdaLatent, c.DiscLossScale} {
+	for _, l := range []float64{c.LambdaGAN, c.LambdaCC, c.LambdaVAE, c.LambdaIdt, c.LambdaR, c.LambdaKL, c.LambdaLatent, c.LambdaDiversity, c.DiscLossScale} {
 		if l < 0 {
 			return fmt.Errorf("loss weights must be >= 0, got %g", l)
 		}
@@ -310,10 +338,9 @@ func Keys() []string {
 }
 
 // decodeConfig parses a config saved as JSON. Fields that configs saved by
-// earlier versions lack keep the value that reproduces those versions
-// (IdtGA 1; the others read 0 as the paper's choice).
+// earlier versions lack read as 0, which is the paper's choice for each.
 func decodeConfig(b []byte) (Config, error) {
-	c := Config{IdtGA: 1}
+	var c Config
 	err := json.Unmarshal(b, &c)
 	return c, err
 }

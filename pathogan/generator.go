@@ -136,7 +136,12 @@ type Cycles struct {
 	// ∆B(l̂A ⊙ ŷB), the code ∆B reads back from GA's output (nil unless
 	// Config.LambdaLatent > 0).
 	DeltaPrior, LatentMean *graph.Node
-	// Identity (eq. 4): each generator fed the other domain.
+	// HatA2 is GA(xA, δ2) with a second draw δ2 = DeltaPrior2 and the same
+	// γA (unset unless Config.LambdaDiversity > 0).
+	HatA2       Generated
+	DeltaPrior2 *graph.Node
+	// Identity (eq. 4): each generator fed the other domain (unset when
+	// Config.LambdaIdt is 0).
 	IdtA Generated // GA(xB, 0)
 	IdtB Generated // GB(xA)
 }
@@ -148,7 +153,14 @@ func (m *Model) Forward(xA, xB *graph.Node, training bool) *Cycles {
 	batch := xA.Shape().Dimensions[0]
 	// A -> B -> A: δB drawn from its prior.
 	deltaPrior := m.ctx.RandomNormal(xA.Graph(), nn.ShapeOf(xA, batch, m.Cfg.Z))
-	c.HatA, c.GammaMean, c.GammaLogVar = m.GeneratorA(xA, deltaPrior, training)
+	c.GammaMean, c.GammaLogVar = m.EncodeGammaA(xA)
+	gamma := m.Reparameterize(c.GammaMean, c.GammaLogVar, training)
+	c.HatA = m.DecodeA(xA, gamma, deltaPrior, training)
+	if m.Cfg.LambdaDiversity > 0 {
+		// A second code into the same images and the same γA.
+		c.DeltaPrior2 = m.ctx.RandomNormal(xA.Graph(), nn.ShapeOf(xA, batch, m.Cfg.Z))
+		c.HatA2 = m.DecodeA(xA, gamma, c.DeltaPrior2, training)
+	}
 	c.TildeB = m.GeneratorB(c.HatA.Output, training)
 	c.DeltaPrior = deltaPrior
 	if m.Cfg.LambdaLatent > 0 {
@@ -159,9 +171,12 @@ func (m *Model) Forward(xA, xB *graph.Node, training bool) *Cycles {
 	c.DeltaMean, c.DeltaLogVar = m.EncodeDeltaB(c.HatB.Labelmap, xB)
 	delta := m.Reparameterize(c.DeltaMean, c.DeltaLogVar, training)
 	c.TildeA, _, _ = m.GeneratorA(c.HatB.Output, delta, training)
-	// Identity: GA(xB, 0) and GB(xA) should change nothing.
-	zeros := graph.ZerosLike(deltaPrior)
-	c.IdtA, _, _ = m.GeneratorA(xB, zeros, training)
-	c.IdtB = m.GeneratorB(xA, training)
+	// Identity: GA(xB, 0) and GB(xA) should change nothing (not built when
+	// λIdt is 0: two generator passes saved).
+	if m.Cfg.LambdaIdt > 0 {
+		zeros := graph.ZerosLike(deltaPrior)
+		c.IdtA, _, _ = m.GeneratorA(xB, zeros, training)
+		c.IdtB = m.GeneratorB(xA, training)
+	}
 	return c
 }

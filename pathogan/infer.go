@@ -54,6 +54,17 @@ func LoadInference(b backends.Backend, path string) (*Inference, error) {
 	return &Inference{Cfg: cfg, Backend: b, Ctx: ctx, Step: step, execs: map[string]*context.Exec{}}, nil
 }
 
+// LoadInferenceBytes is LoadInference on a checkpoint held in memory (an
+// embedded model); name stands for the file in errors.
+func LoadInferenceBytes(b backends.Backend, raw []byte, name string) (*Inference, error) {
+	ctx := context.New()
+	cfg, step, err := loadCheckpointBytes(raw, name, ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Inference{Cfg: cfg, Backend: b, Ctx: ctx, Step: step, execs: map[string]*context.Exec{}}, nil
+}
+
 // run builds (once per name) and runs a graph on the model's variables.
 func (m *Inference) run(name string, fn func(ctx *context.Context, in []*graph.Node) []*graph.Node, args ...*tensors.Tensor) ([]*tensors.Tensor, error) {
 	m.mu.Lock()

@@ -54,6 +54,19 @@ func LatentLoss(readBack, drawn *graph.Node) *graph.Node {
 	return graph.ReduceAllMean(graph.Abs(graph.Sub(readBack, drawn)))
 }
 
+// DiversityLoss is the mode-seeking term in log form with a floor
+// (Config.LambdaDiversity, Config.DiversityFloor):
+//
+//	max(0, log(floor / (r + 1e-4))),  r = mean|l1 - l2| / mean|δ1 - δ2|,
+//
+// for labelmaps l1, l2 that GA drew for codes δ1, δ2 into the same images.
+func DiversityLoss(l1, l2, d1, d2 *graph.Node, floor float64) *graph.Node {
+	dl := graph.ReduceAllMean(graph.Abs(graph.Sub(l1, l2)))
+	dd := graph.ReduceAllMean(graph.Abs(graph.Sub(d1, d2)))
+	v := graph.Neg(graph.Log(graph.MulScalar(graph.AddScalar(graph.Div(dl, dd), 1e-4), 1/floor)))
+	return graph.Max(v, graph.ZerosLike(v))
+}
+
 // sumPixels sums a [batch, h, w, 1] map.
 func sumPixels(l *graph.Node) *graph.Node { return graph.ReduceAllSum(l) }
 
@@ -125,7 +138,8 @@ func RelevancyLoss(g Generated, x *graph.Node) *graph.Node {
 // weighted by its λ, plus their sums.
 type Losses struct {
 	GAN, Cycle, VAE, Identity, Relevancy, KL *graph.Node
-	// Latent is λLatent LatentLoss (Config.LambdaLatent; 0 when off).
+	// Latent is λLatent LatentLoss (Config.LambdaLatent) plus λDiversity
+	// DiversityLoss (Config.LambdaDiversity); 0 when both are off.
 	Latent *graph.Node
 	// Generator is L_PathoGAN (eq. 17): the sum of the terms above.
 	Generator *graph.Node
@@ -155,12 +169,13 @@ func (l *Losses) List() []*graph.Node {
 //	L_VAE: λVAE [outside: p̂A vs xA out of l̂A, p̂B vs xB out of l̂B    (11)
 //	             inside:  p̃A vs xB in l̃A,   p̃B vs xA in l̃B          (12)
 //	             labels:  l̃A vs l̂B,         l̃B vs l̂A]               (13)
-//	L_Idt: λIdt IdtGA ||l of GA(xB, 0)||1 and λIdt ||l of GB(xA)||1    (14)
+//	L_Idt: λIdt ||l of GA(xB, 0)||1 and λIdt ||l of GB(xA)||1          (14)
 //	L_R:   λR relevancy of (l̂A, p̂A, xA) and of (l̂B, p̂B, xB)           (15)
 //	L_KL:  KL of γA = ΓA(xA) and of δB = ∆B(l̂B ⊙ xB)                   (9)
 //
-// plus, when Config.LambdaLatent > 0 (not in the paper), the latent
-// regression λLatent |μ(∆B(l̂A ⊙ ŷB)) - δB|.
+// plus, when Config.LambdaLatent or LambdaDiversity > 0 (not in the paper),
+// the latent regression λLatent |μ(∆B(l̂A ⊙ ŷB)) - δB| and the mode-seeking
+// term λDiversity DiversityLoss (logged together as "latent").
 //
 // dFakeA and dFakeB are the discriminators' scores of ŷA and ŷB (gradients
 // flow through them to the generators); dRealA, dRealB, dPoolA and dPoolB
@@ -180,13 +195,19 @@ func Objective(cfg Config, xA, xB *graph.Node, c *Cycles, dFakeA, dFakeB, dRealA
 		LabelmapBCELoss(c.TildeB.Logit, c.HatA.Labelmap),
 	}
 	l.VAE = graph.MulScalar(addN(vae...), cfg.LambdaVAE)
-	l.Identity = graph.MulScalar(graph.Add(graph.MulScalar(IdentityLoss(c.IdtA.Labelmap), cfg.IdtGA), IdentityLoss(c.IdtB.Labelmap)), cfg.LambdaIdt)
+	if c.IdtA.Labelmap != nil {
+		l.Identity = graph.MulScalar(graph.Add(IdentityLoss(c.IdtA.Labelmap), IdentityLoss(c.IdtB.Labelmap)), cfg.LambdaIdt)
+	} else {
+		l.Identity = graph.ScalarZero(xA.Graph(), xA.DType())
+	}
 	l.Relevancy = graph.MulScalar(graph.Add(RelevancyLoss(c.HatA, xA), RelevancyLoss(c.HatB, xB)), cfg.LambdaR)
 	l.KL = graph.MulScalar(graph.Add(KLLoss(c.GammaMean, c.GammaLogVar), KLLoss(c.DeltaMean, c.DeltaLogVar)), cfg.LambdaKL)
+	l.Latent = graph.ScalarZero(xA.Graph(), xA.DType())
 	if c.LatentMean != nil {
-		l.Latent = graph.MulScalar(LatentLoss(c.LatentMean, c.DeltaPrior), cfg.LambdaLatent)
-	} else {
-		l.Latent = graph.ScalarZero(xA.Graph(), xA.DType())
+		l.Latent = graph.Add(l.Latent, graph.MulScalar(LatentLoss(c.LatentMean, c.DeltaPrior), cfg.LambdaLatent))
+	}
+	if c.HatA2.Labelmap != nil {
+		l.Latent = graph.Add(l.Latent, graph.MulScalar(DiversityLoss(c.HatA.Labelmap, c.HatA2.Labelmap, c.DeltaPrior, c.DeltaPrior2, cfg.DiversityFloor), cfg.LambdaDiversity))
 	}
 	l.Generator = addN(l.GAN, l.Cycle, l.VAE, l.Identity, l.Relevancy, l.KL, l.Latent)
 	l.DiscA = graph.MulScalar(GANDiscriminatorLoss(dRealA, dPoolA), cfg.DiscLossScale)

@@ -55,6 +55,17 @@ func TestLossValues(t *testing.T) {
 		}, 0.625},
 		// mean(|0|, |2|, |-3|) = 5/3
 		{"CycleLoss", func(g *graph.Graph) *graph.Node { return CycleLoss(vec(g, 1, 2, 3), vec(g, 1, 0, 6)) }, 5.0 / 3},
+		// mean(|0.5-1|, |-1-0|) = 0.75
+		{"LatentLoss", func(g *graph.Graph) *graph.Node { return LatentLoss(vec(g, 0.5, -1), vec(g, 1, 0)) }, 0.75},
+		// mean|l1-l2| = mean(0.2, 0) = 0.1, mean|δ1-δ2| = mean(2, 2) = 2: r = 0.05;
+		// floor 0.1: log(0.1 / 0.0501) = 0.69115
+		{"DiversityLoss", func(g *graph.Graph) *graph.Node {
+			return DiversityLoss(vec(g, 0.3, 0.5), vec(g, 0.1, 0.5), vec(g, 1, -1), vec(g, -1, 1), 0.1)
+		}, math.Log(0.1 / 0.0501)},
+		// r = 0.05 above the floor 0.01: 0
+		{"DiversityLoss above the floor", func(g *graph.Graph) *graph.Node {
+			return DiversityLoss(vec(g, 0.3, 0.5), vec(g, 0.1, 0.5), vec(g, 1, -1), vec(g, -1, 1), 0.01)
+		}, 0},
 		// terms 1+lv-μ²-e^lv: (1+0-0-1) = 0 and (1+ln2-1-2) = ln2-2; -1/2 · mean = -(ln2-2)/4
 		{"KLLoss", func(g *graph.Graph) *graph.Node { return KLLoss(vec(g, 0, 1), vec(g, 0, ln(2))) }, -(math.Ln2 - 2) / 4},
 		// l = [0, .5, 1, .25], p-x = [1, 2, 3, 4]: (1-l)(p-x) = [1, 1, 0, 3], Σ² = 11; Σ(1-l)+1 = 3.25

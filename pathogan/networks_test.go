@@ -24,7 +24,10 @@ func countParams(ctx *context.Context, scope string) int {
 // nothing runs) and checks every output shape and the parameter count of
 // each network. The expected counts are those of the PyTorch reference
 // (../shared/bench/torch_pathogan.py, written independently from the
-// paper's section 2.4), counted with sum(p.numel()) for the same settings.
+// paper's section 2.4), counted with sum(p.numel()) for the same settings:
+// the reference has section 2.4's four down-samplings, so the scaled-down
+// presets are checked with downsamplings=4 (their own layout is checked by
+// TestScaledPresetLayout).
 func TestNetworkShapesAndParams(t *testing.T) {
 	want := map[string][4]int{ // encoder, decoder EA, ZB, one discriminator
 		"paper": {21227215, 20293000, 11387589, 2765761},
@@ -37,6 +40,7 @@ func TestNetworkShapesAndParams(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		cfg.Downsamplings = 4
 		ctx := context.New()
 		g := graph.NewGraph(testBackend(t), name)
 		x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 2, cfg.Size, cfg.Size, cfg.Channels))
@@ -67,6 +71,42 @@ func TestNetworkShapesAndParams(t *testing.T) {
 			t.Errorf("%s: parameters (ΓA, EA, ZB, DA) = %v, want %v (∆B %d, DB %d)", name, got, w, countParams(ctx, ScopeDeltaB), countParams(ctx, ScopeDB))
 		}
 		g.Finalize()
+	}
+}
+
+// TestScaledPresetLayout checks that every preset keeps the paper's
+// bottleneck structure at its size: EA's layout map is at least 8×8 (the
+// paper's 15×15 at 240 px), ΓA's output is z long, and EA's residual blocks
+// run at Size/4 as ZB's do. The paper preset keeps section 2.4 exactly.
+func TestScaledPresetLayout(t *testing.T) {
+	for name, f := range Presets {
+		cfg := f()
+		if cfg.I() < 8 {
+			t.Errorf("%s: layout map %d×%d, want at least 8×8", name, cfg.I(), cfg.I())
+		}
+		ctx := context.New()
+		g := graph.NewGraph(testBackend(t), name)
+		x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 1, cfg.Size, cfg.Size, cfg.Channels))
+		m := NewModel(ctx, cfg)
+		mean, _ := m.EncodeGammaA(x)
+		r := Decoder(m.ctx.In(ScopeEA), cfg, mean, mean)
+		if mean.Shape().Dimensions[1] != cfg.Z || r.Shape().Dimensions[1] != cfg.Size {
+			t.Errorf("%s: γA %s, EA output %s", name, mean.Shape(), r.Shape())
+		}
+		res := 0
+		ctx.EnumerateVariables(func(v *context.Variable) {
+			if v.Scope() == "/"+ScopeEA+"/r0/conv_0" && v.Name() == "weights" {
+				res = v.Shape().Dimensions[3]
+			}
+		})
+		if res != 4*cfg.Base {
+			t.Errorf("%s: EA's residual blocks have %d channels, want 4b = %d", name, res, 4*cfg.Base)
+		}
+		g.Finalize()
+	}
+	p, _ := Preset("paper")
+	if p.Downs() != 4 || p.DenseInit != "" || p.LogVarOffset != 0 || p.LambdaLatent != 0 || p.LambdaIdt != 1 {
+		t.Errorf("paper preset departs from section 2.4: %+v", p)
 	}
 }
 

@@ -71,10 +71,32 @@ func Save(dir string, ctx *context.Context, h Header, keep int) (string, error) 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
+	path := filepath.Join(dir, Name(h.Step))
+	if err := WriteFile(path, ctx, h, nil); err != nil {
+		return "", err
+	}
+	if keep > 0 {
+		list, _ := List(dir)
+		for len(list) > keep {
+			os.Remove(list[0])
+			list = list[1:]
+		}
+	}
+	return path, nil
+}
+
+// WriteFile writes the variables of ctx for which keep returns true (all
+// when keep is nil) with header h to path, atomically (a temporary file in
+// the same folder, synced, then renamed).
+func WriteFile(path string, ctx *context.Context, h Header, keep func(*context.Variable) bool) error {
+	dir := filepath.Dir(path)
 	h.Variables = nil
 	var vars []*context.Variable
 	var off int64
 	ctx.EnumerateVariables(func(v *context.Variable) {
+		if keep != nil && !keep(v) {
+			return
+		}
 		s := v.Shape()
 		n := int64(s.Memory())
 		h.Variables = append(h.Variables, Var{Name: v.ParameterName(), DType: s.DType.String(), Dims: s.Dimensions,
@@ -84,17 +106,16 @@ func Save(dir string, ctx *context.Context, h Header, keep int) (string, error) 
 	})
 	js, err := json.Marshal(h)
 	if err != nil {
-		return "", err
+		return err
 	}
-	path := filepath.Join(dir, Name(h.Step))
 	f, err := os.CreateTemp(dir, ".checkpoint-*.tmp")
 	if err != nil {
-		return "", err
+		return err
 	}
-	fail := func(err error) (string, error) {
+	fail := func(err error) error {
 		f.Close()
 		os.Remove(f.Name())
-		return "", fmt.Errorf("saving %s: %w", path, err)
+		return fmt.Errorf("saving %s: %w", path, err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	w.WriteString(magic)
@@ -121,20 +142,13 @@ func Save(dir string, ctx *context.Context, h Header, keep int) (string, error) 
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(f.Name())
-		return "", err
+		return err
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
 		os.Remove(f.Name())
-		return "", err
+		return err
 	}
-	if keep > 0 {
-		list, _ := List(dir)
-		for len(list) > keep {
-			os.Remove(list[0])
-			list = list[1:]
-		}
-	}
-	return path, nil
+	return nil
 }
 
 // List returns the checkpoint files in dir, oldest first (nil if dir does
@@ -226,6 +240,13 @@ func Load(path string, ctx *context.Context) (*Header, error) {
 	if err != nil {
 		return nil, err
 	}
+	return LoadBytes(b, path, ctx)
+}
+
+// LoadBytes is Load on a checkpoint held in memory (an embedded one, say);
+// name stands for the file in errors.
+func LoadBytes(b []byte, name string, ctx *context.Context) (*Header, error) {
+	path := name
 	h, start, err := readHeader(bytes.NewReader(b), path)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/pathogan-go/pathogan/data"
 	"github.com/pathogan-go/pathogan/pathogan"
@@ -453,4 +454,41 @@ func QuantilesOf(v []float64) Quantiles {
 		return s[lo] + (pos-float64(lo))*(s[hi]-s[lo])
 	}
 	return Quantiles{Q10: q(0.1), Median: q(0.5), Q90: q(0.9)}
+}
+
+// Thresholds say when a latent space counts as live (see Report.Collapsed).
+type Thresholds struct {
+	// MinNonEmpty is the least share of δB samples with a region.
+	MinNonEmpty float64
+	// MaxIoU is the largest mean pairwise IoU of one slice's samples.
+	MaxIoU float64
+	// MinDelta is the least mean change of GA's labelmap per pixel
+	// between two δB draws (Sensitivity.DeltaL).
+	MinDelta float64
+}
+
+// Live are the thresholds of a live latent space: at least 80 % of samples
+// add a pathology, one slice's samples overlap with a mean IoU of at most
+// 0.6, and redrawing δB moves GA's labelmap by at least 0.01 per pixel
+// (collapsed models measured here move it by 0.001-0.004, live ones by
+// 0.015-0.03).
+var Live = Thresholds{MinNonEmpty: 0.8, MaxIoU: 0.6, MinDelta: 0.01}
+
+// Collapsed returns an error that says which threshold the report misses,
+// or nil when its latent space is live by t.
+func (r Report) Collapsed(t Thresholds) error {
+	var why []string
+	if r.Samples.NonEmpty < t.MinNonEmpty {
+		why = append(why, fmt.Sprintf("%.2f of the samples add a pathology (want >= %.2f)", r.Samples.NonEmpty, t.MinNonEmpty))
+	}
+	if r.Samples.MeanPairwiseIoU > t.MaxIoU {
+		why = append(why, fmt.Sprintf("one slice's samples overlap with mean IoU %.2f (want <= %.2f)", r.Samples.MeanPairwiseIoU, t.MaxIoU))
+	}
+	if r.Sensitivity.DeltaL < t.MinDelta {
+		why = append(why, fmt.Sprintf("redrawing δB moves GA's labelmap by %.4f per pixel (want >= %.4f)", r.Sensitivity.DeltaL, t.MinDelta))
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	return fmt.Errorf("diagnose: latent space collapsed: %s", strings.Join(why, "; "))
 }

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -72,5 +73,27 @@ func TestQuantiles(t *testing.T) {
 	q := QuantilesOf([]float64{10, 9, 8, 7, 6, 5, 4, 3, 2, 1})
 	if math.Abs(q.Q10-1.9) > 1e-12 || q.Median != 5.5 || math.Abs(q.Q90-9.1) > 1e-12 {
 		t.Errorf("quantiles %+v, want 1.9 / 5.5 / 9.1", q)
+	}
+}
+
+// TestCollapsed: a report meeting every Live threshold passes; each missed
+// threshold is named.
+func TestCollapsed(t *testing.T) {
+	live := Report{Samples: SampleStats{NonEmpty: 0.9, MeanPairwiseIoU: 0.4}, Sensitivity: Sensitivity{DeltaL: 0.02}}
+	if err := live.Collapsed(Live); err != nil {
+		t.Errorf("live report: %v", err)
+	}
+	for i, c := range []struct {
+		r    Report
+		want string
+	}{
+		{Report{Samples: SampleStats{NonEmpty: 0.5, MeanPairwiseIoU: 0.4}, Sensitivity: Sensitivity{DeltaL: 0.02}}, "add a pathology"},
+		{Report{Samples: SampleStats{NonEmpty: 0.9, MeanPairwiseIoU: 0.8}, Sensitivity: Sensitivity{DeltaL: 0.02}}, "mean IoU"},
+		{Report{Samples: SampleStats{NonEmpty: 0.9, MeanPairwiseIoU: 0.4}, Sensitivity: Sensitivity{DeltaL: 0.002}}, "redrawing δB"},
+	} {
+		err := c.r.Collapsed(Live)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("case %d: %v, want an error about %q", i, err, c.want)
+		}
 	}
 }

@@ -10,6 +10,7 @@
 //	pathogan table --runs RUNDIR,RUNDIR                Table 1 from evaluated runs
 //	pathogan reproduce [--out DIR] [--preset NAME] [--brats DIR]   the whole Table 1 job, with a report
 //	pathogan bench --preset NAME [--compare-torch] [--json]   time training steps, Go vs PyTorch
+//	pathogan export --run RUNDIR --out FILE            the generators only, for inference
 //	pathogan inspect --run RUNDIR --data DIR [--json]   latent samples, sensitivity, active units, areas
 //	pathogan metrics --pred P.npy --truth T.npy [--json] [--empty skip|nan|worst]   Dice, HD95, AVD of two 2-D masks
 //
@@ -43,6 +44,7 @@ var commands = map[string]command{
 	"table":          {"Table 1 (Markdown and CSV) from evaluated runs, the paper's rows beside", runTable},
 	"bench":          {"time full training steps (and the PyTorch reference with --compare-torch)", runBench},
 	"metrics":        {"Dice, HD95 and average surface distance of two 2-D .npy masks", runMetrics},
+	"export":         {"write a trained PathoGAN's generators to one file, for inference", runExport},
 	"inspect":        {"diagnose a trained PathoGAN: latent samples, sensitivity to δB, active units, areas", runInspect},
 }
 

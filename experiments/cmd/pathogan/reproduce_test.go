@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -43,6 +44,9 @@ func TestReproduceResumes(t *testing.T) {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}
+	}
+	if m, err := checkpoint.ReadHeader(filepath.Join(rep, "model.ckpt")); err != nil || len(m.Variables) == 0 || strings.Contains(fmt.Sprint(m.Variables), "/d_a/") {
+		t.Errorf("model.ckpt: %v (want the generators only)", err)
 	}
 	var res map[string]any
 	if b, err := os.ReadFile(filepath.Join(rep, "metrics.json")); err != nil || json.Unmarshal(b, &res) != nil {
