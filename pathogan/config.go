@@ -174,6 +174,17 @@ func scaled(c Config, downs int) Config {
 	return c
 }
 
+// Section24 returns c with section 2.4's networks and objective: four
+// down-samplings, N(0, 0.02) dense layers, no log-variance offset, the
+// identity loss at weight 1, no latent regression or mode-seeking term
+// (what scaled() changes undone). Sizes, widths and training settings stay.
+// The PyTorch reference (../shared/bench/torch_pathogan.py) implements this
+// form, so `pathogan bench` times it.
+func (c Config) Section24() Config {
+	c.Downsamplings, c.DenseInit, c.LogVarOffset, c.LambdaIdt, c.LambdaLatent, c.LambdaDiversity, c.DiversityFloor = 0, "", 0, 1, 0, 0, 0
+	return c
+}
+
 // PresetNames returns the presets' names, sorted.
 func PresetNames() []string {
 	names := make([]string, 0, len(Presets))

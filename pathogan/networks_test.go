@@ -105,8 +105,11 @@ func TestScaledPresetLayout(t *testing.T) {
 		g.Finalize()
 	}
 	p, _ := Preset("paper")
-	if p.Downs() != 4 || p.DenseInit != "" || p.LogVarOffset != 0 || p.LambdaLatent != 0 || p.LambdaIdt != 1 {
+	if p.Downs() != 4 || p.DenseInit != "" || p.LogVarOffset != 0 || p.LambdaLatent != 0 || p.LambdaIdt != 1 || p.Section24() != p {
 		t.Errorf("paper preset departs from section 2.4: %+v", p)
+	}
+	if s, _ := Preset("small"); s.Section24() == s || s.Section24() != withDefaults("small", 64, 8, 32, 9, 8) {
+		t.Errorf("small preset: Section24 does not undo what scaled changes: %+v", s.Section24())
 	}
 }
 

@@ -202,10 +202,10 @@ func TestLearningRateSchedule(t *testing.T) {
 // --base 4 --z 8 --res 1 --batch 2 printed fwd_gflop_per_step 0.080078784),
 // so that `pathogan bench` reports GFLOP/s on the same count.
 func TestForwardFLOPsMatchReference(t *testing.T) {
-	// The reference has section 2.4's networks and objective: the tiny preset
-	// before scaled() changes them.
-	cfg := withDefaults("tiny", 32, 4, 8, 1, 4)
-	cfg.Batch = 2
+	// The reference has section 2.4's networks and objective.
+	cfg, _ := Preset("tiny")
+	cfg = cfg.Section24()
+	cfg.Base, cfg.DiscBase, cfg.Batch = 4, 4, 2
 	tr, err := NewTrainer(testBackend(t), cfg, 10)
 	if err != nil {
 		t.Fatal(err)

@@ -8,12 +8,19 @@ import (
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
 )
 
-// SelectionRule states how SelectCheckpoint picks the model behind a table.
-// It uses the validation patients' image-level labels only (healthy or
-// pathological), never their pixel labels, so the weakly supervised claim
-// holds for the chosen model too.
-const SelectionRule = "the checkpoint whose segmented area best tells the validation patients' pathological " +
-	"slices from their healthy ones (AUC of the mask area; image-level labels only), the later one on a tie"
+// SelectionRule states how SelectCheckpoint picks the model behind a table
+// when it is given a liveness test. It uses the validation patients'
+// image-level labels only (healthy or pathological), never their pixel
+// labels, so the weakly supervised claim holds for the chosen model too.
+const SelectionRule = "among the checkpoints whose latent space is live on the validation patients' healthy slices " +
+	"(no label used), or among all when none is: the latest whose AUC is within one standard error of the best, " +
+	"where the AUC measures how well the segmented area tells the validation patients' pathological slices from " +
+	"their healthy ones (image-level labels only)"
+
+// SelectionRuleAUC is the rule without a liveness test.
+const SelectionRuleAUC = "the latest checkpoint whose AUC is within one standard error of the best, where the AUC " +
+	"measures how well the segmented area tells the validation patients' pathological slices from their healthy " +
+	"ones (image-level labels only)"
 
 // Candidate is one checkpoint scored on the validation split.
 type Candidate struct {
@@ -21,12 +28,14 @@ type Candidate struct {
 	Path string
 	// AUC is the selection criterion: the probability that a pathological
 	// validation slice gets a larger mask than a healthy one (ties count
-	// half).
-	AUC float64
+	// half); AUCStdErr its standard error (Hanley and McNeil, 1982).
+	AUC, AUCStdErr float64
 	// ValDice is the mean per-slice Dice on the validation pathological
 	// slices. It uses pixel labels and is reported only, never used to
 	// choose.
 	ValDice float64
+	// Live is the liveness test's verdict (true without one).
+	Live bool
 }
 
 // Selection is the result of SelectCheckpoint.
@@ -40,9 +49,11 @@ type Selection struct {
 type Loader func(path string) (Segmenter, int, error)
 
 // SelectCheckpoint scores each checkpoint on the validation split of set
-// (see SelectionRule) and picks one. paths must be in training order. It
-// returns an error when the set has no validation split with both classes.
-func SelectCheckpoint(load Loader, paths []string, set *data.Set, threshold float64, progress func(done, total int)) (Selection, error) {
+// and picks one (SelectionRule; SelectionRuleAUC when live is nil). live,
+// if not nil, tells whether a checkpoint's latent space is live. paths must
+// be in training order. It returns an error when the set has no validation
+// split with both classes.
+func SelectCheckpoint(load Loader, live func(Segmenter) (bool, error), paths []string, set *data.Set, threshold float64, progress func(done, total int)) (Selection, error) {
 	healthy, patho := set.Select(data.Val, data.Healthy), set.Select(data.Val, data.Pathological)
 	if len(healthy) == 0 || len(patho) == 0 {
 		return Selection{}, fmt.Errorf("%s: the validation split has %d healthy and %d pathological slices; prepare with --val-fraction to select a checkpoint",
@@ -51,11 +62,20 @@ func SelectCheckpoint(load Loader, paths []string, set *data.Set, threshold floa
 	if len(paths) == 0 {
 		return Selection{}, fmt.Errorf("select: no checkpoints")
 	}
-	sel := Selection{Rule: SelectionRule}
-	for k, p := range paths {
+	sel := Selection{Rule: SelectionRuleAUC}
+	if live != nil {
+		sel.Rule = SelectionRule
+	}
+	for _, p := range paths {
 		seg, step, err := load(p)
 		if err != nil {
 			return Selection{}, err
+		}
+		ok := true
+		if live != nil {
+			if ok, err = live(seg); err != nil {
+				return Selection{}, err
+			}
 		}
 		hArea, err := maskAreas(seg, set, healthy, threshold)
 		if err != nil {
@@ -71,16 +91,40 @@ func SelectCheckpoint(load Loader, paths []string, set *data.Set, threshold floa
 			pArea[i] = float64(r.Predicted)
 			dice.Add(r.Dice)
 		}
-		c := Candidate{Step: step, Path: p, AUC: AUC(pArea, hArea), ValDice: dice.Mean()}
-		sel.Candidates = append(sel.Candidates, c)
-		if c.AUC >= sel.Candidates[sel.Chosen].AUC {
-			sel.Chosen = k
-		}
+		a := AUC(pArea, hArea)
+		sel.Candidates = append(sel.Candidates, Candidate{Step: step, Path: p, AUC: a, AUCStdErr: AUCStdErr(a, len(pArea), len(hArea)),
+			ValDice: dice.Mean(), Live: ok})
 		if progress != nil {
-			progress(k+1, len(paths))
+			progress(len(sel.Candidates), len(paths))
 		}
 	}
+	sel.Chosen = choose(sel.Candidates)
 	return sel, nil
+}
+
+// choose returns the index of the latest candidate whose AUC is within one
+// standard error of the best one's (Breiman et al.'s one-standard-error
+// rule: differences below the criterion's noise do not count, and the
+// longer-trained model is preferred), among the live candidates, or among
+// all when none is live.
+func choose(cs []Candidate) int {
+	anyLive := false
+	for _, c := range cs {
+		anyLive = anyLive || c.Live
+	}
+	best := -1
+	for k, c := range cs {
+		if (!anyLive || c.Live) && (best < 0 || c.AUC > cs[best].AUC) {
+			best = k
+		}
+	}
+	chosen := best
+	for k, c := range cs {
+		if (!anyLive || c.Live) && k > chosen && c.AUC >= cs[best].AUC-cs[best].AUCStdErr {
+			chosen = k
+		}
+	}
+	return chosen
 }
 
 // maskAreas segments the slices idx and returns each mask's pixel count.
@@ -110,6 +154,20 @@ func maskAreas(seg Segmenter, set *data.Set, idx []int, threshold float64) ([]fl
 		}
 	}
 	return out, nil
+}
+
+// AUCStdErr is the standard error of an AUC a measured on nPos positive and
+// nNeg negative cases (Hanley and McNeil, Radiology 143, 1982, eq. 2):
+//
+//	SE² = (a(1-a) + (nPos-1)(Q1-a²) + (nNeg-1)(Q2-a²)) / (nPos nNeg),
+//	Q1 = a/(2-a),  Q2 = 2a²/(1+a).
+func AUCStdErr(a float64, nPos, nNeg int) float64 {
+	if nPos < 1 || nNeg < 1 || math.IsNaN(a) {
+		return math.NaN()
+	}
+	q1, q2 := a/(2-a), 2*a*a/(1+a)
+	v := (a*(1-a) + float64(nPos-1)*(q1-a*a) + float64(nNeg-1)*(q2-a*a)) / float64(nPos*nNeg)
+	return math.Sqrt(max(v, 0))
 }
 
 // AUC is the area under the ROC curve of scores that should be larger for

@@ -40,3 +40,37 @@ func TestWithEmptyPolicy(t *testing.T) {
 		t.Errorf("skip: %+v", s)
 	}
 }
+
+// TestChoose: among live candidates, the latest within one standard error
+// of the best AUC wins, even when a dead one scores higher; with no live
+// candidate the same rule runs over all.
+func TestChoose(t *testing.T) {
+	cs := []Candidate{
+		{AUC: 0.90, AUCStdErr: 0.02, Live: true},
+		{AUC: 0.99, AUCStdErr: 0.01, Live: false},
+		{AUC: 0.97, AUCStdErr: 0.02, Live: true}, // best live: 0.97 ± 0.02
+		{AUC: 0.96, AUCStdErr: 0.02, Live: true}, // within one SE, later: chosen
+		{AUC: 0.94, AUCStdErr: 0.02, Live: true}, // outside
+	}
+	if got := choose(cs); got != 3 {
+		t.Errorf("chose %d, want 3 (latest live within one SE of the best live AUC)", got)
+	}
+	for i := range cs {
+		cs[i].Live = false
+	}
+	if got := choose(cs); got != 1 {
+		t.Errorf("none live: chose %d, want 1 (0.99 ± 0.01; nothing later within 0.98)", got)
+	}
+}
+
+// TestAUCStdErr: Hanley and McNeil's eq. 2 worked by hand for A = 0.9, 50
+// positive and 50 negative cases: Q1 = 0.818182, Q2 = 0.852632;
+// SE² = (0.09 + 49·0.008182 + 49·0.042632) / 2500 = 0.00103194; SE = 0.03212.
+func TestAUCStdErr(t *testing.T) {
+	if got := AUCStdErr(0.9, 50, 50); math.Abs(got-0.03212) > 1e-4 {
+		t.Errorf("AUCStdErr(0.9, 50, 50) = %v, want 0.03212", got)
+	}
+	if !math.IsNaN(AUCStdErr(0.9, 0, 5)) {
+		t.Error("no positives: want NaN")
+	}
+}

@@ -137,6 +137,9 @@ func WriteFile(path string, ctx *context.Context, h Header, keep func(*context.V
 	if err := w.Flush(); err != nil {
 		return fail(err)
 	}
+	if err := f.Chmod(0o644); err != nil {
+		return fail(err)
+	}
 	if err := f.Sync(); err != nil {
 		return fail(err)
 	}

@@ -354,20 +354,27 @@ func selectPathoGAN(b backends.Backend, runDir string, ds *data.Set) (evaluate.S
 		return sel, nil
 	}
 	bar := progress.New(os.Stderr, "select", len(paths))
+	live := func(seg evaluate.Segmenter) (bool, error) {
+		r, err := diagnose.Inspect(seg.(*pathogan.Inference), ds, diagnose.Options{Split: data.Val})
+		if err != nil {
+			return false, err
+		}
+		return r.Collapsed(diagnose.Live) == nil, nil
+	}
 	sel, err := evaluate.SelectCheckpoint(func(path string) (evaluate.Segmenter, int, error) {
 		m, err := pathogan.LoadInference(b, path)
 		if err != nil {
 			return nil, 0, err
 		}
 		return m, m.Step, nil
-	}, paths, ds, cfg.Threshold, func(done, _ int) { bar.Set(done, "checkpoints") })
+	}, live, paths, ds, cfg.Threshold, func(done, _ int) { bar.Set(done, "checkpoints") })
 	bar.Finish()
 	if err != nil {
 		return sel, err
 	}
-	recs := [][]string{{"step", "val_auc", "val_dice", "checkpoint"}}
+	recs := [][]string{{"step", "val_auc", "val_dice", "live", "checkpoint"}}
 	for _, c := range sel.Candidates {
-		recs = append(recs, []string{strconv.Itoa(c.Step), fmt.Sprintf("%.6f", c.AUC), fmt.Sprintf("%.6f", c.ValDice), filepath.Base(c.Path)})
+		recs = append(recs, []string{strconv.Itoa(c.Step), fmt.Sprintf("%.6f", c.AUC), fmt.Sprintf("%.6f", c.ValDice), strconv.FormatBool(c.Live), filepath.Base(c.Path)})
 	}
 	if err := writeCSVFile(filepath.Join(runDir, "selection.csv"), recs); err != nil {
 		return sel, err
@@ -487,9 +494,13 @@ func reproduceFigures(b backends.Backend, ds *data.Set, pganPath, unetDir, repor
 
 	// Model selection: the criterion and the validation Dice per checkpoint.
 	var sb strings.Builder
-	sb.WriteString("step,seconds,val_auc (selection criterion),val_dice (pixel labels; reported only)\n")
+	sb.WriteString("step,seconds,val_auc (selection criterion),val_dice (pixel labels; reported only),live latent space (1 = yes)\n")
 	for _, c := range sel.Candidates {
-		fmt.Fprintf(&sb, "%d,0,%g,%g\n", c.Step, c.AUC, c.ValDice)
+		l := 0
+		if c.Live {
+			l = 1
+		}
+		fmt.Fprintf(&sb, "%d,0,%g,%g,%d\n", c.Step, c.AUC, c.ValDice, l)
 	}
 	png, err := viz.TrainingCurvesWith(strings.NewReader(sb.String()), viz.CurveOptions{Smooth: 1}, 900, 320)
 	if err != nil {
@@ -498,7 +509,7 @@ func reproduceFigures(b backends.Backend, ds *data.Set, pganPath, unetDir, repor
 	if err := viz.WriteFileAtomic(filepath.Join(reportDir, "selection.png"), png); err != nil {
 		return nil, err
 	}
-	figs = append(figs, reportFigure{"selection.png", fmt.Sprintf("Model selection on the validation patients, per saved checkpoint: the criterion (%s) and the validation Dice, which is shown only. Chosen: step %d.",
+	figs = append(figs, reportFigure{"selection.png", fmt.Sprintf("Model selection on the validation patients, per saved checkpoint: the AUC, the validation Dice (shown only) and whether the latent space is live (rule: %s). Chosen: step %d.",
 		sel.Rule, sel.Candidates[sel.Chosen].Step)})
 
 	// Training curves.

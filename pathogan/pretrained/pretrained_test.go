@@ -1,0 +1,99 @@
+package pretrained
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/pathogan-go/pathogan/data"
+	"github.com/pathogan-go/pathogan/data/phantom"
+	"github.com/pathogan-go/pathogan/pathogan"
+	"github.com/pathogan-go/pathogan/pathogan/backend"
+	"github.com/pathogan-go/pathogan/pathogan/diagnose"
+)
+
+// phantomSet writes 10 phantom patients of a seed the shipped model never saw
+// and prepares them at 64 px.
+func phantomSet(t *testing.T) *data.Set {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := phantom.DefaultConfig()
+	cfg.Patients, cfg.Seed = 10, 77
+	if err := phantom.Write(filepath.Join(dir, "ph"), cfg, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	opt := data.DefaultOptions()
+	opt.Size, opt.TestFraction = 64, 0.5
+	if _, err := data.Prepare(filepath.Join(dir, "ph"), filepath.Join(dir, "s"), opt, nil); err != nil {
+		t.Fatal(err)
+	}
+	set, err := data.Open(filepath.Join(dir, "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { set.Close() })
+	return set
+}
+
+// TestShippedModel loads the embedded model and checks what it is for on
+// phantom patients it never saw: GB segments (mean test Dice above 0.5),
+// and its latent space is live by diagnose.Live, which the same model with
+// δB cut off from EA (EA's first dense layer's δ rows set to 0), whose
+// samples no longer depend on δB at all, fails.
+func TestShippedModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 10 phantom patients")
+	}
+	b, _, err := backend.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := PathoGAN(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Cfg.Size != 64 || m.Cfg.Channels != 4 {
+		t.Fatalf("shipped model takes %dx%dx%d", m.Cfg.Size, m.Cfg.Size, m.Cfg.Channels)
+	}
+	set := phantomSet(t)
+	score, err := pathogan.EvaluateDice(m, set, set.Select(data.Test, data.Pathological), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := score.Summary.Mean(); d < 0.5 {
+		t.Errorf("shipped model: test Dice %.3f, want > 0.5", d)
+	}
+	r, err := diagnose.Inspect(m, set, diagnose.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := r.Collapsed(diagnose.Live)
+	t.Logf("shipped model: Dice %.3f; samples %.2f with a region, IoU %.2f, δB sensitivity %.4f (%v)",
+		score.Summary.Mean(), r.Samples.NonEmpty, r.Samples.MeanPairwiseIoU, r.Sensitivity.DeltaL, live)
+
+	// Cut δB off: rows z..2z of EA's first dense layer multiply δB.
+	v := m.Ctx.GetVariableByScopeAndName("/"+pathogan.ScopeEA+"/l0", "weights")
+	if v == nil {
+		t.Fatal("no EA l0 weights")
+	}
+	w := tensors.MustCopyFlatData[float32](v.MustValue())
+	z, cols := m.Cfg.Z, v.Shape().Dimensions[1]
+	for i := z * cols; i < 2*z*cols; i++ {
+		w[i] = 0
+	}
+	v.MustSetValue(tensors.FromFlatDataAndDimensions(w, v.Shape().Dimensions...))
+	cut, err := diagnose.Inspect(m, set, diagnose.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cut.Sensitivity.DeltaL != 0 || cut.Samples.MeanPairwiseIoU != 1 {
+		t.Errorf("δB cut off: sensitivity %g, IoU %g, want 0 and 1", cut.Sensitivity.DeltaL, cut.Samples.MeanPairwiseIoU)
+	}
+	if err := cut.Collapsed(diagnose.Live); err == nil {
+		t.Error("δB cut off: Collapsed says the latent space is live")
+	}
+	if live != nil {
+		t.Errorf("shipped model: %v", live)
+	}
+}
