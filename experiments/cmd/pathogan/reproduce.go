@@ -583,7 +583,7 @@ func reproduceReport(a reportArgs) string {
 	fmt.Fprintf(&s, "Backend: %s.\n\n## Table 1\n\n%s\n", a.backend, a.table)
 	fmt.Fprintf(&s, "The same rows with the other empty-mask policy for HD95 and AVD:\n\n%s\n", a.otherTable)
 	ch := a.sel.Candidates[a.sel.Chosen]
-	fmt.Fprintf(&s, "## Model selection\n\nPathoGAN's row is the checkpoint of step %d of %d, chosen by %s. "+
+	fmt.Fprintf(&s, "## Model selection\n\nPathoGAN's row is the checkpoint of step %d of %d, chosen by this rule: %s. "+
 		"The rule uses no pixel label. Test Dice at the chosen step: %s %%; at the last step (%d): %s %%.\n\n",
 		ch.Step, a.steps, a.sel.Rule, evaluate.Cell(a.chosenTest.Dice, 100), a.sel.Candidates[len(a.sel.Candidates)-1].Step, evaluate.Cell(a.lastTest.Dice, 100))
 	in := a.insp
