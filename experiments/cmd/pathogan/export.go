@@ -3,9 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-
-	"github.com/pathogan-go/pathogan/pathogan"
-	"github.com/pathogan-go/pathogan/pathogan/backend"
 )
 
 func runExport(args []string) error {
@@ -19,12 +16,7 @@ func runExport(args []string) error {
 		fs.Usage()
 		return fmt.Errorf("--run and --out are required")
 	}
-	b, info, err := backend.New()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(os.Stderr, info)
-	m, err := pathogan.LoadInference(b, *run)
+	m, err := loadPathoGAN(*run)
 	if err != nil {
 		return err
 	}

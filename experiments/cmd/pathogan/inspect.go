@@ -38,12 +38,7 @@ func runInspect(args []string) error {
 	if *healthy < 2 || *patho < 2 || *perSlice < 2 {
 		return fmt.Errorf("--healthy %d, --pathological %d, --per-slice %d: want at least 2 each", *healthy, *patho, *perSlice)
 	}
-	b, info, err := backend.New()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(os.Stderr, info)
-	m, err := pathogan.LoadInference(b, *run)
+	m, err := loadPathoGAN(*run)
 	if err != nil {
 		return err
 	}
@@ -97,7 +92,6 @@ func inspectionFigures(m *pathogan.Inference, ds *data.Set, split string, seed u
 		return err
 	}
 	h, w, c := ds.Height, ds.Width, ds.Channels
-	per := h * w * c
 	scale := max(1, 192/h)
 	patho := ds.Select(split, data.Pathological)
 	healthy := ds.Select(split, data.Healthy)
@@ -139,19 +133,41 @@ func inspectionFigures(m *pathogan.Inference, ds *data.Set, split string, seed u
 		if err != nil {
 			return err
 		}
-		const n = 8
-		tr, err := m.SamplePathologies(x, n, seed+uint64(k))
+		g, err := sampleGrid(m, x, 8, seed+uint64(k), 9, scale)
 		if err != nil {
 			return err
 		}
-		var imgs, lms []viz.Image
-		for s := range n {
-			imgs = append(imgs, viz.MustImage(h, w, c, tr.Output[s*per:(s+1)*per]))
-			lms = append(lms, viz.MustImage(h, w, 1, tr.Labelmap[s*h*w:(s+1)*h*w]))
-		}
-		grids = append(grids, viz.SampleGrid(viz.MustImage(h, w, c, x), imgs, lms, 0, n+1, scale))
+		grids = append(grids, g)
 	}
 	return viz.WritePNG(filepath.Join(dir, "samples.png"), stackImages(grids))
+}
+
+// sampleGrid draws n codes δB (from seed) into the healthy image x and lays
+// out x, the n samples (FLAIR) and their labelmaps in rows of cols cells.
+func sampleGrid(m *pathogan.Inference, x []float32, n int, seed uint64, cols, scale int) (image.Image, error) {
+	tr, err := m.SamplePathologies(x, n, seed)
+	if err != nil {
+		return nil, err
+	}
+	s, c := m.Cfg.Size, m.Cfg.Channels
+	per, px := s*s*c, s*s
+	var imgs, lms []viz.Image
+	for k := range n {
+		imgs = append(imgs, viz.MustImage(s, s, c, tr.Output[k*per:(k+1)*per]))
+		lms = append(lms, viz.MustImage(s, s, 1, tr.Labelmap[k*px:(k+1)*px]))
+	}
+	return viz.SampleGrid(viz.MustImage(s, s, c, x), imgs, lms, 0, cols, scale), nil
+}
+
+// loadPathoGAN picks the backend (saying which on stderr) and loads a
+// PathoGAN run's newest checkpoint or a checkpoint file for inference.
+func loadPathoGAN(run string) (*pathogan.Inference, error) {
+	b, info, err := backend.New()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(os.Stderr, info)
+	return pathogan.LoadInference(b, run)
 }
 
 // stackImages places images one under the other on a white background.

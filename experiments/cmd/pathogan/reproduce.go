@@ -476,17 +476,11 @@ func reproduceFigures(b backends.Backend, ds *data.Set, pganPath, unetDir, repor
 		if err != nil {
 			return nil, err
 		}
-		const n = 8
-		tr, err := pg.SamplePathologies(x, n, 7)
+		grid, err := sampleGrid(pg, x, 8, 7, 4, scale)
 		if err != nil {
 			return nil, err
 		}
-		var imgs, lms []viz.Image
-		for k := range n {
-			imgs = append(imgs, viz.MustImage(h, w, c, tr.Output[k*per:(k+1)*per]))
-			lms = append(lms, viz.MustImage(h, w, 1, tr.Labelmap[k*h*w:(k+1)*h*w]))
-		}
-		if err := viz.WritePNG(filepath.Join(reportDir, "samples.png"), viz.SampleGrid(viz.MustImage(h, w, c, x), imgs, lms, 0, 4, scale)); err != nil {
+		if err := viz.WritePNG(filepath.Join(reportDir, "samples.png"), grid); err != nil {
 			return nil, err
 		}
 		figs = append(figs, reportFigure{"samples.png", "Pathologies sampled into one healthy test slice (FLAIR): GA(xA, δB) for eight draws δB ~ N(0, I), each with its labelmap."})
