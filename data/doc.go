@@ -26,7 +26,9 @@
 // the NIfTI file (no flipping). The tumour labels are kept for evaluation
 // only: training uses the class.
 //
-// Open reads a prepared set back; slices are read from disk on demand, so the
+// Open reads a prepared set back, after checking that each .npy file is
+// exactly as long as its header's shape says (a truncated or extended file is
+// an error naming it); slices are read from disk on demand, so the
 // full BraTS 2017 set (about 11,000 slices of 4x240x240, 10 GB as float32)
 // trains in bounded memory. A Sampler draws augmented batches (package
 // data/augment) from one split and class. Package data/phantom writes

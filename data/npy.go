@@ -140,7 +140,8 @@ func (w *npyWriter) abort() {
 
 // npyArray is an open .npy file read row by row.
 type npyArray struct {
-	f        *os.File
+	r        io.ReaderAt
+	c        io.Closer // nil when there is nothing to close
 	path     string
 	descr    string
 	shape    []int
@@ -148,47 +149,103 @@ type npyArray struct {
 	rowBytes int
 }
 
+// Limits of the .npy reader: a header longer than maxNpyHeader or a row (one
+// slice) longer than maxNpyRowBytes is refused before anything is allocated.
+const (
+	maxNpyHeader   = 1 << 16
+	maxNpyRowBytes = 256 << 20
+)
+
 var (
 	npyDescrRe = regexp.MustCompile(`'descr':\s*'([^']*)'`)
 	npyOrderRe = regexp.MustCompile(`'fortran_order':\s*(True|False)`)
 	npyShapeRe = regexp.MustCompile(`'shape':\s*\(([^)]*)\)`)
 )
 
-// openNpy opens a C-ordered .npy file and checks that its dtype is descr.
+// openNpy opens a C-ordered .npy file and checks that its dtype is descr and
+// that the file is exactly as long as its header's shape says.
 func openNpy(path, descr string, itemSize int) (*npyArray, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
-	}
-	a, err := readNpyHeader(f, path)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if a.descr != descr {
-		f.Close()
-		return nil, fmt.Errorf("%s: dtype %q, want %q", path, a.descr, descr)
-	}
-	a.rowBytes = itemSize
-	for _, d := range a.shape[1:] {
-		a.rowBytes *= d
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	if want := a.offset + int64(a.shape[0])*int64(a.rowBytes); st.Size() < want {
+	a, err := newNpyArray(f, st.Size(), path, descr, itemSize)
+	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s: shape %v needs %d bytes, file has %d (truncated)", path, a.shape, want, st.Size())
+		return nil, err
 	}
+	a.c = f
 	return a, nil
 }
 
-func readNpyHeader(f *os.File, path string) (*npyArray, error) {
+// newNpyArray reads the header of the .npy data in r (size bytes long) and
+// checks its dtype (descr, of itemSize bytes), its shape (at least one
+// dimension, a row of 1 to maxNpyRowBytes bytes) and the length: exactly the
+// header and shape[0] rows, no more, no less. Errors name path.
+func newNpyArray(r io.ReaderAt, size int64, path, descr string, itemSize int) (*npyArray, error) {
+	d, shape, offset, err := readNpyHeader(io.NewSectionReader(r, 0, size), path)
+	if err != nil {
+		return nil, err
+	}
+	if len(shape) == 0 {
+		return nil, fmt.Errorf("%s: a scalar .npy cannot be read by rows", path)
+	}
+	if d != descr {
+		return nil, fmt.Errorf("%s: dtype %q, want %q", path, d, descr)
+	}
+	row, ok := npySize(shape[1:], itemSize)
+	if !ok || row > maxNpyRowBytes {
+		return nil, fmt.Errorf("%s: shape %v: a row of more than %d bytes (256 MiB) is not supported", path, shape, maxNpyRowBytes)
+	}
+	if row == 0 {
+		return nil, fmt.Errorf("%s: shape %v: rows of no element cannot be read", path, shape)
+	}
+	if err := checkNpyLength(path, shape, descr, itemSize, size-offset); err != nil {
+		return nil, err
+	}
+	return &npyArray{r: r, path: path, descr: d, shape: shape, offset: offset, rowBytes: int(row)}, nil
+}
+
+// npySize returns the size in bytes of an array of the given shape and item
+// size, and false when it does not fit an int64.
+func npySize(shape []int, itemSize int) (int64, bool) {
+	n := int64(itemSize)
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > math.MaxInt64/int64(d)) {
+			return 0, false
+		}
+		n *= int64(d)
+	}
+	return n, true
+}
+
+// checkNpyLength checks that have, the bytes after the header, are exactly
+// the data of shape.
+func checkNpyLength(path string, shape []int, descr string, itemSize int, have int64) error {
+	want, ok := npySize(shape, itemSize)
+	switch {
+	case !ok:
+		return fmt.Errorf("%s: shape %v of %s describes more bytes than any file holds", path, shape, descr)
+	case have < want:
+		return fmt.Errorf("%s: shape %v of %s needs %d data bytes, file has %d (truncated)", path, shape, descr, want, max(have, 0))
+	case have > want:
+		return fmt.Errorf("%s: %d bytes after the data of shape %v %s (damaged file or wrong shape)", path, have-want, shape, descr)
+	}
+	return nil
+}
+
+// readNpyHeader reads the magic, version, header length and dict of a .npy
+// file from r and returns the dtype descr, the shape and the offset of the
+// data. It reads at most the header (maxNpyHeader bytes) and never panics.
+func readNpyHeader(r io.Reader, path string) (descr string, shape []int, offset int64, err error) {
 	pre := make([]byte, 10)
-	if _, err := io.ReadFull(f, pre); err != nil || !bytes.Equal(pre[:6], npyMagic) {
-		return nil, fmt.Errorf("%s: not a .npy file", path)
+	if _, err := io.ReadFull(r, pre); err != nil || !bytes.Equal(pre[:6], npyMagic) {
+		return "", nil, 0, fmt.Errorf("%s: not a .npy file", path)
 	}
 	var hlen, start int
 	switch pre[6] {
@@ -196,28 +253,26 @@ func readNpyHeader(f *os.File, path string) (*npyArray, error) {
 		hlen, start = int(binary.LittleEndian.Uint16(pre[8:])), 10
 	case 2, 3:
 		rest := make([]byte, 2)
-		if _, err := io.ReadFull(f, rest); err != nil {
-			return nil, fmt.Errorf("%s: truncated .npy header", path)
+		if _, err := io.ReadFull(r, rest); err != nil {
+			return "", nil, 0, fmt.Errorf("%s: truncated .npy header", path)
 		}
-		hlen, start = int(binary.LittleEndian.Uint32(append(pre[8:10:10], rest...))), 12
+		n := binary.LittleEndian.Uint32(append(pre[8:10:10], rest...))
+		if n > maxNpyHeader {
+			return "", nil, 0, fmt.Errorf("%s: .npy header of %d bytes, more than the %d this reader accepts", path, n, maxNpyHeader)
+		}
+		hlen, start = int(n), 12
 	default:
-		return nil, fmt.Errorf("%s: .npy version %d not supported", path, pre[6])
-	}
-	if hlen > 1<<16 {
-		return nil, fmt.Errorf("%s: .npy header of %d bytes", path, hlen)
+		return "", nil, 0, fmt.Errorf("%s: .npy version %d.%d not supported", path, pre[6], pre[7])
 	}
 	h := make([]byte, hlen)
-	if _, err := io.ReadFull(f, h); err != nil {
-		return nil, fmt.Errorf("%s: truncated .npy header", path)
+	if _, err := io.ReadFull(r, h); err != nil {
+		return "", nil, 0, fmt.Errorf("%s: truncated .npy header", path)
 	}
-	descr, shape, err := parseNpyDict(path, string(h))
+	descr, shape, err = parseNpyDict(path, string(h))
 	if err != nil {
-		return nil, err
+		return "", nil, 0, err
 	}
-	if len(shape) == 0 {
-		return nil, fmt.Errorf("%s: a scalar .npy cannot be read by rows", path)
-	}
-	return &npyArray{f: f, path: path, descr: descr, shape: shape, offset: int64(start + hlen)}, nil
+	return descr, shape, int64(start + hlen), nil
 }
 
 // parseNpyDict parses the dict of a .npy header: the dtype descr and the
@@ -248,10 +303,15 @@ func (a *npyArray) readRow(i int, b []byte) error {
 	if i < 0 || i >= a.shape[0] {
 		return fmt.Errorf("%s: row %d out of range [0, %d)", a.path, i, a.shape[0])
 	}
-	if _, err := a.f.ReadAt(b[:a.rowBytes], a.offset+int64(i)*int64(a.rowBytes)); err != nil {
+	if _, err := a.r.ReadAt(b[:a.rowBytes], a.offset+int64(i)*int64(a.rowBytes)); err != nil {
 		return fmt.Errorf("%s: row %d: %w", a.path, i, err)
 	}
 	return nil
 }
 
-func (a *npyArray) close() error { return a.f.Close() }
+func (a *npyArray) close() error {
+	if a.c == nil {
+		return nil
+	}
+	return a.c.Close()
+}

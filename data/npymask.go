@@ -1,9 +1,10 @@
 package data
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"os"
 )
@@ -15,6 +16,10 @@ var npyMaskItem = map[string]int{
 	"<f4": 4, "<f8": 8,
 }
 
+// MaxMaskPixels is the largest mask ReadMaskNpy reads (2^25 pixels, for
+// example 5792 x 5792): the metrics on a mask take about 30 bytes a pixel.
+const MaxMaskPixels = 1 << 25
+
 // ReadMaskNpy reads a 2-D NumPy .npy file (format version 1.0, 2.0 or 3.0,
 // C order) as a binary mask of h rows and w columns, row-major:
 //
@@ -22,34 +27,29 @@ var npyMaskItem = map[string]int{
 //
 // The dtype must be one of |u1, |b1, |i1 (or <i1), <i2, <i4, <i8, <u2, <u4,
 // <u8, <f4, <f8 (little-endian); a NaN is an error. Fortran order, another
-// rank or dtype, and a truncated file are errors naming the file.
+// rank or dtype, a mask of more than MaxMaskPixels, and a file that is not
+// exactly as long as its header says (truncated or with bytes after the
+// data) are errors naming the file. The header is checked before the data is
+// read, and the data is read in pieces, so memory stays at the mask's size.
 func ReadMaskNpy(path string) (mask []uint8, h, w int, err error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, 0, err
 	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	return readMaskNpy(f, st.Size(), path)
+}
+
+// readMaskNpy implements ReadMaskNpy on r, size bytes long.
+func readMaskNpy(r io.ReaderAt, size int64, path string) (mask []uint8, h, w int, err error) {
 	fail := func(format string, a ...any) ([]uint8, int, int, error) {
 		return nil, 0, 0, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, a...))
 	}
-	if len(b) < 10 || !bytes.Equal(b[:6], npyMagic) {
-		return fail("not a .npy file")
-	}
-	var hlen, start int
-	switch b[6] {
-	case 1:
-		hlen, start = int(binary.LittleEndian.Uint16(b[8:10])), 10
-	case 2, 3:
-		if len(b) < 12 {
-			return fail("truncated .npy header")
-		}
-		hlen, start = int(binary.LittleEndian.Uint32(b[8:12])), 12
-	default:
-		return fail(".npy version %d.%d not supported", b[6], b[7])
-	}
-	if hlen > len(b)-start {
-		return fail("truncated .npy header")
-	}
-	descr, shape, err := parseNpyDict(path, string(b[start:start+hlen]))
+	descr, shape, offset, err := readNpyHeader(io.NewSectionReader(r, 0, size), path)
 	if err != nil {
 		return nil, 0, 0, err
 	}
@@ -61,21 +61,21 @@ func ReadMaskNpy(path string) (mask []uint8, h, w int, err error) {
 		return fail("dtype %q not supported for a mask (want |u1, |b1, <i1..<i8, <u2..<u8, <f4 or <f8)", descr)
 	}
 	h, w = shape[0], shape[1]
-	if h > 0 && w > math.MaxInt32/h {
-		return fail("shape (%d, %d) too large", h, w)
+	if err := checkNpyLength(path, shape, descr, item, size-offset); err != nil {
+		return nil, 0, 0, err
+	}
+	if h > 0 && w > MaxMaskPixels/h {
+		return fail("shape (%d, %d): more than the %d pixels this reader accepts", h, w, MaxMaskPixels)
 	}
 	n := h * w
-	body := b[start+hlen:]
-	if len(body) < n*item {
-		return fail("shape (%d, %d) of %s needs %d data bytes, file has %d (truncated)", h, w, descr, n*item, len(body))
-	}
-	if len(body) > n*item {
-		return fail("%d bytes after the data of shape (%d, %d) %s", len(body)-n*item, h, w, descr)
-	}
 	mask = make([]uint8, n)
+	br := bufio.NewReaderSize(io.NewSectionReader(r, offset, int64(n*item)), 1<<16)
+	v := make([]byte, item)
 	le := binary.LittleEndian
 	for i := range mask {
-		v := body[i*item : (i+1)*item]
+		if _, err := io.ReadFull(br, v); err != nil {
+			return fail("pixel %d: %v", i, err)
+		}
 		var nz bool
 		switch descr {
 		case "<f4":

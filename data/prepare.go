@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -51,9 +53,19 @@ type Options struct {
 	// averaging, labels by nearest neighbour); 0 keeps the native size.
 	// The healthy/pathological decision is made at the native resolution.
 	Size int
-	// Workers is the number of patients loaded at once.
+	// Workers is the number of patients loaded at once (1..MaxWorkers).
+	// Each holds its volumes at the native size; slices are cut and resized
+	// one at a time as they are written.
 	Workers int `json:"-"`
 }
+
+// Bounds of Options, checked by Validate.
+const (
+	// MaxSliceSize bounds Size and Crop: slices of at most 1024 x 1024.
+	MaxSliceSize = 1024
+	// MaxWorkers bounds Workers.
+	MaxWorkers = 256
+)
 
 // DefaultOptions returns the paper's settings: slices 60..100, healthy = no
 // tumour pixel, pathological = more than 20, 20% of patients for testing,
@@ -70,10 +82,16 @@ func (o Options) Validate() error {
 		return fmt.Errorf("slice range %d..%d: want 0 <= min <= max", o.SliceMin, o.SliceMax)
 	case o.HealthyMax < 0 || o.PathologicalAbove < o.HealthyMax:
 		return fmt.Errorf("thresholds healthy <= %d, pathological > %d: want 0 <= healthy max <= pathological threshold", o.HealthyMax, o.PathologicalAbove)
-	case o.Crop < 0 || o.Size < 0:
-		return fmt.Errorf("crop %d, size %d: want >= 0", o.Crop, o.Size)
-	case o.Workers < 1:
-		return fmt.Errorf("workers %d: want >= 1", o.Workers)
+	case o.Crop < 0 || o.Crop > MaxSliceSize:
+		return fmt.Errorf("crop %d: want 0 (none) to %d", o.Crop, MaxSliceSize)
+	case o.Size < 0 || o.Size > MaxSliceSize:
+		return fmt.Errorf("size %d: want 0 (native) to %d", o.Size, MaxSliceSize)
+	case o.Workers < 1 || o.Workers > MaxWorkers:
+		return fmt.Errorf("workers %d: want 1 to %d", o.Workers, MaxWorkers)
+	case !(o.TestFraction >= 0 && o.TestFraction <= 1):
+		return fmt.Errorf("test fraction %v: want a value in [0, 1]", o.TestFraction)
+	case !(o.ValFraction >= 0 && o.TestFraction+o.ValFraction <= 1):
+		return fmt.Errorf("validation fraction %v: want a value in [0, 1 - test fraction]", o.ValFraction)
 	}
 	return nil
 }
@@ -107,6 +125,10 @@ type Summary struct {
 	Height, Width, Channels int
 	// Cached is true when Prepare found the set already prepared.
 	Cached bool `json:"-"`
+	// Damaged, when not empty, says why the set already in the output
+	// folder, prepared from the same source with the same options, could
+	// not be reused (a truncated or damaged file): Prepare prepared it again.
+	Damaged string `json:"-"`
 }
 
 // Files of a prepared slice set.
@@ -132,9 +154,13 @@ const (
 // written in ID order, so the output is byte-identical for the same input and
 // options. A patient whose files cannot be read or do not match is skipped
 // and listed in the summary. When out already holds a set prepared from the
-// same source with the same options, Prepare returns its summary with
-// Cached set and does nothing. progress, if not nil, is called after each
-// patient.
+// same source with the same options, and its files are whole (see
+// verifyCached: every .npy exactly as long as its header says, the counts as
+// in the summary), Prepare returns its summary with Cached set and does
+// nothing; a damaged set is prepared again, with Summary.Damaged saying why.
+// A split that leaves the test split without patients, or without slices, is
+// an error unless opt.TestFraction is 0. progress, if not nil, is called
+// after each patient.
 func Prepare(root, out string, opt Options, progress func(done, total int)) (*Summary, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
@@ -145,6 +171,13 @@ func Prepare(root, out string, opt Options, progress func(done, total int)) (*Su
 	}
 	old, err := ReadSummary(out)
 	cached := err == nil && old.Source == absRoot && reflect.DeepEqual(old.Options, withoutWorkers(opt))
+	var damage string
+	if cached {
+		// The summary matches; the files must still be whole.
+		if err := verifyCached(out, old); err != nil {
+			cached, damage = false, err.Error()
+		}
+	}
 	if cached && old.Healthy {
 		old.Cached = true
 		return old, nil
@@ -160,6 +193,10 @@ func Prepare(root, out string, opt Options, progress func(done, total int)) (*Su
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTestSplit(patients, split, opt); err != nil {
+		return nil, err
+	}
+	sum.Damaged = damage
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
@@ -173,6 +210,7 @@ func Prepare(root, out string, opt Options, progress func(done, total int)) (*Su
 
 	// Load patients in parallel, write them in order.
 	type result struct {
+		vol    *volume
 		slices []preparedSlice
 		err    error
 	}
@@ -188,8 +226,8 @@ func Prepare(root, out string, opt Options, progress func(done, total int)) (*Su
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s, err := preparePatient(p, split[p.ID], opt, useHealthy)
-				results[i] <- result{s, err}
+				v, s, err := preparePatient(p, split[p.ID], opt, useHealthy)
+				results[i] <- result{v, s, err}
 			}()
 		}
 	}()
@@ -213,6 +251,7 @@ func Prepare(root, out string, opt Options, progress func(done, total int)) (*Su
 				sum.Slices.Discarded++
 				continue
 			}
+			r.vol.cut(&s, opt) // one slice in memory at a time, whatever its size
 			if werr = w.add(s); werr != nil {
 				break
 			}
@@ -225,6 +264,9 @@ func Prepare(root, out string, opt Options, progress func(done, total int)) (*Su
 	}
 	sum.Height, sum.Width, sum.Channels = w.h, w.w, NumModalities
 	sum.Healthy = useHealthy
+	if c := sum.Slices; opt.TestFraction > 0 && w.images != nil && c.TestHealthy+c.TestPathological == 0 {
+		return nil, fmt.Errorf("no slice in the test split: %s (test fraction 0 prepares a set without one)", skippedIn(sum, split, Test))
+	}
 	if err := w.close(split); err != nil {
 		return nil, err
 	}
@@ -267,6 +309,80 @@ func selectPatients(root, absRoot string, opt Options) (*Summary, []PatientFiles
 	return sum, patients, split, nil
 }
 
+// checkTestSplit refuses a split that puts no patient in the test split,
+// unless opt.TestFraction is 0 (a set without a test split, asked for).
+func checkTestSplit(patients []PatientFiles, split map[string]string, opt Options) error {
+	if opt.TestFraction == 0 || len(patients) == 0 {
+		return nil // no patient at all is reported later, with the skipped ones
+	}
+	for _, p := range patients {
+		if split[p.ID] == Test {
+			return nil
+		}
+	}
+	if opt.SplitFile != "" {
+		return fmt.Errorf("%s puts none of the %d patients found in the test split: list some as \"test\", or set the test fraction to 0 to prepare a set without a test split",
+			opt.SplitFile, len(patients))
+	}
+	return fmt.Errorf("the test split is empty: test fraction %g of %d patients (per grade, rounded) gives none; use more patients or a larger test fraction, or 0 to prepare a set without a test split",
+		opt.TestFraction, len(patients))
+}
+
+// skippedIn says why the patients of split sp gave no slice: how many were
+// skipped, with the first reasons.
+func skippedIn(sum *Summary, split map[string]string, sp string) string {
+	n, total := 0, 0
+	var reasons []string
+	for _, sk := range sum.Skipped {
+		if split[sk.Patient] == sp {
+			n++
+			if len(reasons) < 3 {
+				reasons = append(reasons, sk.Patient+": "+sk.Reason)
+			}
+		}
+	}
+	for _, s := range split {
+		if s == sp {
+			total++
+		}
+	}
+	if n == 0 {
+		return fmt.Sprintf("its %d patients gave no healthy or pathological slice", total)
+	}
+	return fmt.Sprintf("%d of its %d patients were skipped (%s)", n, total, strings.Join(reasons, "; "))
+}
+
+// verifyCached checks that dir still holds the set sum describes: Open
+// checks that slices.csv reads and that each .npy file is exactly as long as
+// its header's shape says (a truncated or extended file fails), and the
+// counts, shape, healthy.npy and split.csv must agree with the summary. It
+// reads headers and metadata only, not the slices.
+func verifyCached(dir string, sum *Summary) error {
+	s, err := Open(dir)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if s.HasHealthy() != sum.Healthy {
+		return fmt.Errorf("%s: %s says healthy counterparts %v, the folder %s %s", dir, SummaryFile, sum.Healthy,
+			map[bool]string{true: "holds", false: "lacks"}[s.HasHealthy()], HealthyFile)
+	}
+	if s.Height != sum.Height || s.Width != sum.Width || s.Channels != sum.Channels {
+		return fmt.Errorf("%s: slices are %dx%dx%d, %s says %dx%dx%d", dir, s.Height, s.Width, s.Channels, SummaryFile, sum.Height, sum.Width, sum.Channels)
+	}
+	c := Counts{Discarded: sum.Slices.Discarded}
+	for _, in := range s.Info {
+		c.add(in.Split, in.Class)
+	}
+	if c != sum.Slices {
+		return fmt.Errorf("%s: %s counts %+v, %s says %+v", dir, SlicesFile, c, SummaryFile, sum.Slices)
+	}
+	if _, err := ReadSplitCSV(filepath.Join(dir, SplitFile)); err != nil {
+		return err
+	}
+	return nil
+}
+
 // allHealthy reports whether there are patients and all have healthy
 // counterparts.
 func allHealthy(patients []PatientFiles) bool {
@@ -297,15 +413,22 @@ func (c *Counts) add(split string, class Class) {
 	}
 }
 
-// ReadSummary reads the prepare.json of a prepared set.
+// ReadSummary reads the prepare.json of a prepared set; one over 64 MiB is
+// refused unread.
 func ReadSummary(dir string) (*Summary, error) {
-	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	path := filepath.Join(dir, SummaryFile)
+	f, err := openBounded(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxCSVBytes))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	var s Summary
 	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, SummaryFile), err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &s, nil
 }
@@ -323,14 +446,15 @@ type preparedSlice struct {
 }
 
 // preparePatient loads one patient (with its healthy counterparts when
-// healthy is set) and cuts its slices.
-func preparePatient(p PatientFiles, split string, opt Options, healthy bool) ([]preparedSlice, error) {
+// healthy is set) and classifies its slices; the images are cut later, one
+// at a time, by cut.
+func preparePatient(p PatientFiles, split string, opt Options, healthy bool) (*volume, []preparedSlice, error) {
 	v, err := loadPatient(p, healthy)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if opt.SliceMax >= v.shape[2] {
-		return nil, fmt.Errorf("%s: %d axial slices, the range %d..%d needs %d", p.Images[FLAIR], v.shape[2], opt.SliceMin, opt.SliceMax, opt.SliceMax+1)
+		return nil, nil, fmt.Errorf("%s: %d axial slices, the range %d..%d needs %d", p.Images[FLAIR], v.shape[2], opt.SliceMin, opt.SliceMax, opt.SliceMax+1)
 	}
 	var out []preparedSlice
 	for z := opt.SliceMin; z <= opt.SliceMax; z++ {
@@ -340,33 +464,35 @@ func preparePatient(p PatientFiles, split string, opt Options, healthy bool) ([]
 			s.class = Healthy
 		case s.tumour > opt.PathologicalAbove:
 			s.class = Pathological
-		default:
-			out = append(out, s)
-			continue
 		}
-		h, w := v.shape[1], v.shape[0]
-		s.img, s.lab = v.sliceImage(z)
-		s.healthy = v.sliceHealthy(z)
-		if opt.Crop > 0 {
-			s.img = centreCrop(s.img, h, w, NumModalities, opt.Crop)
-			s.lab = centreCrop(s.lab, h, w, 1, opt.Crop)
-			if s.healthy != nil {
-				s.healthy = centreCrop(s.healthy, h, w, NumModalities, opt.Crop)
-			}
-			h, w = opt.Crop, opt.Crop
-		}
-		if opt.Size > 0 && (opt.Size != h || opt.Size != w) {
-			s.img = ResizeArea(s.img, h, w, NumModalities, opt.Size, opt.Size)
-			s.lab = ResizeNearest(s.lab, h, w, opt.Size, opt.Size)
-			if s.healthy != nil {
-				s.healthy = ResizeArea(s.healthy, h, w, NumModalities, opt.Size, opt.Size)
-			}
-			h, w = opt.Size, opt.Size
-		}
-		s.h, s.w = h, w
 		out = append(out, s)
 	}
-	return out, nil
+	return v, out, nil
+}
+
+// cut fills s's image, labels and healthy counterpart from the volume:
+// slice s.z, cropped and resized as opt says.
+func (v *volume) cut(s *preparedSlice, opt Options) {
+	h, w := v.shape[1], v.shape[0]
+	s.img, s.lab = v.sliceImage(s.z)
+	s.healthy = v.sliceHealthy(s.z)
+	if opt.Crop > 0 {
+		s.img = centreCrop(s.img, h, w, NumModalities, opt.Crop)
+		s.lab = centreCrop(s.lab, h, w, 1, opt.Crop)
+		if s.healthy != nil {
+			s.healthy = centreCrop(s.healthy, h, w, NumModalities, opt.Crop)
+		}
+		h, w = opt.Crop, opt.Crop
+	}
+	if opt.Size > 0 && (opt.Size != h || opt.Size != w) {
+		s.img = ResizeArea(s.img, h, w, NumModalities, opt.Size, opt.Size)
+		s.lab = ResizeNearest(s.lab, h, w, opt.Size, opt.Size)
+		if s.healthy != nil {
+			s.healthy = ResizeArea(s.healthy, h, w, NumModalities, opt.Size, opt.Size)
+		}
+		h, w = opt.Size, opt.Size
+	}
+	s.h, s.w = h, w
 }
 
 // setWriter appends slices to the cache files.

@@ -3,6 +3,7 @@ package data
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -165,8 +166,21 @@ func (s *Set) Label(i int, dst []uint8) ([]uint8, error) {
 	return dst, nil
 }
 
+// readSlicesCSV reads a set's slices.csv (see SliceInfo): the header, then
+// one row per slice with its index in order, a non-empty patient, a known
+// split and class, and non-negative slice and pixel counts.
 func readSlicesCSV(path string) ([]SliceInfo, error) {
-	rows, err := readCSVFile(path)
+	f, err := openBounded(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return parseSlicesCSV(f, path)
+}
+
+// parseSlicesCSV implements readSlicesCSV on r; path names it in errors.
+func parseSlicesCSV(r io.Reader, path string) ([]SliceInfo, error) {
+	rows, err := readCSV(r, path)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +193,8 @@ func readSlicesCSV(path string) ([]SliceInfo, error) {
 		z, e2 := strconv.Atoi(r[4])
 		t, e3 := strconv.Atoi(r[6])
 		c := Class(r[5])
-		if e1 != nil || e2 != nil || e3 != nil || idx != li || (c != Healthy && c != Pathological) || (r[3] != Train && r[3] != Val && r[3] != Test) {
+		if e1 != nil || e2 != nil || e3 != nil || idx != li || z < 0 || t < 0 || r[1] == "" ||
+			(c != Healthy && c != Pathological) || (r[3] != Train && r[3] != Val && r[3] != Test) {
 			return nil, fmt.Errorf("%s: line %d is malformed: %q", path, li+2, r)
 		}
 		out = append(out, SliceInfo{Index: idx, Patient: r[1], Grade: r[2], Split: r[3], Slice: z, Class: c, TumourPixels: t})

@@ -19,6 +19,20 @@ const (
 	Test  = "test"
 )
 
+// Splits lists the split names, in the order tables show them.
+var Splits = []string{Train, Val, Test}
+
+// CheckSplit returns nil when name is a split name (Train, Val or Test) and
+// otherwise an error that lists the valid ones.
+func CheckSplit(name string) error {
+	for _, s := range Splits {
+		if name == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown split %q: want %q, %q or %q", name, Train, Val, Test)
+}
+
 // SplitPatients assigns each patient to Train, Val or Test: within each
 // grade (HGG, LGG, or none) the patients are sorted by ID, shuffled with the
 // seed, the first round(testFraction * n) go to Test and the next
@@ -82,9 +96,20 @@ func WriteSplitCSV(w io.Writer, split map[string]string) error {
 }
 
 // ReadSplitCSV reads a split written by WriteSplitCSV (or by hand: a header
-// "patient,split", then rows with split "train", "val" or "test").
+// "patient,split", then rows with a non-empty patient ID and split "train",
+// "val" or "test"). Errors name the file and the line.
 func ReadSplitCSV(path string) (map[string]string, error) {
-	rows, err := readCSVFile(path)
+	f, err := openBounded(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readSplitCSV(f, path)
+}
+
+// readSplitCSV implements ReadSplitCSV on r; path names it in errors.
+func readSplitCSV(r io.Reader, path string) (map[string]string, error) {
+	rows, err := readCSV(r, path)
 	if err != nil {
 		return nil, err
 	}
@@ -94,6 +119,9 @@ func ReadSplitCSV(path string) (map[string]string, error) {
 	split := map[string]string{}
 	for i, r := range rows[1:] {
 		id, s := strings.TrimSpace(r[0]), strings.TrimSpace(r[1])
+		if id == "" {
+			return nil, fmt.Errorf("%s: line %d: empty patient ID", path, i+2)
+		}
 		if s != Train && s != Val && s != Test {
 			return nil, fmt.Errorf("%s: line %d: split %q for %s, want \"train\", \"val\" or \"test\"", path, i+2, s, id)
 		}
@@ -105,14 +133,32 @@ func ReadSplitCSV(path string) (map[string]string, error) {
 	return split, nil
 }
 
-// readCSVFile reads all rows of a CSV file; errors name the file.
-func readCSVFile(path string) ([][]string, error) {
+// maxCSVBytes bounds the metadata files the package reads (split.csv,
+// slices.csv and prepare.json; BraTS's slices.csv is under 1 MB).
+const maxCSVBytes = 64 << 20
+
+// openBounded opens a CSV (or JSON) file to read, refusing one longer than
+// maxCSVBytes.
+func openBounded(path string) (*os.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	if st, err := f.Stat(); err == nil && st.Size() > maxCSVBytes {
+		f.Close()
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d (64 MiB) this reader accepts", path, st.Size(), maxCSVBytes)
+	}
+	return f, nil
+}
+
+// readCSV reads all rows of CSV data from r, at most maxCSVBytes of it;
+// errors name path. Every row has as many fields as the first.
+func readCSV(r io.Reader, path string) ([][]string, error) {
+	lr := &io.LimitedReader{R: r, N: maxCSVBytes + 1}
+	rows, err := csv.NewReader(lr).ReadAll()
+	if lr.N <= 0 {
+		return nil, fmt.Errorf("%s: more than the %d bytes (64 MiB) this reader accepts for a CSV file", path, maxCSVBytes)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

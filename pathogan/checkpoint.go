@@ -16,11 +16,11 @@ const ModelName = "pathogan"
 // CheckpointsDir is the folder of a run that holds its checkpoints.
 const CheckpointsDir = checkpoint.Dir
 
-// SaveCheckpoint writes ctx's variables, the config, the step and the image
-// pools as one checkpoint file in dir (see package checkpoint), keeping the
-// newest keep checkpoints (0: all).
-func SaveCheckpoint(dir string, ctx *context.Context, cfg Config, step int, pools *poolState, keep int) (string, error) {
-	h := checkpoint.Header{Step: step, Model: ModelName}
+// SaveCheckpoint writes ctx's variables, the config, the step, the
+// schedule's total steps and the image pools as one checkpoint file in dir
+// (see package checkpoint), keeping the newest keep checkpoints (0: all).
+func SaveCheckpoint(dir string, ctx *context.Context, cfg Config, step, total int, pools *poolState, keep int) (string, error) {
+	h := checkpoint.Header{Step: step, Total: total, Model: ModelName}
 	var err error
 	if h.Config, err = json.Marshal(cfg); err != nil {
 		return "", err

@@ -118,6 +118,17 @@ type Config struct {
 	// DiscLossScale multiplies the discriminators' LSGAN loss; CycleGAN halves
 	// it to slow D relative to G: 0.5.
 	DiscLossScale float64 `json:"disc_loss_scale"`
+	// EMADecay, when above 0, keeps an exponential moving average of the
+	// generators' weights during training (w̄ ← d·w̄ + (1 - d)·w after each
+	// generator update, started at 0 and divided by 1 - d^t, as Adam's
+	// moments are), and inference, evaluation, selection and export use the
+	// average instead of the last weights (Karras et al., 2018; Yazıcı et
+	// al., 2019). Training itself is unchanged. Off (0) in every preset: on
+	// one 64 px run (small preset, 3,000 steps) the average scored +5.3,
+	// +1.4 and -1.1 test Dice points against the raw weights of the same
+	// checkpoints (steps 1,800, 2,100, 3,000), within the 58-70 % spread of
+	// runs of the default config (docs/model.md). Not in the paper.
+	EMADecay float64 `json:"ema_decay"`
 
 	// LearningRate is Adam's step size for both optimisers (CycleGAN: 2e-4).
 	LearningRate float64 `json:"learning_rate"`
@@ -260,6 +271,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("decay_from %g: want a fraction in [0, 1]", c.DecayFrom)
 	case c.OmegaEpsilon <= 0:
 		return fmt.Errorf("omega_epsilon %g: the paper requires ε > 0", c.OmegaEpsilon)
+	case !(c.EMADecay >= 0 && c.EMADecay < 1):
+		return fmt.Errorf("ema_decay %g: want 0 (off) or a decay in (0, 1)", c.EMADecay)
 	case c.LabelNoise < 0 || c.Threshold <= 0 || c.Threshold >= 1:
 		return fmt.Errorf("label_noise %g, threshold %g: want noise >= 0 and threshold in (0, 1)", c.LabelNoise, c.Threshold)
 	}
@@ -301,8 +314,8 @@ func SetField(ptr any, key, value string) error {
 			f.SetUint(n)
 		case reflect.Float64:
 			x, err := strconv.ParseFloat(value, 64)
-			if err != nil {
-				return fmt.Errorf("%s=%q: want a number", key, value)
+			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("%s=%q: want a finite number", key, value)
 			}
 			f.SetFloat(x)
 		case reflect.Bool:

@@ -24,6 +24,11 @@ type Inference struct {
 	Ctx     *context.Context
 	// Step is the training step of the loaded checkpoint.
 	Step int
+	// Path is the checkpoint file loaded ("" for one held in memory), and
+	// Skipped the damaged newer checkpoints passed over to find it (each
+	// error names its file).
+	Path    string
+	Skipped []error
 
 	mu    sync.Mutex
 	execs map[string]*context.Exec
@@ -40,9 +45,11 @@ type Translation struct {
 }
 
 // LoadInference loads a model from a checkpoint file, or from the newest
-// checkpoint of a folder (a run's checkpoints folder or the run folder).
+// intact checkpoint of a folder (a run's checkpoints folder or the run
+// folder; see checkpoint.Find). When the checkpoint holds moving averages
+// of the generators' weights (Config.EMADecay), the model uses them.
 func LoadInference(b backends.Backend, path string) (*Inference, error) {
-	path, err := checkpoint.Find(path)
+	path, skipped, err := checkpoint.Find(path)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +58,10 @@ func LoadInference(b backends.Backend, path string) (*Inference, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Inference{Cfg: cfg, Backend: b, Ctx: ctx, Step: step, execs: map[string]*context.Exec{}}, nil
+	if _, err := useAverages(ctx, cfg.EMADecay); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &Inference{Cfg: cfg, Backend: b, Ctx: ctx, Step: step, Path: path, Skipped: skipped, execs: map[string]*context.Exec{}}, nil
 }
 
 // LoadInferenceBytes is LoadInference on a checkpoint held in memory (an
@@ -61,6 +71,9 @@ func LoadInferenceBytes(b backends.Backend, raw []byte, name string) (*Inference
 	cfg, step, err := loadCheckpointBytes(raw, name, ctx)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := useAverages(ctx, cfg.EMADecay); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &Inference{Cfg: cfg, Backend: b, Ctx: ctx, Step: step, execs: map[string]*context.Exec{}}, nil
 }

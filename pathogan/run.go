@@ -1,11 +1,15 @@
 package pathogan
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -14,6 +18,7 @@ import (
 	"github.com/pathogan-go/pathogan/data/augment"
 	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
+	"github.com/pathogan-go/pathogan/pathogan/runlock"
 	"github.com/pathogan-go/pathogan/pathogan/runlog"
 )
 
@@ -22,20 +27,6 @@ const (
 	ConfigFile  = "config.json"   // the Config the run trains with
 	HistoryFile = runlog.FileName // step,lr,seconds, then one column per LossNames term
 )
-
-// RunOptions control a training run.
-type RunOptions struct {
-	// Steps is the total number of training steps (the learning-rate schedule
-	// spans them).
-	Steps int
-	// CheckpointEvery saves a checkpoint every so many steps (and at the end).
-	CheckpointEvery int
-	// Keep is the number of checkpoints kept (0: all).
-	Keep int
-	// Resume continues from the newest checkpoint in the run folder; without
-	// it, a run folder that already has checkpoints is an error.
-	Resume bool
-}
 
 // Progress is what Train reports after each step.
 type Progress struct {
@@ -58,15 +49,23 @@ type Progress struct {
 // term; the newest checkpoint on disk is then the last good state.
 // progress, if not nil, is called after every step.
 func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt RunOptions, progress func(Progress)) (*Trainer, error) {
-	ckptDir, latest, err := StartRun(runDir, &opt)
+	run, err := OpenRun(runDir, ModelName, &opt)
 	if err != nil {
 		return nil, err
 	}
+	defer run.Close()
+	latest := run.Latest
 	if latest != "" {
-		// The checkpoint's config wins: it describes the networks being resumed.
-		if cfg, _, err = ReadCheckpointConfig(latest); err != nil {
+		// The checkpoint describes the networks being resumed: it must be
+		// the run's and the one asked for.
+		ckpt, _, err := decodeHeader(latest, run.Header)
+		if err != nil {
 			return nil, err
 		}
+		if err := run.MatchConfig(ckpt, cfg); err != nil {
+			return nil, err
+		}
+		cfg = ckpt
 	}
 	if err := CheckSetShape(set, cfg.Preset, cfg.Size, cfg.Channels); err != nil {
 		return nil, err
@@ -117,7 +116,7 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt Run
 			return nil, err
 		}
 		return tr.Step(xA, xB)
-	}, func() (string, error) { return tr.Save(ckptDir, opt.Keep) }, progress)
+	}, func() (string, error) { return tr.Save(run.CkptDir, opt.Keep) }, progress)
 	return tr, err
 }
 
@@ -131,25 +130,220 @@ func CheckSetShape(set *data.Set, config string, size, channels int) error {
 	return nil
 }
 
-// StartRun checks a run folder before training (PathoGAN's and the U-Net's):
-// it fills in opt's defaults and returns the checkpoints folder and its
-// newest checkpoint ("" when none), or an error when there is one and
-// opt.Resume is off. It creates nothing.
-func StartRun(runDir string, opt *RunOptions) (ckptDir, latest string, err error) {
+// RunOptions control a training run.
+type RunOptions struct {
+	// Steps is the total number of training steps (the learning-rate schedule
+	// spans them).
+	Steps int
+	// CheckpointEvery saves a checkpoint every so many steps (and at the end).
+	CheckpointEvery int
+	// Keep is the number of checkpoints kept (0: all).
+	Keep int
+	// Resume continues from the newest intact checkpoint in the run folder;
+	// without it, a run folder that already has checkpoints is an error.
+	Resume bool
+	// Extend lets a resumed run train to a Steps other than the total its
+	// schedule was made for. The schedule is then recomputed for the new
+	// total from the resumed step on (constant until DecayFrom·Steps, then
+	// linear to 0 at Steps), so the learning rate can jump at the resumed
+	// step. Without it such a resume is an error.
+	Extend bool
+	// Stop, once closed, ends training after the current step: a checkpoint
+	// is saved and the log synced, and Train returns an error wrapping
+	// ErrInterrupted.
+	Stop <-chan struct{}
+	// Note, if not nil, receives messages for the user that are not errors:
+	// a stale lock taken over, damaged checkpoints passed over, remnants of
+	// an interrupted save removed, a schedule extended.
+	Note func(string)
+}
+
+// ErrInterrupted is wrapped by the error Train returns when RunOptions.Stop
+// ended it; the run folder then holds a checkpoint of the last step.
+var ErrInterrupted = errors.New("training interrupted")
+
+// note passes a message to opt.Note, if set.
+func (opt *RunOptions) note(format string, args ...any) {
+	if opt.Note != nil {
+		opt.Note(fmt.Sprintf(format, args...))
+	}
+}
+
+// Run is a run folder owned by this process (see package runlock) for the
+// time of a training: PathoGAN's Train and the U-Net's open one with
+// OpenRun and close it when done.
+type Run struct {
+	// Dir is the run folder, CkptDir its checkpoints folder.
+	Dir, CkptDir string
+	// Latest is the newest intact checkpoint to resume from ("" for a fresh
+	// run), Header its header.
+	Latest string
+	Header *checkpoint.Header
+
+	lock    *runlock.Lock
+	created bool
+}
+
+// OpenRun takes ownership of a run folder for training model ("pathogan",
+// "unet": the name its checkpoints carry). It fills in opt's defaults, locks
+// the folder (another process training into it is an error that names it),
+// removes remnants of interrupted checkpoint saves and log rewrites, and finds the newest
+// intact checkpoint, passing over damaged newer ones with a note. A folder
+// with checkpoints is an error unless opt.Resume is set; so is a resumed
+// checkpoint of another model, or of a schedule of other than opt.Steps
+// total steps without opt.Extend. Close releases the folder.
+func OpenRun(runDir, model string, opt *RunOptions) (_ *Run, err error) {
 	if opt.Steps < 1 {
-		return "", "", fmt.Errorf("steps %d: want >= 1", opt.Steps)
+		return nil, fmt.Errorf("steps %d: want >= 1", opt.Steps)
 	}
 	if opt.CheckpointEvery < 1 {
 		opt.CheckpointEvery = max(1, opt.Steps/10)
 	}
-	ckptDir = filepath.Join(runDir, checkpoint.Dir)
-	if latest, err = checkpoint.Latest(ckptDir); err != nil {
-		return "", "", err
+	_, statErr := os.Stat(runDir)
+	lock, stale, err := runlock.Acquire(runDir)
+	if err != nil {
+		return nil, err
+	}
+	run := &Run{Dir: runDir, CkptDir: filepath.Join(runDir, checkpoint.Dir), lock: lock, created: os.IsNotExist(statErr)}
+	defer func() {
+		if err != nil {
+			run.Close()
+		}
+	}()
+	if stale != "" {
+		opt.note("%s", stale)
+	}
+	removed, err := checkpoint.RemoveTemps(run.CkptDir)
+	if err != nil {
+		return nil, err
+	}
+	logTemps, err := runlog.RemoveTemps(runDir)
+	if err != nil {
+		return nil, err
+	}
+	removed = append(removed, logTemps...)
+	for _, p := range removed {
+		opt.note("removed %s, left by an interrupted write", p)
+	}
+	latest, skipped, err := checkpoint.Latest(run.CkptDir)
+	if err != nil {
+		return nil, err
+	}
+	if latest == "" && len(skipped) > 0 {
+		return nil, fmt.Errorf("%s has checkpoints but none is intact (newest: %v); move them away to start afresh", runDir, skipped[0])
 	}
 	if latest != "" && !opt.Resume {
-		return "", "", fmt.Errorf("%s already has checkpoints (newest %s): resume it, or train into a new folder", runDir, filepath.Base(latest))
+		return nil, fmt.Errorf("%s already has checkpoints (newest %s): resume it, or train into a new folder", runDir, filepath.Base(latest))
 	}
-	return ckptDir, latest, nil
+	for _, e := range skipped {
+		opt.note("passing over a damaged checkpoint: %v", e)
+	}
+	if latest == "" {
+		return run, nil
+	}
+	h, err := checkpoint.ReadHeader(latest)
+	if err != nil {
+		return nil, err
+	}
+	if got := cmp.Or(h.Model, ModelName); got != model {
+		return nil, fmt.Errorf("%s holds a %s run (%s), not a %s one", runDir, got, filepath.Base(latest), model)
+	}
+	switch {
+	case h.Total > 0 && h.Total != opt.Steps && !opt.Extend:
+		return nil, fmt.Errorf("steps: the run in %s was scheduled for %d steps, this command asks for %d; "+
+			"pass --extend to train to %d (the learning-rate schedule is then recomputed for %d steps from step %d on)",
+			runDir, h.Total, opt.Steps, opt.Steps, opt.Steps, h.Step)
+	case opt.Steps < h.Step:
+		return nil, fmt.Errorf("steps %d: the run in %s is already at step %d", opt.Steps, runDir, h.Step)
+	}
+	if h.Total > 0 && opt.Steps != h.Total {
+		opt.note("extending the schedule of %s from %d to %d steps at step %d", runDir, h.Total, opt.Steps, h.Step)
+	}
+	run.Latest, run.Header = latest, h
+	return run, nil
+}
+
+// MatchConfig checks, for a resumed run, that the checkpoint's config
+// (ckpt) agrees with the run's config.json and with the config the caller
+// asked for (asked), key by key of their JSON forms. The error names the
+// first key that differs and both values.
+func (r *Run) MatchConfig(ckpt, asked any) error {
+	have, err := jsonMap(ckpt)
+	if err != nil {
+		return err
+	}
+	if b, err := os.ReadFile(filepath.Join(r.Dir, ConfigFile)); err == nil {
+		var file map[string]any
+		if err := json.Unmarshal(b, &file); err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(r.Dir, ConfigFile), err)
+		}
+		if k, a, b, ok := firstDiff(have, file); ok {
+			return fmt.Errorf("%s: the checkpoint %s has %s=%v, the run's %s %s=%v: the folder mixes two runs; train into a new folder",
+				r.Dir, filepath.Base(r.Latest), k, a, ConfigFile, k, b)
+		}
+	}
+	want, err := jsonMap(asked)
+	if err != nil {
+		return err
+	}
+	if k, a, b, ok := firstDiff(have, want); ok {
+		return fmt.Errorf("%s=%v asked, but the run in %s has %s=%v; a resumed run keeps its config (train into a new folder to change it)",
+			k, b, r.Dir, k, a)
+	}
+	return nil
+}
+
+// jsonMap is v's JSON form as a map.
+func jsonMap(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(b, &m)
+}
+
+// firstDiff returns the first key whose values differ between a and b (a
+// key missing on one side counts): the model's identity first (model,
+// preset, size, channels), then the rest in sorted order.
+func firstDiff(a, b map[string]any) (key string, va, vb any, found bool) {
+	keys := slices.Collect(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	first := []string{"model", "preset", "size", "channels"}
+	slices.SortFunc(keys, func(x, y string) int {
+		return cmp.Or(cmp.Compare(rank(first, x), rank(first, y)), cmp.Compare(x, y))
+	})
+	for _, k := range keys {
+		if !reflect.DeepEqual(a[k], b[k]) {
+			return k, a[k], b[k], true
+		}
+	}
+	return "", nil, nil, false
+}
+
+// rank is k's index in first, or len(first) when it is not there.
+func rank(first []string, k string) int {
+	if i := slices.Index(first, k); i >= 0 {
+		return i
+	}
+	return len(first)
+}
+
+// Close releases the run folder, and removes the folder when OpenRun
+// created it and nothing was written into it.
+func (r *Run) Close() error {
+	if r == nil {
+		return nil
+	}
+	err := r.lock.Release()
+	if r.created {
+		os.Remove(r.Dir) // fails, as it should, once the run wrote something
+	}
+	return err
 }
 
 // WriteRunConfig creates runDir's checkpoints folder and writes cfg (any
@@ -172,8 +366,9 @@ func WriteRunConfig(runDir string, cfg any) error {
 // the step used), keeps moving averages, saves through save every
 // opt.CheckpointEvery steps and at the last, and reports to progress. A
 // non-finite loss (ErrNotFinite) stops it with an error naming the last good
-// checkpoint (lastCkpt before any save). It flushes hist before each save and
-// at the end.
+// checkpoint (lastCkpt before any save). When opt.Stop is closed it saves
+// after the current step and returns an error wrapping ErrInterrupted. It
+// syncs hist before each save and at the end.
 func RunSteps(opt RunOptions, hist *runlog.History, lastCkpt string, done *int, lr func(step int) float64,
 	step func() ([]float64, error), save func() (string, error), progress func(Progress)) error {
 	var smoothed []float64
@@ -205,7 +400,13 @@ func RunSteps(opt RunOptions, hist *runlog.History, lastCkpt string, done *int, 
 			return err
 		}
 		p := Progress{Step: *done, Total: opt.Steps, Losses: losses, Smoothed: smoothed, StepTime: elapsed}
-		if *done%opt.CheckpointEvery == 0 || *done == opt.Steps {
+		stop := false
+		select {
+		case <-opt.Stop:
+			stop = true
+		default:
+		}
+		if stop || *done%opt.CheckpointEvery == 0 || *done == opt.Steps {
 			if err := hist.Flush(); err != nil {
 				return err
 			}
@@ -216,6 +417,9 @@ func RunSteps(opt RunOptions, hist *runlog.History, lastCkpt string, done *int, 
 		}
 		if progress != nil {
 			progress(p)
+		}
+		if stop && *done < opt.Steps {
+			return fmt.Errorf("%w at step %d of %d; saved %s", ErrInterrupted, *done, opt.Steps, lastCkpt)
 		}
 	}
 	return hist.Flush()

@@ -136,6 +136,9 @@ func (t *Trainer) stepGraph(ctx *context.Context, in []*graph.Node) []*graph.Nod
 	setTrainable(ctx, DiscriminatorScopes, false)
 	adam(ScopeOptG).UpdateGraph(ctx.In(ScopeOptG), xA.Graph(), losses.Generator)
 	setTrainable(ctx, DiscriminatorScopes, true)
+	if t.Cfg.EMADecay > 0 {
+		averageGenerators(ctx, xA.Graph(), t.Cfg.EMADecay)
+	}
 	// Discriminator update, generators frozen.
 	setTrainable(ctx, GeneratorScopes, false)
 	adam(ScopeOptD).UpdateGraph(ctx.In(ScopeOptD), xA.Graph(), graph.Add(losses.DiscA, losses.DiscB))
@@ -228,7 +231,7 @@ func (t *Trainer) Step(xA, xB []float32) ([]float64, error) {
 // Save writes a checkpoint of the trainer (variables, step, config, pools)
 // into dir, keeping the newest keep checkpoints.
 func (t *Trainer) Save(dir string, keep int) (string, error) {
-	return SaveCheckpoint(dir, t.Ctx, t.Cfg, t.Done, &poolState{A: t.poolA.images, B: t.poolB.images}, keep)
+	return SaveCheckpoint(dir, t.Ctx, t.Cfg, t.Done, t.Total, &poolState{A: t.poolA.images, B: t.poolB.images}, keep)
 }
 
 // Load restores a checkpoint into the trainer: variables, step and pools.

@@ -230,3 +230,33 @@ func TestForwardFLOPsMatchReference(t *testing.T) {
 		t.Errorf("ForwardFLOPs after a second step = %d, want unchanged", got)
 	}
 }
+
+// TestEverySeedTrains trains the tiny preset (batch 4, pool 50: the
+// setting in which seeds 2, 3 and 26 crashed at step 13 when the pool
+// filled up mid-batch) for 20 steps with every seed from 1 to 50.
+func TestEverySeedTrains(t *testing.T) {
+	if testing.Short() {
+		t.Skip("50 trainings")
+	}
+	b := testBackend(t)
+	for seed := uint64(1); seed <= 50; seed++ {
+		cfg, _ := Preset("tiny")
+		cfg.Seed = seed
+		tr, err := NewTrainer(b, cfg, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("seed %d, step %d: panic %v", seed, tr.Done+1, r)
+				}
+			}()
+			for step := range 20 {
+				if _, err := tr.Step(randomBatch(cfg, seed<<8|uint64(2*step)), randomBatch(cfg, seed<<8|uint64(2*step+1))); err != nil {
+					t.Fatalf("seed %d: %v", seed, err)
+				}
+			}
+		}()
+	}
+}

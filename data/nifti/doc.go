@@ -17,10 +17,17 @@
 // and "ni2"), header extensions' contents, and complex or RGB datatypes are not
 // supported: reading one is an error that says so.
 //
+// Reading is bounded by the header: ReadFile and Read parse and check the
+// header first, refuse one that describes more than MaxDataBytes (2 GiB) of
+// voxel data or a vox_offset past MaxVoxOffset, and then read exactly the
+// bytes it describes (a gzip stream is drained at most 1 MiB further, to check
+// its CRC). A file far longer than its header says is not read whole, and a
+// short file with a large header is not allocated for.
+//
 // Every problem with a file (truncated, bad magic, dims that do not match the
 // data, a gzip error, an unsupported datatype) is returned as an error that
-// names the file and the problem; the reader never panics on bad input, and a
-// fuzz target (FuzzParseHeader) keeps it that way.
+// names the file and the problem; the reader never panics on bad input, and
+// fuzz targets (FuzzParseHeader, FuzzRead) keep it that way.
 //
 // Writing is atomic: the file is written to a temporary name in the same
 // folder and renamed into place, so a reader never sees half a file.

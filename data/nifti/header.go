@@ -69,6 +69,13 @@ const (
 	// maxVoxels caps the voxel count the reader accepts (16 G voxels), so that a
 	// corrupt header cannot ask for an absurd allocation.
 	maxVoxels = 1 << 34
+	// MaxDataBytes is the most voxel data Read, ReadFile and Decode accept
+	// (2 GiB): a header that describes more is refused before anything is
+	// read or allocated.
+	MaxDataBytes = 2 << 30
+	// MaxVoxOffset is the largest vox_offset Read, ReadFile and Decode accept
+	// (256 MiB of header and extensions before the voxel data).
+	MaxVoxOffset = 256 << 20
 )
 
 var (
@@ -136,6 +143,27 @@ func (h *Header) NumVoxels() int64 {
 		n *= int64(d)
 	}
 	return n
+}
+
+// DataBytes returns the size in bytes of the voxel data the header
+// describes: the number of voxels times the datatype's size. It is only
+// meaningful for a header ParseHeader accepted.
+func (h *Header) DataBytes() int64 {
+	return h.NumVoxels() * int64(h.Datatype.Size())
+}
+
+// checkReadable refuses a valid header that describes more data than the
+// readers accept (MaxDataBytes, MaxVoxOffset), naming the limit.
+func (h *Header) checkReadable() error {
+	if need := h.DataBytes(); need > MaxDataBytes {
+		return fmt.Errorf("dims %v of %s describe %d bytes of voxel data, more than this reader's limit of %d bytes (2 GiB)",
+			h.Shape(), h.Datatype, need, int64(MaxDataBytes))
+	}
+	if h.VoxOffset > MaxVoxOffset {
+		return fmt.Errorf("vox_offset is %d, more than this reader's limit of %d bytes (256 MiB) of header and extensions",
+			h.VoxOffset, int64(MaxVoxOffset))
+	}
+	return nil
 }
 
 // VoxelSize returns the voxel sizes Pixdim[1..3] (or fewer for images with

@@ -104,14 +104,21 @@ func (im *Image) Stats() (lo, hi, mean float64) {
 }
 
 // ReadFile reads a .nii or .nii.gz file (compression is detected from the
-// content). Errors name the file.
+// content). It reads the header first and then exactly the voxel data the
+// header describes, so a file far longer than its header says is not read
+// whole, and a header describing more than MaxDataBytes is refused before
+// anything is allocated. Errors name the file.
 func ReadFile(path string) (*Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return Read(f, path)
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	return read(f, path, size)
 }
 
 // ReadHeaderFile reads only the header of a .nii or .nii.gz file.
@@ -151,42 +158,158 @@ func maybeGunzip(br *bufio.Reader) (io.Reader, error) {
 	return br, nil
 }
 
-// Read reads a NIfTI image from r; name is used in error messages.
+// Read reads a NIfTI image from r; name is used in error messages. Like
+// ReadFile it reads the header first and then at most the bytes it
+// describes.
 func Read(r io.Reader, name string) (*Image, error) {
+	return read(r, name, -1)
+}
+
+// maxTrailing is how much of a gzip stream Read drains after the voxel data
+// to reach its end and so check its CRC; a longer remainder is an error.
+const maxTrailing = 1 << 20
+
+// read implements Read; size is the length of r when known (a plain file),
+// -1 otherwise.
+func read(r io.Reader, name string, size int64) (*Image, error) {
 	zr, err := maybeGunzip(bufio.NewReader(r))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	_, gz := zr.(*gzip.Reader)
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		if gz {
+	fail := func(err error) (*Image, error) {
+		if gz && !errors.Is(err, errTruncated) {
 			return nil, fmt.Errorf("%s: gzip: %w", name, err)
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	im, err := Decode(b)
+	// The header: up to 540 bytes (fewer when the whole file is shorter);
+	// readCapped tells the end of the stream (io.EOF) from a broken gzip
+	// stream (io.ErrUnexpectedEOF and others).
+	hb, err := readCapped(zr, nil, sizeofHdr2)
+	if err != nil {
+		return fail(err)
+	}
+	h, err := ParseHeader(hb)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return im, nil
+	if err := h.checkReadable(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	need := h.DataBytes()
+	if !gz && size >= 0 && size-h.VoxOffset < need {
+		return nil, fmt.Errorf("%s: %w", name, truncated(h, size-h.VoxOffset))
+	}
+	// The voxel data starts at VoxOffset: part of it may already be in hb
+	// (a small NIfTI-1 image), or extension bytes may lie before it.
+	var prefix []byte
+	if int64(len(hb)) > h.VoxOffset {
+		prefix = hb[h.VoxOffset:]
+		prefix = prefix[:min(int64(len(prefix)), need)]
+	} else if skip := h.VoxOffset - int64(len(hb)); skip > 0 {
+		m, err := io.CopyN(io.Discard, zr, skip)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fail(err)
+		}
+		if m < skip {
+			return nil, fmt.Errorf("%s: %w", name, truncated(h, 0))
+		}
+	}
+	var raw []byte
+	if !gz && size >= 0 {
+		// The file is long enough (checked above): read exactly need bytes.
+		raw = make([]byte, need)
+		copy(raw, prefix)
+		if _, err := io.ReadFull(zr, raw[len(prefix):]); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("%s: %w", name, truncated(h, -1))
+			}
+			return fail(err)
+		}
+	} else {
+		// Unknown length (gzip, a stream): grow the buffer as data comes,
+		// never past need, so a short stream with a large header costs
+		// only what it holds.
+		raw, err = readCapped(zr, prefix, need)
+		if err != nil {
+			return fail(err)
+		}
+		if int64(len(raw)) < need {
+			return nil, fmt.Errorf("%s: %w", name, truncated(h, int64(len(raw))))
+		}
+	}
+	if gz {
+		// Drain the rest of the stream (bounded) so that gzip checks its CRC.
+		m, err := io.CopyN(io.Discard, zr, maxTrailing+1)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fail(err)
+		}
+		if m > maxTrailing {
+			return nil, fmt.Errorf("%s: more than %d bytes follow the %d bytes of voxel data that dims %v of %s describe (wrong dims?)",
+				name, maxTrailing, need, h.Shape(), h.Datatype)
+		}
+	}
+	return &Image{Header: *h, raw: raw}, nil
+}
+
+// errTruncated marks the errors of a file shorter than its header says.
+var errTruncated = errors.New("truncated file or wrong dims")
+
+// truncated returns the error for a file with only have bytes of voxel data
+// after the offset (have < 0: unknown).
+func truncated(h *Header, have int64) error {
+	if have < 0 {
+		return fmt.Errorf("dims %v of %s need %d bytes of voxel data after offset %d, the file has fewer (%w)",
+			h.Shape(), h.Datatype, h.DataBytes(), h.VoxOffset, errTruncated)
+	}
+	return fmt.Errorf("dims %v of %s need %d bytes of voxel data after offset %d, file has %d (%w)",
+		h.Shape(), h.Datatype, h.DataBytes(), h.VoxOffset, have, errTruncated)
+}
+
+// readCapped appends what r yields to a copy of prefix, growing the buffer
+// by doubling, until it holds limit bytes or r reports io.EOF; it never
+// reads past limit. Any other error of r is returned.
+func readCapped(r io.Reader, prefix []byte, limit int64) ([]byte, error) {
+	const first = 64 << 10
+	if int64(len(prefix)) >= limit {
+		return prefix[:limit:limit], nil
+	}
+	buf := make([]byte, len(prefix), min(limit, max(first, int64(len(prefix)))))
+	copy(buf, prefix)
+	for int64(len(buf)) < limit {
+		if len(buf) == cap(buf) {
+			nb := make([]byte, len(buf), min(limit, 2*int64(cap(buf))))
+			copy(nb, buf)
+			buf = nb
+		}
+		m, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
 }
 
 // Decode parses an uncompressed NIfTI file held in b. The image keeps a
-// reference to b's voxel bytes.
+// reference to b's voxel bytes. A header that describes more than
+// MaxDataBytes is refused.
 func Decode(b []byte) (*Image, error) {
 	h, err := ParseHeader(b)
 	if err != nil {
 		return nil, err
 	}
-	need := h.NumVoxels() * int64(h.Datatype.Size())
+	if err := h.checkReadable(); err != nil {
+		return nil, err
+	}
+	need := h.DataBytes()
 	have := int64(len(b)) - h.VoxOffset
 	if have < need {
-		if have < 0 {
-			have = 0
-		}
-		return nil, fmt.Errorf("dims %v of %s need %d bytes of voxel data after offset %d, file has %d (truncated file or wrong dims)",
-			h.Shape(), h.Datatype, need, h.VoxOffset, have)
+		return nil, truncated(h, max(have, 0))
 	}
 	return &Image{Header: *h, raw: b[h.VoxOffset : h.VoxOffset+need]}, nil
 }

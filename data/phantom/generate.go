@@ -54,6 +54,16 @@ type Config struct {
 	Healthy bool
 }
 
+// Bounds of Config, checked by Validate.
+const (
+	// MaxPatients bounds Config.Patients (IDs keep four digits).
+	MaxPatients = 9999
+	// MaxVoxels bounds the voxels of Config.Shape: generating a patient
+	// takes about 65 bytes a voxel, some 2 GB at this bound (2^25 voxels,
+	// 3.8 times BraTS's 240 x 240 x 155).
+	MaxVoxels = 1 << 25
+)
+
 // DefaultConfig returns 40 patients on the BraTS grid from the embedded
 // anatomy, a quarter of them LGG, with 3% noise.
 func DefaultConfig() Config {
@@ -62,13 +72,16 @@ func DefaultConfig() Config {
 
 // Validate reports the first invalid field of c.
 func (c Config) Validate() error {
-	if c.Patients < 0 {
-		return fmt.Errorf("phantom: Config.Patients = %d, want >= 0", c.Patients)
+	if c.Patients < 0 || c.Patients > MaxPatients {
+		return fmt.Errorf("phantom: Config.Patients = %d, want 0..%d", c.Patients, MaxPatients)
 	}
 	for a, n := range c.Shape {
 		if n < 16 || n > 1024 {
 			return fmt.Errorf("phantom: Config.Shape = %v: axis %d is %d, want 16..1024", c.Shape, a, n)
 		}
+	}
+	if v := c.Shape[0] * c.Shape[1] * c.Shape[2]; v > MaxVoxels {
+		return fmt.Errorf("phantom: Config.Shape = %v: %d voxels, more than the %d a patient may have (about 2 GB of memory to generate)", c.Shape, v, MaxVoxels)
 	}
 	if !(c.LGGFraction >= 0 && c.LGGFraction <= 1) {
 		return fmt.Errorf("phantom: Config.LGGFraction = %g, want a number in [0, 1]", c.LGGFraction)

@@ -1,7 +1,12 @@
 package checkpoint
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"hash/crc32"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +40,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if len(list) != 2 || list[0] != paths[1] || list[1] != paths[2] {
 		t.Fatalf("kept %v, want the newest two of %v", list, paths)
 	}
-	if found, err := Find(dir); err != nil || found != paths[2] {
+	if found, _, err := Find(dir); err != nil || found != paths[2] {
 		t.Errorf("Find(dir) = %q, %v; want %q", found, err, paths[2])
 	}
 	ctx := context.New()
@@ -85,7 +90,7 @@ func TestBadFiles(t *testing.T) {
 			t.Errorf("%s: %v, want an error naming the file", name, err)
 		}
 	}
-	if _, err := Find(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no checkpoint") {
+	if _, _, err := Find(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no checkpoint") {
 		t.Errorf("Find of an empty folder: %v", err)
 	}
 	// No temporary file is left behind by Save.
@@ -94,5 +99,113 @@ func TestBadFiles(t *testing.T) {
 		if strings.HasSuffix(e.Name(), ".tmp") {
 			t.Errorf("left %s", e.Name())
 		}
+	}
+}
+
+// TestDamageIsFound: a flipped bit anywhere (header or data), a NaN or an
+// infinity in the weights, a cut or an appended byte each make Load and
+// Verify fail with ErrDamaged and the file's name. Before checksums, a
+// flipped data bit and NaN weights loaded silently.
+func TestDamageIsFound(t *testing.T) {
+	dir := t.TempDir()
+	p, err := Save(dir, newContext(), Header{Step: 3, Config: json.RawMessage(`{"a":1}`)}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := os.ReadFile(p)
+	if _, err := Verify(p); err != nil {
+		t.Fatalf("intact file: %v", err)
+	}
+	_, start, _, err := readHeader(bytes.NewReader(good), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flip := func(i int) []byte {
+		b := bytes.Clone(good)
+		b[i] ^= 0x10
+		return b
+	}
+	withFloat := func(f float32) []byte { // the first weight, data offset 0
+		b := bytes.Clone(good)
+		binary.LittleEndian.PutUint32(b[start:], math.Float32bits(f))
+		// Recompute the checksum, as a writer of bad values would.
+		binary.LittleEndian.PutUint32(b[len(b)-4:], crc32.Checksum(b[:len(b)-4], crcTable))
+		return b
+	}
+	cases := map[string][]byte{
+		"data bit":   flip(int(start) + 5),
+		"header bit": flip(20),
+		"crc bit":    flip(len(good) - 1),
+		"nan":        withFloat(float32(math.NaN())),
+		"inf":        withFloat(float32(math.Inf(-1))),
+		"cut":        good[:len(good)-1],
+		"appended":   append(bytes.Clone(good), 0),
+	}
+	for name, b := range cases {
+		path := filepath.Join(dir, name+".ckpt")
+		os.WriteFile(path, b, 0o644)
+		_, lerr := Load(path, context.New())
+		_, verr := Verify(path)
+		for _, err := range []error{lerr, verr} {
+			if err == nil || !strings.Contains(err.Error(), path) {
+				t.Errorf("%s: %v, want an error naming the file", name, err)
+			} else if name != "header bit" && !errors.Is(err, ErrDamaged) {
+				t.Errorf("%s: %v does not wrap ErrDamaged", name, err)
+			}
+		}
+		if _, err := LoadBytes(b, name, context.New()); err == nil {
+			t.Errorf("%s: LoadBytes accepted it", name)
+		}
+	}
+}
+
+// TestLatestPassesOverDamage: with the newest checkpoint damaged, Latest and
+// Find return the one before and name the damaged file; checkpoints are
+// ordered by the step inside them, not by their names; RemoveTemps clears
+// the remnants of killed saves.
+func TestLatestPassesOverDamage(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for _, step := range []int{10, 20, 30} {
+		p, err := Save(dir, newContext(), Header{Step: step, Config: json.RawMessage(`{}`)}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	b, _ := os.ReadFile(paths[2])
+	b[len(b)/2] ^= 1
+	os.WriteFile(paths[2], b, 0o644)
+	got, skipped, err := Latest(dir)
+	if err != nil || got != paths[1] || len(skipped) != 1 || !strings.Contains(skipped[0].Error(), paths[2]) {
+		t.Errorf("Latest = %q, %v, %v; want %s, passing over %s", got, skipped, err, paths[1], paths[2])
+	}
+	if got, skipped, err := Find(dir); err != nil || got != paths[1] || len(skipped) != 1 {
+		t.Errorf("Find = %q, %v, %v", got, skipped, err)
+	}
+	// A file named to sort last but holding step 5 is the oldest.
+	renamed := filepath.Join(dir, Name(99))
+	p5, err := Save(t.TempDir(), newContext(), Header{Step: 5, Config: json.RawMessage(`{}`)}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(p5)
+	os.WriteFile(renamed, raw, 0o644)
+	list, _ := List(dir)
+	if len(list) != 4 || list[0] != renamed {
+		t.Errorf("List = %v, want %s (step 5) first", list, renamed)
+	}
+	// Remnants of a killed save.
+	tmp := filepath.Join(dir, ".checkpoint-123.tmp")
+	os.WriteFile(tmp, []byte("half"), 0o644)
+	if removed, err := RemoveTemps(dir); err != nil || len(removed) != 1 || removed[0] != tmp {
+		t.Errorf("RemoveTemps = %v, %v", removed, err)
+	}
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Errorf("%s still there", tmp)
+	}
+	// A checkpoint written now is readable by everyone, like the run's other files.
+	if st, _ := os.Stat(paths[0]); st.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, want 0644", st.Mode().Perm())
 	}
 }

@@ -142,6 +142,9 @@ type Sensitivity struct {
 func Inspect(m *pathogan.Inference, set *data.Set, opt Options) (Report, error) {
 	cfg := m.Cfg
 	opt = opt.withDefaults(cfg)
+	if err := data.CheckSplit(opt.Split); err != nil {
+		return Report{}, fmt.Errorf("diagnose: %w", err)
+	}
 	if set.Height != cfg.Size || set.Width != cfg.Size || set.Channels != cfg.Channels {
 		return Report{}, fmt.Errorf("diagnose: slices are %dx%dx%d, the model takes %dx%dx%d",
 			set.Height, set.Width, set.Channels, cfg.Size, cfg.Size, cfg.Channels)

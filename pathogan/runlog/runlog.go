@@ -1,6 +1,8 @@
 // Package runlog writes a training run's per-step log, losses.csv: a header
-// "step,lr,seconds,<term>..." and one row per step. Opened for a resumed
-// run, it keeps the rows up to the checkpoint's step and drops the later
+// "step,lr,seconds,<term>..." and one row per step. Each row reaches the file
+// in one write, so a killed process leaves whole rows (a power cut can still
+// leave half of the last one, which Open drops). Opened for a resumed run,
+// the log keeps the rows up to the checkpoint's step and drops the later
 // ones, which will be trained again, so the file always describes one
 // uninterrupted run. PathoGAN and the U-Net baseline both use it.
 package runlog
@@ -10,7 +12,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -19,36 +23,143 @@ const FileName = "losses.csv"
 
 // History appends rows to a run's log.
 type History struct {
-	f *os.File
-	w *csv.Writer
+	f   *os.File
+	buf bytes.Buffer
 }
 
-// Open opens (or creates) the log at path with one column per term, keeping
-// existing rows of steps <= done.
+// Open opens (or creates) the log at path with one column per term. For a
+// run resumed at step done > 0 it keeps the existing rows of steps <= done;
+// an unfinished last line (from a crash) is dropped, and any other row that
+// does not parse is an error naming the file and line. For done = 0 the log
+// starts empty. The kept rows are written to a temporary file (TempPattern)
+// that replaces the log by rename, so a process killed inside Open leaves
+// the old log whole.
 func Open(path string, terms []string, done int) (*History, error) {
+	header := append([]string{"step", "lr", "seconds"}, terms...)
 	var keep [][]string
-	if b, err := os.ReadFile(path); err == nil {
-		rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		for i, r := range rows {
-			if i == 0 {
-				continue
-			}
-			if s, err := strconv.Atoi(r[0]); err == nil && s <= done {
-				keep = append(keep, r)
-			}
+	if done > 0 {
+		var err error
+		if keep, err = readRows(path, header, done); err != nil {
+			return nil, err
 		}
 	}
-	f, err := os.Create(path)
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.WriteAll(append([][]string{header}, keep...))
+	if err := w.Error(); err != nil {
+		return nil, err
+	}
+	if err := replace(path, b.Bytes()); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return nil, err
 	}
-	h := &History{f: f, w: csv.NewWriter(f)}
-	h.w.Write(append([]string{"step", "lr", "seconds"}, terms...))
-	h.w.WriteAll(keep)
-	return h, h.w.Error()
+	return &History{f: f}, nil
+}
+
+// TempPattern is the name pattern of the temporary file Open writes next to
+// the log; RemoveTemps deletes those a killed process left.
+const TempPattern = ".losses-*.tmp"
+
+// RemoveTemps deletes the temporary files of interrupted Opens in dir and
+// returns their paths.
+func RemoveTemps(dir string) ([]string, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, TempPattern))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range paths {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			return nil, err
+		}
+	}
+	return paths, nil
+}
+
+// replace writes b to path through a synced temporary file and a rename.
+func replace(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, TempPattern)
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// readRows returns the rows of the log at path (if any) of steps <= done.
+func readRows(path string, header []string, done int) ([][]string, error) {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	var keep [][]string
+	for i, line := range lines {
+		if line == "" {
+			continue
+		}
+		last := !strings.HasSuffix(line, "\n")
+		r, err := csv.NewReader(strings.NewReader(line)).Read()
+		if err != nil || len(r) != len(header) {
+			if last {
+				break // half a row written when the process died
+			}
+			if err == nil {
+				err = fmt.Errorf("%d fields, want %d (%s)", len(r), len(header), strings.Join(header, ","))
+			}
+			return nil, fmt.Errorf("%s, line %d: %v", path, i+1, err)
+		}
+		if i == 0 {
+			if strings.Join(r, ",") != strings.Join(header, ",") {
+				return nil, fmt.Errorf("%s: columns %s, this run writes %s", path, strings.Join(r, ","), strings.Join(header, ","))
+			}
+			continue
+		}
+		if s, err := strconv.Atoi(r[0]); err == nil && s <= done {
+			keep = append(keep, r)
+		}
+	}
+	return keep, nil
+}
+
+// write appends one CSV record to the file in a single write.
+func (h *History) write(r []string) error {
+	h.buf.Reset()
+	w := csv.NewWriter(&h.buf)
+	w.Write(r)
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	_, err := h.f.Write(h.buf.Bytes())
+	return err
 }
 
 // Add appends one step's row.
@@ -57,22 +168,15 @@ func (h *History) Add(step int, lr float64, d time.Duration, losses []float64) e
 	for _, v := range losses {
 		row = append(row, strconv.FormatFloat(v, 'g', 7, 64))
 	}
-	return h.w.Write(row)
+	return h.write(row)
 }
 
-// Flush writes buffered rows and syncs the file.
-func (h *History) Flush() error {
-	h.w.Flush()
-	if err := h.w.Error(); err != nil {
-		return err
-	}
-	return h.f.Sync()
-}
+// Flush syncs the file to disk (rows are written as they are added).
+func (h *History) Flush() error { return h.f.Sync() }
 
-// Close flushes and closes the file.
+// Close syncs and closes the file.
 func (h *History) Close() error {
-	h.w.Flush()
-	err := h.w.Error()
+	err := h.f.Sync()
 	if cerr := h.f.Close(); err == nil {
 		err = cerr
 	}

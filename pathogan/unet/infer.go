@@ -20,15 +20,20 @@ type Inference struct {
 	Ctx     *context.Context
 	// Step is the training step of the loaded checkpoint.
 	Step int
+	// Path is the checkpoint file loaded ("" for one held in memory), and
+	// Skipped the damaged newer checkpoints passed over to find it (each
+	// error names its file).
+	Path    string
+	Skipped []error
 
 	mu   sync.Mutex
 	exec *context.Exec
 }
 
 // LoadInference loads the baseline from a checkpoint file or the newest
-// checkpoint of a run folder.
+// intact checkpoint of a run folder (see checkpoint.Find).
 func LoadInference(b backends.Backend, path string) (*Inference, error) {
-	path, err := checkpoint.Find(path)
+	path, skipped, err := checkpoint.Find(path)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +46,7 @@ func LoadInference(b backends.Backend, path string) (*Inference, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Inference{Cfg: cfg, Backend: b, Ctx: ctx, Step: h.Step}, nil
+	return &Inference{Cfg: cfg, Backend: b, Ctx: ctx, Step: h.Step, Path: path, Skipped: skipped}, nil
 }
 
 // Segment returns the tumour probability of every pixel, [n][size][size],

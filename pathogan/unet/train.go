@@ -56,6 +56,8 @@ func NewTrainer(b backends.Backend, cfg Config, total int) (*Trainer, error) {
 	var err error
 	t.exec, err = context.NewExec(b, ctx, func(ctx *context.Context, x, y *graph.Node) []*graph.Node {
 		ctx.SetTraining(x.Graph(), true)
+		// Unchecked: after Load the variables exist before the graph does.
+		ctx = ctx.Checked(false)
 		total, bce, dice := Loss(cfg, Network(ctx, cfg, x), y)
 		optimizers.Adam().Scope(scopeOpt+"_adam").LearningRate(cfg.LearningRate).
 			Betas(cfg.Beta1, cfg.Beta2).Epsilon(1e-8).Done().UpdateGraph(ctx.In(scopeOpt), x.Graph(), total)
@@ -113,7 +115,7 @@ func (t *Trainer) Save(dir string, keep int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return checkpoint.Save(dir, t.Ctx, checkpoint.Header{Step: t.Done, Model: ModelName, Config: js}, keep)
+	return checkpoint.Save(dir, t.Ctx, checkpoint.Header{Step: t.Done, Total: t.Total, Model: ModelName, Config: js}, keep)
 }
 
 // Load restores variables and step from a checkpoint of the same config.
@@ -160,14 +162,21 @@ func ReadCheckpointConfig(path string) (Config, int, error) {
 // Each batch holds round(Batch·PathologicalFraction) pathological slices and
 // healthy ones for the rest, augmented when cfg.Augment is set.
 func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt pathogan.RunOptions, progress func(pathogan.Progress)) (*Trainer, error) {
-	ckptDir, latest, err := pathogan.StartRun(runDir, &opt)
+	run, err := pathogan.OpenRun(runDir, ModelName, &opt)
 	if err != nil {
 		return nil, err
 	}
+	defer run.Close()
+	latest := run.Latest
 	if latest != "" {
-		if cfg, _, err = ReadCheckpointConfig(latest); err != nil {
+		ckpt, _, err := ReadCheckpointConfig(latest)
+		if err != nil {
 			return nil, err
 		}
+		if err := run.MatchConfig(ckpt, cfg); err != nil {
+			return nil, err
+		}
+		cfg = ckpt
 	}
 	if err := pathogan.CheckSetShape(set, "U-Net "+cfg.Preset, cfg.Size, cfg.Channels); err != nil {
 		return nil, err
@@ -223,6 +232,6 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt pat
 			}
 		}
 		return tr.Step(x, y)
-	}, func() (string, error) { return tr.Save(ckptDir, opt.Keep) }, progress)
+	}, func() (string, error) { return tr.Save(run.CkptDir, opt.Keep) }, progress)
 	return tr, err
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -20,19 +22,34 @@ func runTrainBaseline(args []string) error {
 	steps := fs.Int("steps", 0, "training steps")
 	out := fs.String("out", "", "run folder (config, losses.csv, checkpoints/)")
 	set := fs.String("set", "", `overrides "key=value;key=value" (keys: the JSON names in config.json, e.g. learning_rate, base, dice_weight)`)
-	resume := fs.Bool("resume", false, "continue the run in --out from its newest checkpoint")
+	resume := fs.Bool("resume", false, "continue the run in --out from its newest intact checkpoint (with the run's config.json; --preset and --set must agree with it)")
+	extend := fs.Bool("extend", false, "with --resume: train to a --steps other than the run's, recomputing the learning-rate schedule for the new total from the resumed step on")
 	every := fs.Int("checkpoint-every", 0, "save a checkpoint every N steps (default: steps/10)")
 	keep := fs.Int("keep", 3, "checkpoints kept (0: all)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
-	if *dataDir == "" || *out == "" || *steps <= 0 {
-		fs.Usage()
-		return fmt.Errorf("--data, --out and --steps are required")
+	if *dataDir == "" || *out == "" || *steps == 0 {
+		return usagef(fs, "--data, --out and --steps are required")
+	}
+	if *steps < 0 || *steps > maxSteps {
+		return fmt.Errorf("--steps %d: want 1 to %d", *steps, maxSteps)
 	}
 	cfg, err := unet.Preset(*preset)
 	if err != nil {
 		return err
+	}
+	runConfig := filepath.Join(*out, pathogan.ConfigFile)
+	if _, statErr := os.Stat(runConfig); *resume && statErr == nil && !flagGiven(fs, "preset") {
+		// Resuming without a preset: start from the run's own config.
+		c, found, err := unet.ReadConfig(runConfig)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("%s: not a U-Net run (its %s is another model's)", *out, pathogan.ConfigFile)
+		}
+		cfg = c
 	}
 	if err := cfg.ApplySettings(*set); err != nil {
 		return err
@@ -50,9 +67,13 @@ func runTrainBaseline(args []string) error {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, info)
-	tr, err := trainUNet(b, ds, cfg, *out, pathogan.RunOptions{Steps: *steps, CheckpointEvery: *every, Keep: *keep, Resume: *resume})
+	hint := fmt.Sprintf("resume with: pathogan train-baseline --data %s --out %s --steps %d --resume", *dataDir, *out, *steps)
+	stop, release := interrupts(hint)
+	defer release()
+	opt := pathogan.RunOptions{Steps: *steps, CheckpointEvery: *every, Keep: *keep, Resume: *resume, Extend: *extend, Stop: stop, Note: noteStderr}
+	tr, err := trainUNet(b, ds, cfg, *out, opt)
 	if err != nil {
-		return err
+		return interrupted(err, hint)
 	}
 	fmt.Printf("trained %d steps; checkpoints in %s/%s, losses in %s/%s\n", tr.Done, *out, pathogan.CheckpointsDir, *out, pathogan.HistoryFile)
 	return nil
@@ -84,8 +105,9 @@ func trainPathoGAN(b backends.Backend, ds *data.Set, cfg pathogan.Config, out st
 		if bar == nil {
 			bar = progress.New(os.Stderr, "pathogan", p.Total)
 		}
+		v := func(name string) float64 { return p.Smoothed[slices.Index(pathogan.LossNames, name)] }
 		bar.Set(p.Step, fmt.Sprintf("G %.3f D %.3f/%.3f cyc %.3f rel %.3f %.2fs/step",
-			p.Smoothed[6], p.Smoothed[7], p.Smoothed[8], p.Smoothed[1], p.Smoothed[4], p.StepTime.Seconds()))
+			v("generator"), v("disc_a"), v("disc_b"), v("cycle"), v("relevancy"), p.StepTime.Seconds()))
 	})
 	if bar != nil {
 		bar.Finish()

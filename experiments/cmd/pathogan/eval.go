@@ -28,37 +28,51 @@ const (
 )
 
 func runEval(args []string) error {
-	fs := newFlags("eval", "--run RUNDIR --data DIR [--split train|test] [--empty skip|nan|worst]")
+	fs := newFlags("eval", "--run RUNDIR --data DIR [--split train|val|test] [--empty skip|nan|worst]")
 	run := fs.String("run", "", "run folder of PathoGAN or of the U-Net baseline (or a checkpoint file)")
 	dataDir := fs.String("data", "", "prepared slice set")
-	split := fs.String("split", "", `split to evaluate: "train", "test", or "" for both (Table 1 needs both)`)
+	split := fs.String("split", "", `split to evaluate: "train", "val", "test", or "" for all (Table 1 needs train and test, and "" requires both to have pathological slices)`)
 	empty := fs.String("empty", "skip", "empty-mask policy for HD95/AVD: skip, nan or worst (373.13 px, as BraTS)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
 	if *run == "" || *dataDir == "" {
-		fs.Usage()
-		return fmt.Errorf("--run and --data are required")
+		return usagef(fs, "--run and --data are required")
+	}
+	if *split != "" {
+		if err := data.CheckSplit(*split); err != nil {
+			return fmt.Errorf("--split: %w, or \"\" for all", err)
+		}
 	}
 	policy, err := metrics.ParseEmptyPolicy(*empty)
 	if err != nil {
 		return err
+	}
+	ds, err := data.Open(*dataDir)
+	if err != nil {
+		return err
+	}
+	defer ds.Close()
+	if *split == "" {
+		// All splits: Table 1 needs train and test, so an empty one is an
+		// error rather than a table with one row missing.
+		for _, sp := range []string{data.Train, data.Test} {
+			if len(ds.Select(sp, data.Pathological)) == 0 {
+				return fmt.Errorf("%s: the %s split has no pathological slices (%d slices in all), so the table would lack it: evaluate one split with --split, or prepare the set again with patients in both splits",
+					ds.Dir, sp, len(ds.Select(sp, "")))
+			}
+		}
 	}
 	b, info, err := backend.New()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, info)
-	ds, err := data.Open(*dataDir)
-	if err != nil {
-		return err
-	}
-	defer ds.Close()
 	dir, rows, meta, err := evaluateRun(b, *run, ds, *split, policy)
 	if err != nil {
 		return err
 	}
-	for _, sp := range []string{data.Train, data.Test} {
+	for _, sp := range data.Splits {
 		s := evaluate.Summarise(rows, sp)
 		if s.Slices == 0 {
 			continue
@@ -78,9 +92,12 @@ func runEval(args []string) error {
 // writes eval.csv and eval.json into the run folder. It returns that folder.
 func evaluateRun(b backends.Backend, run string, ds *data.Set, split string, policy metrics.EmptyPolicy) (string, []evaluate.Row, evaluate.Meta, error) {
 	var meta evaluate.Meta
-	path, err := checkpoint.Find(run)
+	path, skipped, err := checkpoint.Find(run)
 	if err != nil {
 		return "", nil, meta, err
+	}
+	for _, e := range skipped {
+		fmt.Fprintf(os.Stderr, "warning: passing over a damaged checkpoint: %v\n", e)
 	}
 	dir := filepath.Dir(path)
 	if filepath.Base(dir) == checkpoint.Dir {
@@ -128,15 +145,14 @@ func evaluateRun(b backends.Backend, run string, ds *data.Set, split string, pol
 
 func runTable(args []string) error {
 	fs := newFlags("table", "--runs RUNDIR[,RUNDIR...] [--md FILE] [--csv FILE]")
-	runs := fs.String("runs", "", "comma-separated run folders evaluated with `pathogan eval`")
+	runs := fs.String("runs", "", "comma-separated run folders evaluated with pathogan eval")
 	md := fs.String("md", "", "also write the Markdown table to this file")
 	csvPath := fs.String("csv", "", "also write the numbers as CSV to this file")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
 	if *runs == "" {
-		fs.Usage()
-		return fmt.Errorf("--runs is required")
+		return usagef(fs, "--runs is required")
 	}
 	var entries []evaluate.Entry
 	for _, r := range strings.Split(*runs, ",") {

@@ -13,8 +13,7 @@ func runExport(args []string) error {
 		return err
 	}
 	if *run == "" || *out == "" {
-		fs.Usage()
-		return fmt.Errorf("--run and --out are required")
+		return usagef(fs, "--run and --out are required")
 	}
 	m, err := loadPathoGAN(*run)
 	if err != nil {

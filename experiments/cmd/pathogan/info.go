@@ -34,8 +34,7 @@ func runInfo(args []string) error {
 		return err
 	}
 	if len(files) != 1 {
-		fs.Usage()
-		return fmt.Errorf("want one NIfTI file, got %d arguments", len(files))
+		return usagef(fs, "want one NIfTI file, got %d arguments", len(files))
 	}
 	im, err := nifti.ReadFile(files[0])
 	if err != nil {

@@ -18,10 +18,10 @@ import (
 )
 
 func runInspect(args []string) error {
-	fs := newFlags("inspect", "--run RUNDIR --data DIR [--split test] [--json]")
+	fs := newFlags("inspect", "--run RUNDIR --data DIR [--split train|val|test] [--json]")
 	run := fs.String("run", "", "PathoGAN run folder (its newest checkpoint) or a checkpoint file")
 	dataDir := fs.String("data", "", "prepared slice set the model was trained on")
-	split := fs.String("split", "test", "split whose slices are used")
+	split := fs.String("split", "test", `split whose slices are used: "train", "val" or "test"`)
 	healthy := fs.Int("healthy", 20, "healthy slices to sample pathologies into")
 	patho := fs.Int("pathological", 64, "pathological slices for active units and segmented areas")
 	perSlice := fs.Int("per-slice", 8, "δB draws per healthy slice")
@@ -32,8 +32,10 @@ func runInspect(args []string) error {
 		return err
 	}
 	if *run == "" || *dataDir == "" {
-		fs.Usage()
-		return fmt.Errorf("--run and --data are required")
+		return usagef(fs, "--run and --data are required")
+	}
+	if err := data.CheckSplit(*split); err != nil {
+		return fmt.Errorf("--split: %w", err)
 	}
 	if *healthy < 2 || *patho < 2 || *perSlice < 2 {
 		return fmt.Errorf("--healthy %d, --pathological %d, --per-slice %d: want at least 2 each", *healthy, *patho, *perSlice)
@@ -167,7 +169,14 @@ func loadPathoGAN(run string) (*pathogan.Inference, error) {
 		return nil, err
 	}
 	fmt.Fprintln(os.Stderr, info)
-	return pathogan.LoadInference(b, run)
+	m, err := pathogan.LoadInference(b, run)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range m.Skipped {
+		fmt.Fprintf(os.Stderr, "warning: passing over a damaged checkpoint: %v\n", e)
+	}
+	return m, nil
 }
 
 // stackImages places images one under the other on a white background.

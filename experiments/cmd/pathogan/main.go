@@ -21,9 +21,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/pathogan-go/pathogan/pathogan"
 )
 
 // command is one subcommand: its one-line summary and its entry point, which
@@ -48,38 +51,82 @@ var commands = map[string]command{
 	"inspect":        {"diagnose a trained PathoGAN: latent samples, sensitivity to δB, active units, areas", runInspect},
 }
 
-func usage() {
-	fmt.Fprintln(os.Stderr, "usage: pathogan COMMAND [options]\n\ncommands:")
+// usage writes the command list to w.
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: pathogan COMMAND [options]\n\ncommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(os.Stderr, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(os.Stderr, "\nRun `pathogan COMMAND -h` for a command's options.")
+	fmt.Fprintln(w, "\nRun `pathogan COMMAND -h` (or `pathogan help COMMAND`) for a command's options.")
 }
 
+// main follows Go's conventions for exit statuses: 0 for success and for
+// help asked for (-h, --help, help), 2 for a usage error (no command, an
+// unknown command or flag), 1 for a failure, and 130 for a run stopped by
+// SIGINT or SIGTERM.
 func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
-		usage()
+	args := os.Args[1:]
+	if len(args) == 0 {
+		usage(os.Stderr)
 		os.Exit(2)
 	}
-	cmd, ok := commands[os.Args[1]]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "pathogan: unknown command %q\n\n", os.Args[1])
-		usage()
-		os.Exit(2)
-	}
-	if err := safeRun(cmd.run, os.Args[2:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
+	switch args[0] {
+	case "-h", "-help", "--help":
+		usage(os.Stdout)
+		os.Exit(0)
+	case "help":
+		if len(args) == 1 {
+			usage(os.Stdout)
+			os.Exit(0)
 		}
-		fmt.Fprintf(os.Stderr, "pathogan %s: %v\n", os.Args[1], err)
+		args = []string{args[1], "-h"}
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "pathogan: unknown command %q\n\n", args[0])
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	err := safeRun(cmd.run, args[1:])
+	var ue usageError
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case errors.As(err, &ue):
+		if !ue.printed {
+			fmt.Fprintf(os.Stderr, "pathogan %s: %v\n", args[0], err)
+		}
+		os.Exit(2)
+	default:
+		fmt.Fprintf(os.Stderr, "pathogan %s: %v\n", args[0], err)
+		if errors.Is(err, pathogan.ErrInterrupted) {
+			os.Exit(130) // 128 + SIGINT, as a shell reports an interrupted command
+		}
 		os.Exit(1)
 	}
 }
+
+// usageError is a command line that does not ask for a valid run: a flag
+// that did not parse (printed already by the flag package, with the usage),
+// or a required flag or argument missing (see usagef).
+type usageError struct {
+	error
+	printed bool
+}
+
+// usagef prints fs's usage and returns a usage error with the message.
+func usagef(fs *flag.FlagSet, format string, args ...any) error {
+	fs.Usage()
+	return usageError{error: fmt.Errorf(format, args...)}
+}
+
+func (e usageError) Unwrap() error { return e.error }
 
 // safeRun turns a panic (a programmer mistake inside a library) into an error.
 func safeRun(run func([]string) error, args []string) (err error) {
@@ -108,7 +155,10 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{error: err, printed: true}
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -132,9 +132,30 @@ func TestTrainResumeEval(t *testing.T) {
 		!strings.Contains(err.Error(), "already has checkpoints") {
 		t.Errorf("training into a used folder without --resume: %v", err)
 	}
-	capture(t, func() error {
-		return runTrain([]string{"--data", set, "--preset", "tiny", "--steps", "3", "--out", run, "--resume"})
+	// Resuming checks what it resumes: the preset, the settings and the
+	// schedule's length must be the run's.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--preset", "small", "--steps", "2"}, "preset=small asked, but the run"},
+		{[]string{"--preset", "tiny", "--steps", "2"}, "batch=4 asked, but the run"},
+		{[]string{"--set", "lambda_r=2", "--steps", "2"}, "lambda_r=2 asked"},
+		{[]string{"--steps", "3"}, "scheduled for 2 steps, this command asks for 3; pass --extend"},
+	} {
+		err := runTrain(append([]string{"--data", set, "--out", run, "--resume"}, c.args...))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("resume with %v: %v, want %q", c.args, err, c.want)
+		}
+	}
+	// Without --preset, the resumed run keeps its own config, and the banner
+	// says so (it printed the command line's default preset before).
+	banner := captureStderr(t, func() error {
+		return runTrain([]string{"--data", set, "--steps", "3", "--out", run, "--resume", "--extend"})
 	})
+	if !strings.Contains(banner, "training PathoGAN, tiny preset") {
+		t.Errorf("resume banner does not name the run's preset:\n%s", banner)
+	}
 	hist, err := os.ReadFile(filepath.Join(run, "losses.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +188,7 @@ func TestTrainResumeEval(t *testing.T) {
 		copy(raw[i:], []byte{0x00, 0x00, 0xc0, 0x7f}) // float32 NaN
 	}
 	os.WriteFile(imgs, raw, 0o644)
-	err = runTrain([]string{"--data", set, "--preset", "tiny", "--steps", "5", "--out", run, "--resume", "--checkpoint-every", "1"})
+	err = runTrain([]string{"--data", set, "--steps", "5", "--out", run, "--resume", "--extend", "--checkpoint-every", "1"})
 	if err == nil || !strings.Contains(err.Error(), "not finite") || !strings.Contains(err.Error(), ckpt) {
 		t.Errorf("NaN data: err = %v, want a non-finite loss naming %s", err, ckpt)
 	}

@@ -38,12 +38,10 @@ func runMetrics(args []string) error {
 		return err
 	}
 	if len(rest) != 0 {
-		fs.Usage()
-		return fmt.Errorf("unexpected arguments %q", rest)
+		return usagef(fs, "unexpected arguments %q", rest)
 	}
 	if *pred == "" || *truth == "" {
-		fs.Usage()
-		return fmt.Errorf("--pred and --truth are required")
+		return usagef(fs, "--pred and --truth are required")
 	}
 	policy, err := metrics.ParseEmptyPolicy(*empty)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pathogan-go/pathogan/data"
 	"github.com/pathogan-go/pathogan/data/phantom"
 	"github.com/pathogan-go/pathogan/experiments/progress"
 )
@@ -25,18 +26,20 @@ func runPhantom(args []string) error {
 	fs.Float64Var(&cfg.LGGFraction, "lgg-fraction", def.LGGFraction, "fraction of low-grade (non-enhancing) patients")
 	fs.Float64Var(&cfg.NoiseStd, "noise", def.NoiseStd, "Rician noise level, as a fraction of the brightest healthy tissue")
 	fs.BoolVar(&cfg.Healthy, "healthy", true, "also write each patient's healthy counterpart (<id>_healthy_{flair,t1,t1ce,t2}.nii.gz: no tumour, no mass effect, the same noise), the ground truth for inpainting")
-	workers := fs.Int("workers", runtime.NumCPU(), "patients generated at once")
+	workers := fs.Int("workers", min(runtime.NumCPU(), maxWorkers), "patients generated at once")
 	preview := fs.String("preview", "", "also write a PNG of the first patient (four channels and the label overlay) to this file")
-	previewSlice := fs.Int("preview-slice", -1, "axial slice of the preview (default: the slice in 60..100 with the most tumour)")
+	previewSlice := fs.Int("preview-slice", -1, "axial slice of the preview; -1 takes the slice in 60..100 with the most tumour")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
-		fs.Usage()
-		return fmt.Errorf("--out is required")
+		return usagef(fs, "--out is required")
 	}
 	var err error
 	if cfg.Shape, err = parseShape(*shape); err != nil {
+		return err
+	}
+	if err := checkPhantomFlags(cfg, *workers); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -64,6 +67,32 @@ func runPhantom(args []string) error {
 			return err
 		}
 		fmt.Printf("preview of %s, slice %d: %s\n", p.ID, z, *preview)
+	}
+	return nil
+}
+
+// maxWorkers bounds the --workers flags of phantom and prepare.
+const maxWorkers = data.MaxWorkers
+
+// checkPhantomFlags checks phantom's size and count flags, naming the flag
+// and its bounds.
+func checkPhantomFlags(cfg phantom.Config, workers int) error {
+	if cfg.Patients < 1 || cfg.Patients > phantom.MaxPatients {
+		return fmt.Errorf("--patients %d: want 1 to %d", cfg.Patients, phantom.MaxPatients)
+	}
+	if workers < 1 || workers > maxWorkers {
+		return fmt.Errorf("--workers %d: want 1 to %d", workers, maxWorkers)
+	}
+	sh := cfg.Shape
+	for _, n := range sh {
+		if n < 16 || n > 1024 {
+			return fmt.Errorf("--shape %d,%d,%d: each size must be 16 to 1024", sh[0], sh[1], sh[2])
+		}
+	}
+	if v := sh[0] * sh[1] * sh[2]; v > phantom.MaxVoxels {
+		return fmt.Errorf("--shape %d,%d,%d: %d voxels, at most %d (%d x %d x %d is BraTS's %d; a patient takes about 65 bytes a voxel to generate)",
+			sh[0], sh[1], sh[2], v, phantom.MaxVoxels, phantom.BraTSShape[0], phantom.BraTSShape[1], phantom.BraTSShape[2],
+			phantom.BraTSShape[0]*phantom.BraTSShape[1]*phantom.BraTSShape[2])
 	}
 	return nil
 }

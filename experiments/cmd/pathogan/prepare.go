@@ -27,14 +27,16 @@ func runPrepare(args []string) error {
 	fs.StringVar(&o.SplitFile, "split", "", "split CSV (patient,split) to reuse instead of drawing one")
 	fs.IntVar(&o.Crop, "crop", 0, "cut the central CROPxCROP window of each slice first (0: none)")
 	fs.IntVar(&o.Size, "size", 0, "resample slices to SIZExSIZE (0: native size)")
-	fs.IntVar(&o.Workers, "workers", runtime.NumCPU(), "patients loaded at once")
+	fs.IntVar(&o.Workers, "workers", min(runtime.NumCPU(), maxWorkers), "patients loaded at once")
 	force := fs.Bool("force", false, "prepare again even if --out already holds this set")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
 	if *brats == "" || *out == "" {
-		fs.Usage()
-		return fmt.Errorf("--brats and --out are required")
+		return usagef(fs, "--brats and --out are required")
+	}
+	if err := checkPrepareFlags(o); err != nil {
+		return err
 	}
 	if *force {
 		os.Remove(*out + "/" + data.SummaryFile)
@@ -56,9 +58,34 @@ func runPrepare(args []string) error {
 	if sum.Cached {
 		fmt.Printf("%s already holds this slice set (same source and options); --force prepares it again\n", *out)
 	}
+	if sum.Damaged != "" {
+		fmt.Printf("%s held this slice set damaged (%s); prepared it again\n", *out, sum.Damaged)
+	}
 	printSummary(sum)
 	if !sum.Cached {
 		fmt.Printf("time %.1f s, peak resident memory %d MB\n", time.Since(start).Seconds(), peakRSSMB())
+	}
+	return nil
+}
+
+// checkPrepareFlags checks prepare's size, count and fraction flags before
+// anything is read or allocated, naming the flag and its bounds.
+func checkPrepareFlags(o data.Options) error {
+	switch {
+	case o.Size < 0 || o.Size > data.MaxSliceSize:
+		return fmt.Errorf("--size %d: want 0 (native size) to %d", o.Size, data.MaxSliceSize)
+	case o.Crop < 0 || o.Crop > data.MaxSliceSize:
+		return fmt.Errorf("--crop %d: want 0 (none) to %d", o.Crop, data.MaxSliceSize)
+	case o.Workers < 1 || o.Workers > maxWorkers:
+		return fmt.Errorf("--workers %d: want 1 to %d", o.Workers, maxWorkers)
+	case o.SliceMin < 0 || o.SliceMax < o.SliceMin:
+		return fmt.Errorf("--slice-min %d, --slice-max %d: want 0 <= slice-min <= slice-max", o.SliceMin, o.SliceMax)
+	case o.HealthyMax < 0 || o.PathologicalAbove < o.HealthyMax:
+		return fmt.Errorf("--healthy-max %d, --pathological-above %d: want 0 <= healthy-max <= pathological-above", o.HealthyMax, o.PathologicalAbove)
+	case !(o.TestFraction >= 0 && o.TestFraction <= 1):
+		return fmt.Errorf("--test-fraction %v: want a number in [0, 1]", o.TestFraction)
+	case !(o.ValFraction >= 0 && o.TestFraction+o.ValFraction <= 1):
+		return fmt.Errorf("--val-fraction %v: want a number in [0, 1 - test fraction]", o.ValFraction)
 	}
 	return nil
 }
@@ -76,7 +103,11 @@ func printSummary(s *data.Summary) {
 	if c.ValHealthy+c.ValPathological > 0 {
 		fmt.Printf("  %-6s %8d %13d\n", "val", c.ValHealthy, c.ValPathological)
 	}
-	fmt.Printf("  %-6s %8d %13d\n", "test", c.TestHealthy, c.TestPathological)
+	if s.Options.TestFraction == 0 && c.TestHealthy+c.TestPathological == 0 {
+		fmt.Printf("  %-6s %8s %13s   (--test-fraction 0: no test split)\n", "test", "-", "-")
+	} else {
+		fmt.Printf("  %-6s %8d %13d\n", "test", c.TestHealthy, c.TestPathological)
+	}
 	fmt.Printf("  discarded (1..%d tumour pixels): %d\n", s.Options.PathologicalAbove, c.Discarded)
 }
 

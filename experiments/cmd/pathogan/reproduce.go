@@ -22,6 +22,7 @@ import (
 	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
 	"github.com/pathogan-go/pathogan/pathogan/diagnose"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
+	"github.com/pathogan-go/pathogan/pathogan/runlock"
 	"github.com/pathogan-go/pathogan/pathogan/unet"
 	"github.com/pathogan-go/pathogan/viz"
 )
@@ -64,6 +65,7 @@ func runReproduce(args []string) error {
 	set := fs.String("set", "", `PathoGAN overrides "key=value;..."`)
 	baseSet := fs.String("baseline-set", "", `U-Net overrides "key=value;..."`)
 	empty := fs.String("empty", "skip", "empty-mask policy for HD95/AVD: skip, nan or worst")
+	extend := fs.Bool("extend", false, "resuming with other --steps or --baseline-steps: recompute the learning-rate schedules for the new totals")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
@@ -96,6 +98,19 @@ func runReproduce(args []string) error {
 	if *steps < 1 || *baseSteps < 1 {
 		return fmt.Errorf("--steps %d, --baseline-steps %d: want >= 1", *steps, *baseSteps)
 	}
+	// One reproduce per output folder: a second one would interleave its
+	// stages with this one's.
+	lock, stale, err := runlock.Acquire(*out)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	if stale != "" {
+		noteStderr(stale)
+	}
+	hint := "run the same command again to resume"
+	stop, release := interrupts(hint)
+	defer release()
 	reportDir := filepath.Join(*out, "report")
 	if err := os.MkdirAll(reportDir, 0o755); err != nil {
 		return err
@@ -114,7 +129,14 @@ func runReproduce(args []string) error {
 		err := f()
 		timing.add(name, time.Since(start))
 		saveTiming()
-		return err
+		if err == nil {
+			select {
+			case <-stop: // a signal during a stage that does not train
+				err = fmt.Errorf("%w after stage %q", pathogan.ErrInterrupted, name)
+			default:
+			}
+		}
+		return interrupted(err, hint)
 	}
 
 	// 1. Data.
@@ -159,13 +181,13 @@ func runReproduce(args []string) error {
 	pganDir, unetDir := filepath.Join(*out, "pathogan"), filepath.Join(*out, "unet")
 	if err := stage("train PathoGAN", func() error {
 		// Every checkpoint is kept: the model behind the table is chosen among them.
-		_, err := trainPathoGAN(b, ds, cfg, pganDir, pathogan.RunOptions{Steps: *steps, Keep: 0, Resume: true})
+		_, err := trainPathoGAN(b, ds, cfg, pganDir, pathogan.RunOptions{Steps: *steps, Keep: 0, Resume: true, Extend: *extend, Stop: stop, Note: noteStderr})
 		return err
 	}); err != nil {
 		return err
 	}
 	if err := stage("train U-Net", func() error {
-		_, err := trainUNet(b, ds, ucfg, unetDir, pathogan.RunOptions{Steps: *baseSteps, Keep: 2, Resume: true})
+		_, err := trainUNet(b, ds, ucfg, unetDir, pathogan.RunOptions{Steps: *baseSteps, Keep: 2, Resume: true, Extend: *extend, Stop: stop, Note: noteStderr})
 		return err
 	}); err != nil {
 		return err
@@ -174,7 +196,7 @@ func runReproduce(args []string) error {
 	// 3. Model selection on the validation patients (image-level labels).
 	var sel evaluate.Selection
 	if err := stage("select", func() error {
-		sel, err = selectPathoGAN(b, pganDir, ds)
+		sel, err = selectPathoGAN(b, pganDir, ds, *steps)
 		return err
 	}); err != nil {
 		return err
@@ -324,13 +346,27 @@ type reproduceMetrics struct {
 	Minutes            float64  `json:"minutes"` // the job's wall time, summed over resumed runs
 }
 
-// selectPathoGAN scores every checkpoint of a PathoGAN run on the
-// validation split and writes selection.csv (step, criterion, validation
-// Dice) and selection.json (the rule and the chosen step) into the run.
-func selectPathoGAN(b backends.Backend, runDir string, ds *data.Set) (evaluate.Selection, error) {
-	paths, err := checkpoint.List(filepath.Join(runDir, checkpoint.Dir))
+// selectPathoGAN scores the checkpoints of a PathoGAN run of steps steps
+// that lie on its schedule (every steps/10 steps and the last; one saved
+// when a signal interrupted the run is left out, so that an interrupted job
+// selects as an uninterrupted one) on the validation split, and writes
+// selection.csv (step, criterion, validation Dice) and selection.json (the
+// rule and the chosen step) into the run.
+func selectPathoGAN(b backends.Backend, runDir string, ds *data.Set, steps int) (evaluate.Selection, error) {
+	all, err := checkpoint.List(filepath.Join(runDir, checkpoint.Dir))
 	if err != nil {
 		return evaluate.Selection{}, err
+	}
+	every := max(1, steps/10) // RunOptions' default interval, which reproduce uses
+	var paths []string
+	for _, p := range all {
+		h, err := checkpoint.ReadHeader(p)
+		if err != nil {
+			return evaluate.Selection{}, err
+		}
+		if h.Step%every == 0 || h.Step == steps {
+			paths = append(paths, p)
+		}
 	}
 	if len(paths) == 0 {
 		return evaluate.Selection{}, fmt.Errorf("%s: no checkpoints to select from", runDir)
