@@ -38,6 +38,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/pathogan-go/pathogan/pathogan/atomicfile"
 )
 
 // Magic numbers: magic starts every checkpoint written now (with a CRC-32C
@@ -119,7 +121,6 @@ func Save(dir string, ctx *context.Context, h Header, keep int) (string, error) 
 // when keep is nil) with header h to path, atomically: a temporary file in
 // the same folder, synced, renamed, then the folder synced.
 func WriteFile(path string, ctx *context.Context, h Header, keep func(*context.Variable) bool) error {
-	dir := filepath.Dir(path)
 	h.Variables = nil
 	var vars []*context.Variable
 	var off int64
@@ -138,67 +139,30 @@ func WriteFile(path string, ctx *context.Context, h Header, keep func(*context.V
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, TempPattern)
-	if err != nil {
-		return err
-	}
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("saving %s: %w", path, err)
-	}
-	crc := crc32.New(crcTable)
-	w := bufio.NewWriterSize(io.MultiWriter(f, crc), 1<<20)
-	w.WriteString(magic)
-	binary.Write(w, binary.LittleEndian, uint64(len(js)))
-	w.Write(js)
-	for _, v := range vars {
-		t, err := v.Value()
-		if err != nil {
-			return fail(err)
+	return atomicfile.Write(path, TempPattern, func(f io.Writer) error {
+		crc := crc32.New(crcTable)
+		w := bufio.NewWriterSize(io.MultiWriter(f, crc), 1<<20)
+		w.WriteString(magic)
+		binary.Write(w, binary.LittleEndian, uint64(len(js)))
+		w.Write(js)
+		for _, v := range vars {
+			t, err := v.Value()
+			if err != nil {
+				return err
+			}
+			var werr error
+			if err := t.ConstBytes(func(b []byte) { _, werr = w.Write(b) }); err != nil {
+				return err
+			}
+			if werr != nil {
+				return werr
+			}
 		}
-		var werr error
-		if err := t.ConstBytes(func(b []byte) { _, werr = w.Write(b) }); err != nil {
-			return fail(err)
+		if err := w.Flush(); err != nil {
+			return err
 		}
-		if werr != nil {
-			return fail(werr)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		return fail(err)
-	}
-	if err := binary.Write(f, binary.LittleEndian, crc.Sum32()); err != nil {
-		return fail(err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
+		return binary.Write(f, binary.LittleEndian, crc.Sum32())
+	})
 }
 
 // TempPattern is the name pattern of checkpoints being written; a file of
@@ -208,16 +172,7 @@ const TempPattern = ".checkpoint-*.tmp"
 // RemoveTemps deletes the remnants of interrupted saves in dir and returns
 // their paths. Call it only while owning the run folder.
 func RemoveTemps(dir string) ([]string, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, TempPattern))
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range paths {
-		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
-			return nil, err
-		}
-	}
-	return paths, nil
+	return atomicfile.RemoveTemps(dir, TempPattern)
 }
 
 // List returns the checkpoint files in dir, oldest first by the step stored

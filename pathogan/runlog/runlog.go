@@ -11,11 +11,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pathogan-go/pathogan/pathogan/atomicfile"
 )
 
 // FileName is the log's name in a run folder.
@@ -49,7 +51,7 @@ func Open(path string, terms []string, done int) (*History, error) {
 	if err := w.Error(); err != nil {
 		return nil, err
 	}
-	if err := replace(path, b.Bytes()); err != nil {
+	if err := atomicfile.Write(path, TempPattern, func(w io.Writer) error { _, err := w.Write(b.Bytes()); return err }); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
@@ -66,48 +68,7 @@ const TempPattern = ".losses-*.tmp"
 // RemoveTemps deletes the temporary files of interrupted Opens in dir and
 // returns their paths.
 func RemoveTemps(dir string) ([]string, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, TempPattern))
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range paths {
-		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
-			return nil, err
-		}
-	}
-	return paths, nil
-}
-
-// replace writes b to path through a synced temporary file and a rename.
-func replace(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, TempPattern)
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.RemoveTemps(dir, TempPattern)
 }
 
 // readRows returns the rows of the log at path (if any) of steps <= done.
