@@ -338,3 +338,23 @@ func TestCSVRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultWorkersBoundMemory: the default worker count never exceeds the
+// two patients that keep prepare and phantom under 2 GB (measured: about
+// 1.2 and 1.3 GB with two at 240x240x155), whatever the core count, and
+// more workers come with a note on their memory. Before, the default was
+// the core count: 16 cores would have held about 9 GB.
+func TestDefaultWorkersBoundMemory(t *testing.T) {
+	if w := DefaultWorkers(); w < 1 || w > 2 {
+		t.Errorf("DefaultWorkers() = %d, want 1 or 2", w)
+	}
+	if DefaultOptions().Workers != DefaultWorkers() {
+		t.Errorf("DefaultOptions().Workers = %d, want DefaultWorkers()", DefaultOptions().Workers)
+	}
+	if n := WorkerMemoryNote(2); n != "" {
+		t.Errorf("note for 2 workers: %q", n)
+	}
+	if n := WorkerMemoryNote(8); !strings.Contains(n, "8 workers") || !strings.Contains(n, "4.8 GB") {
+		t.Errorf("note for 8 workers: %q", n)
+	}
+}

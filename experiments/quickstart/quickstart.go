@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -36,7 +35,7 @@ func Phantom(dir string, patients int, seed uint64, progress Progress) (string, 
 	}
 	cfg := phantom.DefaultConfig()
 	cfg.Patients, cfg.Seed, cfg.Healthy = patients, seed, true
-	if err := phantom.Write(dir, cfg, runtime.NumCPU(), func(done, total int) {
+	if err := phantom.Write(dir, cfg, data.DefaultWorkers(), func(done, total int) {
 		if progress != nil {
 			progress("phantom", done, total)
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +25,7 @@ func runPhantom(args []string) error {
 	fs.Float64Var(&cfg.LGGFraction, "lgg-fraction", def.LGGFraction, "fraction of low-grade (non-enhancing) patients")
 	fs.Float64Var(&cfg.NoiseStd, "noise", def.NoiseStd, "Rician noise level, as a fraction of the brightest healthy tissue")
 	fs.BoolVar(&cfg.Healthy, "healthy", true, "also write each patient's healthy counterpart (<id>_healthy_{flair,t1,t1ce,t2}.nii.gz: no tumour, no mass effect, the same noise), the ground truth for inpainting")
-	workers := fs.Int("workers", min(runtime.NumCPU(), maxWorkers), "patients generated at once")
+	workers := fs.Int("workers", data.DefaultWorkers(), "patients generated at once; each takes about 0.6 GB at 240x240x155, and the default (cores, at most 2) stays under 2 GB")
 	preview := fs.String("preview", "", "also write a PNG of the first patient (four channels and the label overlay) to this file")
 	previewSlice := fs.Int("preview-slice", -1, "axial slice of the preview; -1 takes the slice in 60..100 with the most tumour")
 	if _, err := parseInterspersed(fs, args); err != nil {
@@ -41,6 +40,9 @@ func runPhantom(args []string) error {
 	}
 	if err := checkPhantomFlags(cfg, *workers); err != nil {
 		return err
+	}
+	if n := data.WorkerMemoryNote(*workers); n != "" {
+		fmt.Fprintln(os.Stderr, n)
 	}
 	start := time.Now()
 	bar := progress.New(os.Stderr, "phantom", cfg.Patients)
