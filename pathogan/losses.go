@@ -200,7 +200,7 @@ func Objective(cfg Config, xA, xB *graph.Node, c *Cycles, dFakeA, dFakeB, dRealA
 	} else {
 		l.Identity = graph.ScalarZero(xA.Graph(), xA.DType())
 	}
-	l.Relevancy = graph.MulScalar(graph.Add(RelevancyLoss(c.HatA, xA), RelevancyLoss(c.HatB, xB)), cfg.LambdaR)
+	l.Relevancy = graph.MulScalar(graph.Add(RelevancyLoss(c.HatA, xA), graph.MulScalar(RelevancyLoss(c.HatB, xB), cfg.RelevancyScaleB)), cfg.LambdaR)
 	l.KL = graph.MulScalar(graph.Add(KLLoss(c.GammaMean, c.GammaLogVar), KLLoss(c.DeltaMean, c.DeltaLogVar)), cfg.LambdaKL)
 	l.Latent = graph.ScalarZero(xA.Graph(), xA.DType())
 	if c.LatentMean != nil {

@@ -2,6 +2,7 @@ package pathogan
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -170,6 +171,43 @@ func TestCompose(t *testing.T) {
 	for i, o := range out {
 		if got := float64(tensors.MustCopyFlatData[float32](o)[0]); math.Abs(got-want[i]) > 1e-6 {
 			t.Errorf("output %d = %v, want %v", i, got, want[i])
+		}
+	}
+}
+
+// TestRelevancyScaleB: relevancy_scale_b multiplies GB's relevancy term
+// only. On one batch at initialisation (the first step's losses are taken
+// before any update), the relevancy loss is λR·(R_A + s·R_B): linear in s,
+// with GA's part left at s = 0, and no other term changes.
+func TestRelevancyScaleB(t *testing.T) {
+	rel := map[float64][]float64{}
+	for _, s := range []float64{0, 1, 3} {
+		cfg, _ := Preset("tiny")
+		cfg.Batch, cfg.PoolSize, cfg.RelevancyScaleB = 2, 3, s
+		tr, err := NewTrainer(testBackend(t), cfg, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := tr.Step(randomBatch(cfg, 1), randomBatch(cfg, 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel[s] = l
+	}
+	r := slices.Index(LossNames, "relevancy")
+	r0, r1, r3 := rel[0][r], rel[1][r], rel[3][r]
+	if math.Abs(r0) < 1e-4 {
+		t.Errorf("relevancy at scale 0 = %g: GA's term should remain", r0)
+	}
+	if math.Abs((r3-r1)-2*(r1-r0)) > 1e-4*(1+math.Abs(r1)) || math.Abs(r1-r0) < 1e-5 {
+		t.Errorf("relevancy at scales 0, 1, 3: %g, %g, %g; want linear in the scale", r0, r1, r3)
+	}
+	for i, name := range LossNames {
+		if name == "relevancy" || name == "generator" {
+			continue
+		}
+		if rel[0][i] != rel[3][i] {
+			t.Errorf("%s changed with the scale: %g vs %g", name, rel[0][i], rel[3][i])
 		}
 	}
 }
