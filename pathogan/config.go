@@ -79,9 +79,9 @@ type Config struct {
 	// for tumours under 30 px, 1.2 above 120 px), and λR = 2 in both
 	// directions raised the last step's test Dice from 57.9 to 75.6 % on
 	// the same data but left GA's samples live only at step 600. At 4 (GB's
-	// term at 2, GA's at 0.5) one run scored 76.9 % with live samples; one
-	// seed only, so every preset keeps 1 until more confirm it
-	// (docs/model.md).
+	// term at 2, GA's at 0.5) two seeds scored 76.9 and 78.8 % with live
+	// (if narrow) samples; every preset keeps 1 until a third seed and a
+	// new shipped model (docs/model.md).
 	RelevancyScaleB float64 `json:"relevancy_scale_b"`
 	// LambdaKL weights the KL terms (eq. 17); paper: 0.1.
 	LambdaKL float64 `json:"lambda_kl"`
