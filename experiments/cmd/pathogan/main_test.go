@@ -15,19 +15,25 @@ import (
 // capture runs f with os.Stdout redirected and returns what it printed.
 func capture(t *testing.T, f func() error) string {
 	t.Helper()
-	r, w, _ := os.Pipe()
-	old := os.Stdout
-	os.Stdout = w
-	done := make(chan string)
-	go func() { b, _ := io.ReadAll(r); done <- string(b) }()
-	err := f()
-	w.Close()
-	os.Stdout = old
-	out := <-done
+	out, err := redirect(&os.Stdout, f)
 	if err != nil {
 		t.Fatalf("%v\noutput:\n%s", err, out)
 	}
 	return out
+}
+
+// redirect runs f with *file (os.Stdout or os.Stderr) replaced by a pipe,
+// and returns what f wrote there and f's error.
+func redirect(file **os.File, f func() error) (string, error) {
+	r, w, _ := os.Pipe()
+	old := *file
+	*file = w
+	done := make(chan string)
+	go func() { b, _ := io.ReadAll(r); done <- string(b) }()
+	err := f()
+	w.Close()
+	*file = old
+	return <-done, err
 }
 
 // TestPhantomPrepare is the data issue's check as a user runs it: phantom,

@@ -112,16 +112,11 @@ func TestDamagedNewestCheckpoint(t *testing.T) {
 // captureStderr runs f with os.Stderr redirected and returns what it wrote.
 func captureStderr(t *testing.T, f func() error) string {
 	t.Helper()
-	r, w, _ := os.Pipe()
-	old := os.Stderr
-	os.Stderr = w
-	done := make(chan string)
-	go func() { b := new(bytes.Buffer); b.ReadFrom(r); done <- b.String() }()
 	var err error
-	capture(t, func() error { err = f(); return nil })
-	w.Close()
-	os.Stderr = old
-	out := <-done
+	out, _ := redirect(&os.Stderr, func() error {
+		capture(t, func() error { err = f(); return nil })
+		return nil
+	})
 	if err != nil {
 		t.Fatalf("%v\nstderr:\n%s", err, out)
 	}
