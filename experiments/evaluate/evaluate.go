@@ -10,6 +10,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/pathogan-go/pathogan/data"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
+
+	"github.com/pathogan-go/pathogan/pathogan/atomicfile"
 )
 
 // Segmenter gives a tumour probability per pixel, [n][h][w], for images
@@ -202,7 +205,7 @@ func Write(dir string, rows []Row, meta Meta) error {
 			strconv.Itoa(r.Predicted), strconv.Itoa(r.Overlap), fmtFloat(r.Dice), fmtFloat(r.HD95), fmtFloat(r.AVD),
 			fmtFloat(r.HD95Max), fmtFloat(r.AVDMean)})
 	}
-	if err := writeAtomic(filepath.Join(dir, CSVFile), func(f *os.File) error {
+	if err := writeAtomic(filepath.Join(dir, CSVFile), func(f io.Writer) error {
 		w := csv.NewWriter(f)
 		w.WriteAll(recs)
 		return w.Error()
@@ -210,28 +213,16 @@ func Write(dir string, rows []Row, meta Meta) error {
 		return err
 	}
 	js, _ := json.MarshalIndent(meta, "", "  ")
-	return writeAtomic(filepath.Join(dir, MetaFile), func(f *os.File) error {
+	return writeAtomic(filepath.Join(dir, MetaFile), func(f io.Writer) error {
 		_, err := f.Write(append(js, '\n'))
 		return err
 	})
 }
 
-// writeAtomic writes path through a temporary file and a rename.
-func writeAtomic(path string, fill func(*os.File) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*.tmp")
-	if err != nil {
-		return err
-	}
-	if err := fill(f); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Rename(f.Name(), path)
+// writeAtomic writes path whole or not at all, readable by everyone
+// (before, eval.csv and eval.json were left 0600 and not synced).
+func writeAtomic(path string, fill func(io.Writer) error) error {
+	return atomicfile.Write(path, "."+filepath.Base(path)+"-*.tmp", fill)
 }
 
 // Read reads dir/eval.csv and dir/eval.json.

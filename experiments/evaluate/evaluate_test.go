@@ -2,6 +2,8 @@ package evaluate
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -47,6 +49,12 @@ func TestWriteReadTable(t *testing.T) {
 	meta := Meta{Method: "PathoGAN", Model: "pathogan", Size: 32, Threshold: 0.5, Policy: metrics.EmptySkip.String()}
 	if err := Write(dir, testRows, meta); err != nil {
 		t.Fatal(err)
+	}
+	// Readable by everyone, like the run's other files (they were 0600).
+	for _, name := range []string{CSVFile, MetaFile} {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: %v, %v; want mode 0644", name, fi, err)
+		}
 	}
 	rows, m2, err := Read(dir)
 	if err != nil {
