@@ -146,13 +146,62 @@ func Discover(root string) (patients []PatientFiles, skipped []Skipped, err erro
 // patientIn looks at one folder. ok is false with an empty reason when the
 // folder is not a patient folder at all.
 func patientIn(dir, grade string) (p PatientFiles, ok bool, reason string) {
+	p, found, err := scanFolder(dir, grade)
+	switch {
+	case err != nil:
+		return p, false, err.Error()
+	case !found:
+		return p, false, ""
+	}
+	missing := p.missing()
+	if p.Seg == "" {
+		missing = append(missing, "seg")
+	}
+	if len(missing) > 0 {
+		return p, false, fmt.Sprintf("%s: missing %s", dir, strings.Join(missing, ", "))
+	}
+	return p, true, ""
+}
+
+// PatientIn finds the scans of the one patient folder dir by Discover's
+// rules (<id>/<id>_<mod>.nii.gz, with any of the releases' suffixes), for
+// segmenting it: the four modalities are required, the label volume
+// (PatientFiles.Seg) and the healthy counterparts are optional.
+func PatientIn(dir string) (PatientFiles, error) {
+	p, found, err := scanFolder(dir, "")
+	switch {
+	case err != nil:
+		return p, err
+	case !found:
+		return p, fmt.Errorf("%s: no scans named %s_<modality>.nii.gz (modality flair, t1, t1ce, t2 or t2f, t1n, t1c, t2w)", dir, p.ID)
+	}
+	if m := p.missing(); len(m) > 0 {
+		return p, fmt.Errorf("%s: missing %s", dir, strings.Join(m, ", "))
+	}
+	return p, nil
+}
+
+// missing lists the modalities p lacks.
+func (p PatientFiles) missing() []string {
+	var missing []string
+	for m, f := range p.Images {
+		if f == "" {
+			missing = append(missing, Modality(m).String())
+		}
+	}
+	return missing
+}
+
+// scanFolder records the scans of one folder named after the patient.
+// found is false when it holds none (not a patient folder); an error
+// means it cannot be read or holds two files for one scan.
+func scanFolder(dir, grade string) (p PatientFiles, found bool, err error) {
 	id := filepath.Base(dir)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return p, false, fmt.Sprintf("cannot read %s: %v", dir, err)
+		return p, false, fmt.Errorf("cannot read %s: %v", dir, err)
 	}
 	p = PatientFiles{ID: id, Grade: grade, Dir: dir}
-	found := false
 	var dup []string
 	for _, e := range entries {
 		m := scanFileRe.FindStringSubmatch(e.Name())
@@ -191,26 +240,11 @@ func patientIn(dir, grade string) (p PatientFiles, ok bool, reason string) {
 		}
 		p.Images[mod] = path
 	}
-	if !found {
-		return p, false, ""
-	}
-	if len(dup) > 0 {
-		return p, false, fmt.Sprintf("%s: more than one file for %s", dir, strings.Join(dup, ", "))
-	}
-	var missing []string
-	for m, f := range p.Images {
-		if f == "" {
-			missing = append(missing, Modality(m).String())
-		}
-	}
-	if p.Seg == "" {
-		missing = append(missing, "seg")
-	}
-	if len(missing) > 0 {
-		return p, false, fmt.Sprintf("%s: missing %s", dir, strings.Join(missing, ", "))
+	if found && len(dup) > 0 {
+		return p, found, fmt.Errorf("%s: more than one file for %s", dir, strings.Join(dup, ", "))
 	}
 	if !p.HasHealthy() {
 		p.Healthy = [NumModalities]string{}
 	}
-	return p, true, ""
+	return p, found, nil
 }

@@ -219,7 +219,7 @@ func TestPrepare(t *testing.T) {
 	if sum.Found != 8 || sum.Kept != 6 || len(sum.Skipped) != 2 {
 		t.Fatalf("found %d kept %d skipped %+v", sum.Found, sum.Kept, sum.Skipped)
 	}
-	if !strings.Contains(sum.Skipped[1].Reason, "P08_t1ce.nii.gz: shape [12 10 19] does not match") {
+	if !strings.Contains(sum.Skipped[1].Reason, "P08_t1ce.nii.gz: grid [12 10 19] does not match") {
 		t.Errorf("P08 reason: %q", sum.Skipped[1].Reason)
 	}
 	set, err := Open(out)
@@ -566,5 +566,61 @@ func TestNpyVersion2Header(t *testing.T) {
 	row := make([]byte, 3)
 	if err := a.readRow(1, row); err != nil || !reflect.DeepEqual(row, []byte{4, 5, 6}) || !reflect.DeepEqual(a.shape, []int{2, 3}) {
 		t.Errorf("row %v shape %v err %v", row, a.shape, err)
+	}
+}
+
+// TestGeometryRoundTrip: Uncut maps a cut slice back onto the native grid:
+// a constant image stays constant inside the crop window and is 0 outside,
+// a linear ramp comes back within a pixel's step, and an image without a
+// crop or resize is passed through.
+func TestGeometryRoundTrip(t *testing.T) {
+	g := Geometry{Height: 40, Width: 36, Crop: 30, Size: 12}
+	if g.OutHeight() != 12 || g.OutWidth() != 12 {
+		t.Fatalf("out %dx%d", g.OutHeight(), g.OutWidth())
+	}
+	img := make([]float32, 40*36*2)
+	for i := range img {
+		img[i] = 0.5
+	}
+	back := g.Uncut(g.Cut(img, 2), 2)
+	for y := range 40 {
+		for x := range 36 {
+			in := y >= 5 && y < 35 && x >= 3 && x < 33
+			for c := range 2 {
+				v := back[(y*36+x)*2+c]
+				if in && math.Abs(float64(v)-0.5) > 1e-6 || !in && v != 0 {
+					t.Fatalf("(%d, %d, %d) = %v (inside the crop: %v)", y, x, c, v, in)
+				}
+			}
+		}
+	}
+	ramp := make([]float32, 40*36)
+	for y := range 40 {
+		for x := range 36 {
+			ramp[y*36+x] = float32(x) / 36
+		}
+	}
+	g = Geometry{Height: 40, Width: 36, Size: 18}
+	back = g.Uncut(g.Cut(ramp, 1), 1)
+	for y := range 40 {
+		for x := 2; x < 34; x++ { // away from the clamped edges
+			if d := math.Abs(float64(back[y*36+x] - ramp[y*36+x])); d > 1.0/36 {
+				t.Fatalf("ramp (%d, %d): %v, want %v", y, x, back[y*36+x], ramp[y*36+x])
+			}
+		}
+	}
+	g = Geometry{Height: 40, Width: 36}
+	if got := g.Uncut(g.Cut(ramp, 1), 1); !reflect.DeepEqual(got, ramp) {
+		t.Error("no crop, no size: the slice changed")
+	}
+}
+
+// TestResizeBilinear checks values against interpolation by hand.
+func TestResizeBilinear(t *testing.T) {
+	// 1x2 -> 1x4: centres at 0.25, 0.75, 1.25, 1.75 of the input's 2 pixels
+	// map to source -0.25 (clamped to 0), 0.25, 0.75, 1.25 (clamped to 1).
+	got := ResizeBilinear([]float32{0, 4}, 1, 2, 1, 1, 4)
+	if want := []float32{0, 1, 3, 4}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
 	}
 }

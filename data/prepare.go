@@ -472,8 +472,8 @@ func preparePatient(p PatientFiles, split string, opt Options, healthy bool) (*v
 	if err != nil {
 		return nil, nil, err
 	}
-	if opt.SliceMax >= v.shape[2] {
-		return nil, nil, fmt.Errorf("%s: %d axial slices, the range %d..%d needs %d", p.Images[FLAIR], v.shape[2], opt.SliceMin, opt.SliceMax, opt.SliceMax+1)
+	if opt.SliceMax >= v.Shape[2] {
+		return nil, nil, fmt.Errorf("%s: %d axial slices, the range %d..%d needs %d", p.Images[FLAIR], v.Shape[2], opt.SliceMin, opt.SliceMax, opt.SliceMax+1)
 	}
 	var out []preparedSlice
 	for z := opt.SliceMin; z <= opt.SliceMax; z++ {
@@ -490,28 +490,15 @@ func preparePatient(p PatientFiles, split string, opt Options, healthy bool) (*v
 }
 
 // cut fills s's image, labels and healthy counterpart from the volume:
-// slice s.z, cropped and resized as opt says.
+// slice s.z, cropped and resized as opt says (Geometry).
 func (v *volume) cut(s *preparedSlice, opt Options) {
-	h, w := v.shape[1], v.shape[0]
-	s.img, s.lab = v.sliceImage(s.z)
-	s.healthy = v.sliceHealthy(s.z)
-	if opt.Crop > 0 {
-		s.img = centreCrop(s.img, h, w, NumModalities, opt.Crop)
-		s.lab = centreCrop(s.lab, h, w, 1, opt.Crop)
-		if s.healthy != nil {
-			s.healthy = centreCrop(s.healthy, h, w, NumModalities, opt.Crop)
-		}
-		h, w = opt.Crop, opt.Crop
+	g := Geometry{Height: v.Shape[1], Width: v.Shape[0], Crop: opt.Crop, Size: opt.Size}
+	img, lab := v.sliceImage(s.z)
+	s.img, s.lab = g.Cut(img, NumModalities), g.CutLabels(lab)
+	if h := v.sliceHealthy(s.z); h != nil {
+		s.healthy = g.Cut(h, NumModalities)
 	}
-	if opt.Size > 0 && (opt.Size != h || opt.Size != w) {
-		s.img = ResizeArea(s.img, h, w, NumModalities, opt.Size, opt.Size)
-		s.lab = ResizeNearest(s.lab, h, w, opt.Size, opt.Size)
-		if s.healthy != nil {
-			s.healthy = ResizeArea(s.healthy, h, w, NumModalities, opt.Size, opt.Size)
-		}
-		h, w = opt.Size, opt.Size
-	}
-	s.h, s.w = h, w
+	s.h, s.w = g.OutHeight(), g.OutWidth()
 }
 
 // setWriter appends slices to the cache files.

@@ -77,44 +77,35 @@ func NormalizeWith(v []float32, mean, std float64) {
 	}
 }
 
-// volume is one patient's four normalised scans and the label volume, all of
-// shape (X, Y, Z) in NIfTI order (x fastest), and optionally the normalised
-// healthy counterparts.
-type volume struct {
-	shape   [3]int
-	images  [NumModalities][]float32
-	seg     []uint8
-	healthy [NumModalities][]float32 // nil when not loaded
+// Scans are one patient's four scans as prepare and segment see them: read,
+// checked to share one grid, and normalised (NormalizeNonZero), each of
+// shape (X, Y, Z) in NIfTI order (x fastest).
+type Scans struct {
+	// Files are the scans read, indexed by Modality.
+	Files [NumModalities]string
+	// Headers are their NIfTI headers (grid, voxel sizes, qform and sform).
+	Headers [NumModalities]nifti.Header
+	// Shape is the common grid (X, Y, Z).
+	Shape [3]int
+	// Norm are the normalised scans, indexed by Modality.
+	Norm [NumModalities][]float32
+	// Mean and Std are each scan's normalisation parameters (NonZeroStats):
+	// a normalised value v' stands for Mean + 3·Std·v' in the scan's units.
+	Mean, Std [NumModalities]float64
 }
 
-// loadPatient reads, checks and normalises one patient's files; with
-// healthy it also loads p.Healthy, each normalised with the mean and std of
-// the corresponding pathological scan. Errors name the file and the
-// problem.
-func loadPatient(p PatientFiles, healthy bool) (*volume, error) {
-	v := &volume{}
-	read := func(path string) (*nifti.Image, error) {
-		im, err := nifti.ReadFile(path)
-		if err != nil {
-			return nil, err
+// LoadScans reads the four scans of one patient (indexed by Modality),
+// checks that each is a 3-D volume (a 4-D one with one time point counts)
+// on the same grid as the FLAIR, and normalises each as the paper's section
+// 2.5 says (NormalizeNonZero). prepare and segment both read scans through
+// it, so a model sees the same numbers in both. Errors name the file.
+func LoadScans(files [NumModalities]string) (*Scans, error) {
+	s := &Scans{Files: files}
+	for m, path := range files {
+		if path == "" {
+			return nil, fmt.Errorf("no %s scan given", Modality(m))
 		}
-		s := im.Shape()
-		if len(s) == 4 && s[3] == 1 {
-			s = s[:3]
-		}
-		if len(s) != 3 {
-			return nil, fmt.Errorf("%s: shape %v, want a 3-D volume", path, im.Shape())
-		}
-		shape := [3]int{s[0], s[1], s[2]}
-		if v.shape == ([3]int{}) {
-			v.shape = shape
-		} else if shape != v.shape {
-			return nil, fmt.Errorf("%s: shape %v does not match %v of %s", path, shape, v.shape, p.Images[FLAIR])
-		}
-		return im, nil
-	}
-	for m, path := range p.Images {
-		im, err := read(path)
+		im, err := s.read(path)
 		if err != nil {
 			return nil, err
 		}
@@ -124,14 +115,73 @@ func loadPatient(p PatientFiles, healthy bool) (*volume, error) {
 			return nil, fmt.Errorf("%s: cannot normalise: %w", path, err)
 		}
 		NormalizeWith(vals, mean, std)
-		v.images[m] = vals
+		s.Norm[m], s.Mean[m], s.Std[m], s.Headers[m] = vals, mean, std, im.Header
+	}
+	return s, nil
+}
+
+// read reads one volume of s's grid: the first one read sets the grid.
+func (s *Scans) read(path string) (*nifti.Image, error) {
+	im, err := nifti.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	shape, err := Grid(im.Shape())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if s.Shape == ([3]int{}) {
+		s.Shape = shape
+	} else if shape != s.Shape {
+		return nil, fmt.Errorf("%s: grid %v does not match the grid %v of %s", path, shape, s.Shape, s.Files[FLAIR])
+	}
+	return im, nil
+}
+
+// Grid returns the (X, Y, Z) grid of a volume of the given NIfTI shape: a
+// 3-D shape, or a 4-D one with a single time point. Others are an error.
+func Grid(shape []int) ([3]int, error) {
+	s := shape
+	if len(s) == 4 && s[3] == 1 {
+		s = s[:3]
+	}
+	if len(s) != 3 {
+		return [3]int{}, fmt.Errorf("shape %v, want a 3-D volume", shape)
+	}
+	return [3]int{s[0], s[1], s[2]}, nil
+}
+
+// Slice returns axial slice z of the normalised scans as an [H=Y][W=X][C=4]
+// image (rows are the NIfTI y axis, columns the x axis, no flipping), the
+// layout of every prepared slice.
+func (s *Scans) Slice(z int) []float32 { return sliceChannels(s.Norm, s.Shape, z) }
+
+// volume is one patient's normalised scans and label volume, and
+// optionally the normalised healthy counterparts.
+type volume struct {
+	*Scans
+	seg     []uint8
+	healthy [NumModalities][]float32 // nil when not loaded
+}
+
+// loadPatient reads, checks and normalises one patient's files; with
+// healthy it also loads p.Healthy, each normalised with the mean and std of
+// the corresponding pathological scan. Errors name the file and the
+// problem.
+func loadPatient(p PatientFiles, healthy bool) (*volume, error) {
+	sc, err := LoadScans(p.Images)
+	if err != nil {
+		return nil, err
+	}
+	v := &volume{Scans: sc}
+	for m := range p.Images {
 		if !healthy {
-			continue
+			break
 		}
 		if p.Healthy[m] == "" {
 			return nil, fmt.Errorf("%s: no healthy counterpart of %s", p.Dir, Modality(m))
 		}
-		him, err := read(p.Healthy[m])
+		him, err := sc.read(p.Healthy[m])
 		if err != nil {
 			return nil, err
 		}
@@ -141,31 +191,47 @@ func loadPatient(p PatientFiles, healthy bool) (*volume, error) {
 				return nil, fmt.Errorf("%s: voxel %d is %v", p.Healthy[m], i, x)
 			}
 		}
-		NormalizeWith(hv, mean, std)
+		NormalizeWith(hv, sc.Mean[m], sc.Std[m])
 		v.healthy[m] = hv
 	}
-	im, err := read(p.Seg)
-	if err != nil {
+	if v.seg, err = ReadLabels(p.Seg, sc.Shape); err != nil {
 		return nil, err
-	}
-	v.seg = make([]uint8, im.Len())
-	for i := range v.seg {
-		x := im.At(i)
-		if x != math.Trunc(x) || x < 0 || x > 4 {
-			return nil, fmt.Errorf("%s: voxel %d has label %v, want one of 0, 1, 2, 4 (3 is accepted too)", p.Seg, i, x)
-		}
-		v.seg[i] = uint8(x)
 	}
 	return v, nil
 }
 
-// sliceImage returns axial slice z as an [H=Y][W=X][C=4] image (rows are the
-// NIfTI y axis, columns the x axis, no flipping) and its [H][W] labels.
+// ReadLabels reads a BraTS label volume (labels 0, 1, 2, 3, 4) on the given
+// grid. Errors name the file.
+func ReadLabels(path string, grid [3]int) ([]uint8, error) {
+	im, err := nifti.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	shape, err := Grid(im.Shape())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if shape != grid {
+		return nil, fmt.Errorf("%s: grid %v does not match the scans' grid %v", path, shape, grid)
+	}
+	seg := make([]uint8, im.Len())
+	for i := range seg {
+		x := im.At(i)
+		if x != math.Trunc(x) || x < 0 || x > 4 {
+			return nil, fmt.Errorf("%s: voxel %d has label %v, want one of 0, 1, 2, 4 (3 is accepted too)", path, i, x)
+		}
+		seg[i] = uint8(x)
+	}
+	return seg, nil
+}
+
+// sliceImage returns axial slice z as an [H=Y][W=X][C=4] image and its
+// [H][W] labels.
 func (v *volume) sliceImage(z int) ([]float32, []uint8) {
-	nx, ny := v.shape[0], v.shape[1]
+	nx, ny := v.Shape[0], v.Shape[1]
 	lab := make([]uint8, nx*ny)
 	copy(lab, v.seg[z*nx*ny:(z+1)*nx*ny])
-	return sliceChannels(v.images, v.shape, z), lab
+	return v.Slice(z), lab
 }
 
 // sliceHealthy returns axial slice z of the healthy counterparts as
@@ -174,7 +240,7 @@ func (v *volume) sliceHealthy(z int) []float32 {
 	if v.healthy[0] == nil {
 		return nil
 	}
-	return sliceChannels(v.healthy, v.shape, z)
+	return sliceChannels(v.healthy, v.Shape, z)
 }
 
 // sliceChannels interleaves axial slice z of four volumes of the given
@@ -197,7 +263,7 @@ func sliceChannels(vols [NumModalities][]float32, shape [3]int, z int) []float32
 
 // tumourPixels counts the voxels of slice z with a label > 0 (whole tumour).
 func (v *volume) tumourPixels(z int) int {
-	n := v.shape[0] * v.shape[1]
+	n := v.Shape[0] * v.Shape[1]
 	c := 0
 	for _, l := range v.seg[z*n : (z+1)*n] {
 		if l > 0 {
@@ -223,6 +289,140 @@ func centreCrop[T float32 | uint8](img []T, h, w, c, size int) []T {
 				continue
 			}
 			copy(out[(y*size+x)*c:(y*size+x+1)*c], img[(sy*w+sx)*c:(sy*w+sx+1)*c])
+		}
+	}
+	return out
+}
+
+// Geometry maps a native axial slice to a model's input as prepare does:
+// the central Crop x Crop window (0: the whole slice), then area resampling
+// to Size x Size (0: no resampling). Uncut maps a model's output back.
+type Geometry struct {
+	// Height and Width are the native slice's rows (NIfTI y) and columns (x).
+	Height, Width int
+	Crop, Size    int
+}
+
+// cropped returns the slice's size after the crop.
+func (g Geometry) cropped() (h, w int) {
+	if g.Crop > 0 {
+		return g.Crop, g.Crop
+	}
+	return g.Height, g.Width
+}
+
+// OutHeight and OutWidth are the size of a cut slice.
+func (g Geometry) OutHeight() int {
+	if g.Size > 0 {
+		return g.Size
+	}
+	h, _ := g.cropped()
+	return h
+}
+
+// OutWidth: see OutHeight.
+func (g Geometry) OutWidth() int {
+	if g.Size > 0 {
+		return g.Size
+	}
+	_, w := g.cropped()
+	return w
+}
+
+// Cut crops and resamples an [Height][Width][c] image (ResizeArea).
+func (g Geometry) Cut(img []float32, c int) []float32 {
+	h, w := g.cropped()
+	if g.Crop > 0 {
+		img = centreCrop(img, g.Height, g.Width, c, g.Crop)
+	}
+	if g.Size > 0 && (g.Size != h || g.Size != w) {
+		img = ResizeArea(img, h, w, c, g.Size, g.Size)
+	}
+	return img
+}
+
+// CutLabels crops and resamples an [Height][Width] label map
+// (ResizeNearest).
+func (g Geometry) CutLabels(lab []uint8) []uint8 {
+	h, w := g.cropped()
+	if g.Crop > 0 {
+		lab = centreCrop(lab, g.Height, g.Width, 1, g.Crop)
+	}
+	if g.Size > 0 && (g.Size != h || g.Size != w) {
+		lab = ResizeNearest(lab, h, w, g.Size, g.Size)
+	}
+	return lab
+}
+
+// Uncut maps an [OutHeight][OutWidth][c] image back onto the native slice:
+// bilinear resampling (ResizeBilinear) to the cropped size, then placed at
+// the centre; native pixels outside the crop window are 0.
+func (g Geometry) Uncut(img []float32, c int) []float32 {
+	h, w := g.cropped()
+	if g.Size > 0 && (g.Size != h || g.Size != w) {
+		img = ResizeBilinear(img, g.Size, g.Size, c, h, w)
+	}
+	if g.Crop > 0 {
+		img = uncrop(img, g.Crop, c, g.Height, g.Width)
+	}
+	return img
+}
+
+// uncrop places a size x size window at the centre of an h x w image of
+// zeros, the inverse of centreCrop: window pixels that fall outside the
+// image are dropped.
+func uncrop(img []float32, size, c, h, w int) []float32 {
+	out := make([]float32, h*w*c)
+	y0, x0 := (h-size)/2, (w-size)/2
+	for y := range size {
+		dy := y + y0
+		if dy < 0 || dy >= h {
+			continue
+		}
+		for x := range size {
+			dx := x + x0
+			if dx < 0 || dx >= w {
+				continue
+			}
+			copy(out[(dy*w+dx)*c:(dy*w+dx+1)*c], img[(y*size+x)*c:(y*size+x+1)*c])
+		}
+	}
+	return out
+}
+
+// ResizeBilinear resamples an [h][w][c] image to [nh][nw][c] by bilinear
+// interpolation between pixel centres (half-pixel alignment, edges
+// clamped): the filter for enlarging a model's output back to the native
+// slice.
+func ResizeBilinear(img []float32, h, w, c, nh, nw int) []float32 {
+	type lerp struct {
+		i0, i1 int
+		t      float32
+	}
+	axis := func(n, m int) []lerp {
+		out := make([]lerp, m)
+		for o := range m {
+			src := (float64(o)+0.5)*float64(n)/float64(m) - 0.5
+			src = math.Max(0, math.Min(float64(n-1), src))
+			i0 := int(math.Floor(src))
+			i1 := min(i0+1, n-1)
+			out[o] = lerp{i0, i1, float32(src - float64(i0))}
+		}
+		return out
+	}
+	ly, lx := axis(h, nh), axis(w, nw)
+	out := make([]float32, nh*nw*c)
+	for oy, a := range ly {
+		for ox, b := range lx {
+			for ch := range c {
+				v00 := img[(a.i0*w+b.i0)*c+ch]
+				v01 := img[(a.i0*w+b.i1)*c+ch]
+				v10 := img[(a.i1*w+b.i0)*c+ch]
+				v11 := img[(a.i1*w+b.i1)*c+ch]
+				top := v00 + b.t*(v01-v00)
+				bot := v10 + b.t*(v11-v10)
+				out[(oy*nw+ox)*c+ch] = top + a.t*(bot-top)
+			}
 		}
 	}
 	return out

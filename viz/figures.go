@@ -350,3 +350,42 @@ func shortFloat(t float64) string {
 	s = strings.TrimRight(s, "0")
 	return strings.TrimSuffix(s, ".")
 }
+
+// Panel is one cell of a Montage: channel Ch of Image in grey with the
+// outlines of its masks, captioned below.
+type Panel struct {
+	Image    Image
+	Ch       int
+	Outlines []Outline
+	Caption  string
+}
+
+// Montage lays out rows of panels in a grid, each pixel-replicated by
+// scale, with a legend of the named outlines of the first panel below: for
+// a few slices of a segmented patient. It panics if a panel's channel is
+// out of range or a mask does not hold its image's pixels.
+func Montage(rows [][]Panel, scale int) image.Image {
+	scale = normScale(scale)
+	grid := make([][]tile, len(rows))
+	var named []Outline
+	for j, r := range rows {
+		grid[j] = make([]tile, len(r))
+		for i, p := range r {
+			p.Image.check("Montage")
+			img := grayTile(p.Image, p.Ch, scale)
+			for k, m := range p.Outlines {
+				p.Image.checkPlane("Montage", fmt.Sprintf("row %d panel %d mask %d", j, i, k), m.Mask)
+				drawOutline(img, 0, 0, m, p.Image.H, p.Image.W, scale)
+				if j == 0 && i == 0 && m.Name != "" {
+					named = append(named, m)
+				}
+			}
+			grid[j][i] = tile{img: img, bottom: p.Caption}
+		}
+	}
+	out := drawGrid(grid)
+	if len(named) == 0 {
+		return out
+	}
+	return stack(gap, out, legend(named))
+}

@@ -32,6 +32,10 @@ func TestExitStatuses(t *testing.T) {
 		{args: []string{"train", "--data", "x"}, status: 2, stderr: "--data, --out and --steps (or --epochs) are required"},
 		{args: []string{"frobnicate"}, status: 2, stderr: `unknown command "frobnicate"`},
 		{args: []string{"info", "/nonexistent/scan.nii.gz"}, status: 1, stderr: "/nonexistent/scan.nii.gz"},
+		{args: []string{"segment", "--in", "x"}, status: 2, stderr: "--out is required"},
+		{args: []string{"segment", "--out", "o", "--flair", "f.nii.gz"}, status: 2, stderr: "missing --t1, --t1ce, --t2"},
+		{args: []string{"segment", "--out", "o", "--in", "x", "--slices", "9..3"}, status: 2, stderr: `--slices: "9..3"`},
+		{args: []string{"segment", "--out", "/nonexistent/o", "--in", "/nonexistent/P7"}, status: 1, stderr: "cannot read /nonexistent/P7"},
 	} {
 		cmd := exec.Command(bin, c.args...)
 		cmd.Env = append(cmd.Environ(), env...)

@@ -13,7 +13,7 @@ import (
 	"github.com/pathogan-go/pathogan/data"
 	"github.com/pathogan-go/pathogan/experiments/evaluate"
 	"github.com/pathogan-go/pathogan/experiments/progress"
-	"github.com/pathogan-go/pathogan/pathogan"
+	"github.com/pathogan-go/pathogan/experiments/segment"
 	"github.com/pathogan-go/pathogan/pathogan/backend"
 	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
@@ -92,40 +92,24 @@ func runEval(args []string) error {
 // writes eval.csv and eval.json into the run folder. It returns that folder.
 func evaluateRun(b backends.Backend, run string, ds *data.Set, split string, policy metrics.EmptyPolicy) (string, []evaluate.Row, evaluate.Meta, error) {
 	var meta evaluate.Meta
-	path, skipped, err := checkpoint.Find(run)
+	m, skipped, err := segment.Load(b, run)
 	if err != nil {
 		return "", nil, meta, err
 	}
 	for _, e := range skipped {
 		fmt.Fprintf(os.Stderr, "warning: passing over a damaged checkpoint: %v\n", e)
 	}
+	path := m.Path
 	dir := filepath.Dir(path)
 	if filepath.Base(dir) == checkpoint.Dir {
 		dir = filepath.Dir(dir)
 	}
-	h, err := checkpoint.ReadHeader(path)
-	if err != nil {
-		return "", nil, meta, err
+	method := methodPathoGAN
+	if m.Name == unet.ModelName {
+		method = methodUNet
 	}
-	var seg evaluate.Segmenter
-	switch h.Model {
-	case unet.ModelName:
-		m, err := unet.LoadInference(b, path)
-		if err != nil {
-			return "", nil, meta, err
-		}
-		seg = m
-		meta = evaluate.Meta{Method: methodUNet, Model: unet.ModelName, Preset: m.Cfg.Preset, Step: m.Step, Size: m.Cfg.Size, Threshold: m.Cfg.Threshold}
-	case "", pathogan.ModelName:
-		m, err := pathogan.LoadInference(b, path)
-		if err != nil {
-			return "", nil, meta, err
-		}
-		seg = m
-		meta = evaluate.Meta{Method: methodPathoGAN, Model: pathogan.ModelName, Preset: m.Cfg.Preset, Step: m.Step, Size: m.Cfg.Size, Threshold: m.Cfg.Threshold}
-	default:
-		return "", nil, meta, fmt.Errorf("%s: unknown model %q", path, h.Model)
-	}
+	seg := m.Segmenter
+	meta = evaluate.Meta{Method: method, Model: m.Name, Preset: m.Preset, Step: m.Step, Size: m.Size, Threshold: m.Threshold}
 	if ds.Height != meta.Size || ds.Width != meta.Size {
 		return "", nil, meta, fmt.Errorf("slice set %s is %dx%d, the model in %s %dx%d", ds.Dir, ds.Height, ds.Width, path, meta.Size, meta.Size)
 	}

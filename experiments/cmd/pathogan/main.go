@@ -12,6 +12,7 @@
 //	pathogan bench --preset NAME [--compare-torch] [--json]   time training steps, Go vs PyTorch
 //	pathogan export --run RUNDIR --out FILE            the generators only, for inference
 //	pathogan inspect --run RUNDIR --data DIR [--json]   latent samples, sensitivity, active units, areas
+//	pathogan segment --in PATIENT_DIR --out DIR [--model RUNDIR]   NIfTI labelmaps and healthy volumes of a whole scan
 //	pathogan metrics --pred P.npy --truth T.npy [--json] [--empty skip|nan|worst]   Dice, HD95, AVD of two 2-D masks
 //
 // Run `pathogan COMMAND -h` for a command's options.
@@ -49,6 +50,7 @@ var commands = map[string]command{
 	"metrics":        {"Dice, HD95 and average surface distance of two 2-D .npy masks", runMetrics},
 	"export":         {"write a trained PathoGAN's generators to one file, for inference", runExport},
 	"inspect":        {"diagnose a trained PathoGAN: latent samples, sensitivity to δB, active units, areas", runInspect},
+	"segment":        {"segment a whole patient: NIfTI probability, mask and healthy volumes on the input's grid", runSegment},
 }
 
 // usage writes the command list to w.
