@@ -120,15 +120,24 @@ func LoadScans(files [NumModalities]string) (*Scans, error) {
 	return s, nil
 }
 
-// read reads one volume of s's grid: the first one read sets the grid.
-func (s *Scans) read(path string) (*nifti.Image, error) {
+// readVolume reads a 3-D volume and its grid (Grid).
+func readVolume(path string) (*nifti.Image, [3]int, error) {
 	im, err := nifti.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, [3]int{}, err
 	}
 	shape, err := Grid(im.Shape())
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, shape, fmt.Errorf("%s: %w", path, err)
+	}
+	return im, shape, nil
+}
+
+// read reads one volume of s's grid: the first one read sets the grid.
+func (s *Scans) read(path string) (*nifti.Image, error) {
+	im, shape, err := readVolume(path)
+	if err != nil {
+		return nil, err
 	}
 	if s.Shape == ([3]int{}) {
 		s.Shape = shape
@@ -203,13 +212,9 @@ func loadPatient(p PatientFiles, healthy bool) (*volume, error) {
 // ReadLabels reads a BraTS label volume (labels 0, 1, 2, 3, 4) on the given
 // grid. Errors name the file.
 func ReadLabels(path string, grid [3]int) ([]uint8, error) {
-	im, err := nifti.ReadFile(path)
+	im, shape, err := readVolume(path)
 	if err != nil {
 		return nil, err
-	}
-	shape, err := Grid(im.Shape())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if shape != grid {
 		return nil, fmt.Errorf("%s: grid %v does not match the scans' grid %v", path, shape, grid)
@@ -276,19 +281,27 @@ func (v *volume) tumourPixels(z int) int {
 // centreCrop cuts the central size x size window out of an [h][w][c] image.
 // When size exceeds a side the image is padded with zeros there.
 func centreCrop[T float32 | uint8](img []T, h, w, c, size int) []T {
-	out := make([]T, size*size*c)
-	y0, x0 := (h-size)/2, (w-size)/2
-	for y := range size {
+	return recentre(img, h, w, c, size, size)
+}
+
+// recentre returns an [nh][nw][c] image holding the [h][w][c] image img
+// with the centres aligned: cut where the new size is smaller, padded with
+// zeros where it is larger. Cutting and then padding back are inverses on
+// the window.
+func recentre[T float32 | uint8](img []T, h, w, c, nh, nw int) []T {
+	out := make([]T, nh*nw*c)
+	y0, x0 := (h-nh)/2, (w-nw)/2
+	for y := range nh {
 		sy := y + y0
 		if sy < 0 || sy >= h {
 			continue
 		}
-		for x := range size {
+		for x := range nw {
 			sx := x + x0
 			if sx < 0 || sx >= w {
 				continue
 			}
-			copy(out[(y*size+x)*c:(y*size+x+1)*c], img[(sy*w+sx)*c:(sy*w+sx+1)*c])
+			copy(out[(y*nw+x)*c:(y*nw+x+1)*c], img[(sy*w+sx)*c:(sy*w+sx+1)*c])
 		}
 	}
 	return out
@@ -363,31 +376,9 @@ func (g Geometry) Uncut(img []float32, c int) []float32 {
 		img = ResizeBilinear(img, g.Size, g.Size, c, h, w)
 	}
 	if g.Crop > 0 {
-		img = uncrop(img, g.Crop, c, g.Height, g.Width)
+		img = recentre(img, g.Crop, g.Crop, c, g.Height, g.Width)
 	}
 	return img
-}
-
-// uncrop places a size x size window at the centre of an h x w image of
-// zeros, the inverse of centreCrop: window pixels that fall outside the
-// image are dropped.
-func uncrop(img []float32, size, c, h, w int) []float32 {
-	out := make([]float32, h*w*c)
-	y0, x0 := (h-size)/2, (w-size)/2
-	for y := range size {
-		dy := y + y0
-		if dy < 0 || dy >= h {
-			continue
-		}
-		for x := range size {
-			dx := x + x0
-			if dx < 0 || dx >= w {
-				continue
-			}
-			copy(out[(dy*w+dx)*c:(dy*w+dx+1)*c], img[(y*size+x)*c:(y*size+x+1)*c])
-		}
-	}
-	return out
 }
 
 // ResizeBilinear resamples an [h][w][c] image to [nh][nw][c] by bilinear

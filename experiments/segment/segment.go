@@ -122,7 +122,7 @@ type Result struct {
 }
 
 // Run segments the selected axial slices of scans with m. progress, if not
-// nil, is called after each batch with the slices done.
+// nil, is called after each slice with the slices done.
 func Run(m *Model, scans *data.Scans, opt Options, progress func(done, total int)) (*Result, error) {
 	if m.Channels != data.NumModalities {
 		return nil, fmt.Errorf("%s: the model takes %d channels, a patient has %d scans (%s)", m.Path, m.Channels, data.NumModalities, scans.Files[data.FLAIR])
@@ -190,9 +190,9 @@ func Run(m *Model, scans *data.Scans, opt Options, progress func(done, total int
 					r.Mask[v] = 1
 				}
 			}
-		}
-		if progress != nil {
-			progress(z1-lo, total)
+			if progress != nil {
+				progress(z+1-lo, total)
+			}
 		}
 	}
 	return r, nil

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -269,7 +270,7 @@ func TestWriteKeepsTheGrid(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := im.Header
-		if !equalInts(im.Shape(), src.Shape()) || h.Pixdim != want.Pixdim || h.Srow != want.Srow || h.SformCode != want.SformCode ||
+		if !slices.Equal(im.Shape(), src.Shape()) || h.Pixdim != want.Pixdim || h.Srow != want.Srow || h.SformCode != want.SformCode ||
 			h.QformCode != want.QformCode || h.QuaternD != want.QuaternD || h.QOffset != want.QOffset {
 			t.Errorf("%s: shape %v pixdim %v sform %d %v qform %d %v, want the input's %v %v %d %v %d %v", path, im.Shape(), h.Pixdim, h.SformCode, h.Srow,
 				h.QformCode, h.QOffset, src.Shape(), want.Pixdim, want.SformCode, want.Srow, want.QformCode, want.QOffset)
@@ -334,18 +335,6 @@ print("ok", len(sys.argv) - 2)
 	if err != nil || !strings.HasPrefix(string(out), "ok") {
 		t.Fatalf("nibabel: %v: %s", err, out)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestBadInput: each bad input gives an error that names the file, and a
