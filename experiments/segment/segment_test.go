@@ -162,30 +162,24 @@ func TestSegmentSeesWhatEvalSees(t *testing.T) {
 }
 
 // TestSegmentAgreesWithEval: on BraTS-sized scans (240x240x155, resampled
-// to 64 px and back), segment's volumetric Dice on the native grid and
-// eval's Dice PP at 64 px differ only by the resampling. Over the main
-// job's 8 test patients they were within 0.01 (docs); on these 3 patients,
-// where the shipped model scores lower and boundaries weigh more, one
-// differs by 0.02, so the bound here is 0.03 per patient and 0.015 on
-// the mean, and the shipped model must segment (Dice > 0.5).
+// to 64 px and back), segment's volumetric Dice over slices 60..100 on the
+// native grid agrees with eval's Dice PP at 64 px within 0.01 for each
+// patient (the check; they differ by the resampling and by the
+// slices eval leaves out), and the shipped model segments (Dice > 0.5).
+// With the model shipped before, which scored lower, one of these patients
+// differed by 0.020.
 func TestSegmentAgreesWithEval(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 3 phantom patients")
 	}
 	ids, whole, _, evalPP := agreement(t, phantom.BraTSShape)
-	mean := 0.0
 	for i, id := range ids {
-		d := math.Abs(whole[i] - evalPP[i])
-		mean += d / float64(len(ids))
-		if d > 0.03 {
-			t.Errorf("%s: segment's volumetric Dice %.4f, eval's Dice PP %.4f: more than 0.03 apart", id, whole[i], evalPP[i])
+		if d := math.Abs(whole[i] - evalPP[i]); d > 0.01 {
+			t.Errorf("%s: segment's volumetric Dice %.4f, eval's Dice PP %.4f: more than 0.01 apart", id, whole[i], evalPP[i])
 		}
 		if whole[i] < 0.5 {
 			t.Errorf("%s: volumetric Dice %.4f: the shipped model should segment a phantom tumour", id, whole[i])
 		}
-	}
-	if mean > 0.015 {
-		t.Errorf("mean |segment - eval| %.4f over %d patients, want <= 0.015", mean, len(ids))
 	}
 }
 
