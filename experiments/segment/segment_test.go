@@ -19,6 +19,7 @@ import (
 	"github.com/pathogan-go/pathogan/pathogan/backend"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
 	"github.com/pathogan-go/pathogan/pathogan/pretrained"
+	"github.com/pathogan-go/pathogan/pathogan/unet"
 )
 
 var shipped *Model
@@ -466,5 +467,59 @@ func TestCentreAndViews(t *testing.T) {
 	}
 	if _, err := r.Views(20, 0, 0, nil); err == nil {
 		t.Error("a voxel outside the grid: no error")
+	}
+}
+
+// TestUNetThroughSegment: a U-Net checkpoint goes through Load, Run and
+// Write like PathoGAN, and writes its own probability, mask and montage
+// under its name, with no healthy volumes (it has no inpainting).
+func TestUNetThroughSegment(t *testing.T) {
+	b, _, err := backend.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := unet.Preset("tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := unet.NewTrainer(b, cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := cfg.Batch * cfg.Size * cfg.Size
+	if _, err := tr.Step(make([]float32, n*cfg.Channels), make([]uint8, n)); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := tr.Save(filepath.Join(dir, "run", "checkpoints"), 1); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := Load(b, filepath.Join(dir, "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name != unet.ModelName || m.Healer != nil || m.Size != cfg.Size {
+		t.Fatalf("loaded %s (healer %v, size %d), want the U-Net", m.Name, m.Healer != nil, m.Size)
+	}
+	scans, err := data.LoadScans(testScans(t, dir, []int{40, 36, 5}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Run(m, scans, AllSlices(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Write(filepath.Join(dir, "out"), "P01", r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"P01_unet_montage.png", "P01_unet_prob.nii.gz", "P01_unet_seg.nii.gz"}
+	entries, _ := os.ReadDir(filepath.Join(dir, "out"))
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	if !slices.Equal(got, want) || len(f.List()) != 3 {
+		t.Errorf("wrote %v, want %v", got, want)
 	}
 }
