@@ -109,18 +109,7 @@ func Run(seg Segmenter, set *data.Set, indices []int, opt Options, progress func
 			in := set.Info[idx]
 			r := Row{Patient: in.Patient, Slice: in.Slice, Split: in.Split, Dice: res.Dice,
 				HD95: res.HD95Pooled, AVD: res.AVDPooled, HD95Max: res.HD95Max, AVDMean: res.AVDMean}
-			for i := range pred {
-				p, t := pred[i] != 0, truth[i] != 0
-				if t {
-					r.TumourPixels++
-				}
-				if p {
-					r.Predicted++
-				}
-				if p && t {
-					r.Overlap++
-				}
-			}
+			r.Overlap, r.Predicted, r.TumourPixels = metrics.Overlap(pred, truth)
 			rows = append(rows, r)
 		}
 		if progress != nil {

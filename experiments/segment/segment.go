@@ -18,6 +18,7 @@ import (
 	"github.com/pathogan-go/pathogan/experiments/evaluate"
 	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
+	"github.com/pathogan-go/pathogan/pathogan/metrics"
 	"github.com/pathogan-go/pathogan/pathogan/unet"
 )
 
@@ -109,7 +110,8 @@ type Result struct {
 	Model string
 	// SliceMin and SliceMax are the slices segmented.
 	SliceMin, SliceMax int
-	// Threshold is the one Mask was made with.
+	// Threshold is the one Mask was made with (p >= Threshold, as
+	// metrics.Threshold and eval).
 	Threshold float64
 	// Prob is the tumour probability, Mask its thresholded mask (1 = tumour).
 	Prob []float32
@@ -186,7 +188,7 @@ func Run(m *Model, scans *data.Scans, opt Options, progress func(done, total int
 			for i, p := range up {
 				v := z*nx*ny + i
 				r.Prob[v] = p
-				if float64(p) > thr {
+				if float64(p) >= thr {
 					r.Mask[v] = 1
 				}
 			}
@@ -267,18 +269,7 @@ func (r *Result) Dice(labels []uint8, lo, hi int) (dice float64, overlap, predic
 	if lo < 0 || hi < lo || (hi+1)*n > len(labels) {
 		return 0, 0, 0, 0, fmt.Errorf("slices %d..%d: the volume has %d", lo, hi, len(labels)/n)
 	}
-	for v := lo * n; v < (hi+1)*n; v++ {
-		p, t := r.Mask[v] != 0, labels[v] != 0
-		if p {
-			predicted++
-		}
-		if t {
-			truth++
-		}
-		if p && t {
-			overlap++
-		}
-	}
+	overlap, predicted, truth = metrics.Overlap(r.Mask[lo*n:(hi+1)*n], labels[lo*n:(hi+1)*n])
 	if predicted+truth == 0 {
 		return math.NaN(), 0, 0, 0, nil
 	}

@@ -93,7 +93,7 @@ func Write(dir, id string, r *Result, labels []uint8) (f Files, err error) {
 	for i, m := range r.Mask {
 		mask[i] = float32(m)
 	}
-	if err := put(f.Seg, nifti.Uint8, mask, fmt.Sprintf("%s tumour mask (p > %g)", r.Model, r.Threshold)); err != nil {
+	if err := put(f.Seg, nifti.Uint8, mask, fmt.Sprintf("%s tumour mask (p >= %g)", r.Model, r.Threshold)); err != nil {
 		return f, err
 	}
 	mask = nil

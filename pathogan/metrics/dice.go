@@ -9,10 +9,20 @@ import "math"
 // (undefined); the caller decides how to count it. It panics when the
 // lengths differ.
 func Dice[P, T ~uint8 | ~bool](pred []P, truth []T) float64 {
-	if len(pred) != len(truth) {
-		panic("metrics: Dice of masks of different lengths")
+	inter, np, nt := Overlap(pred, truth)
+	if np+nt == 0 {
+		return math.NaN()
 	}
-	var inter, np, nt int
+	return 2 * float64(inter) / float64(np+nt)
+}
+
+// Overlap returns |P ∩ T|, |P| and |T| of two binary masks of equal length
+// (non-zero = foreground): summed over slices, they give a volume's Dice.
+// It panics when the lengths differ.
+func Overlap[P, T ~uint8 | ~bool](pred []P, truth []T) (inter, np, nt int) {
+	if len(pred) != len(truth) {
+		panic("metrics: masks of different lengths")
+	}
 	var zp P
 	var zt T
 	for i := range pred {
@@ -27,10 +37,7 @@ func Dice[P, T ~uint8 | ~bool](pred []P, truth []T) float64 {
 			inter++
 		}
 	}
-	if np+nt == 0 {
-		return math.NaN()
-	}
-	return 2 * float64(inter) / float64(np+nt)
+	return inter, np, nt
 }
 
 // Threshold turns probabilities into a mask: p >= t.

@@ -26,7 +26,7 @@ func runSegment(args []string) error {
 	out := fs.String("out", "", "folder for the outputs: <id>_<model>_prob.nii.gz, _seg.nii.gz, _healthy_<mod>.nii.gz (PathoGAN) and _montage.png")
 	slices := fs.String("slices", "all", `axial slices segmented: "all" or LO..HI, inclusive (the paper's range is 60..100); others are 0 in the labelmap and unchanged in the healthy volumes`)
 	crop := fs.Int("crop", 0, "the --crop the model's slices were prepared with (0: none, as the main job)")
-	threshold := fs.Float64("threshold", 0, "probability above which a voxel is tumour (0: the model's own, 0.5 for the shipped model)")
+	threshold := fs.Float64("threshold", 0, "probability from which a voxel is tumour (0: the model's own, 0.5 for the shipped model)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
