@@ -110,6 +110,6 @@ func Table(entries []Entry) (markdown string, records [][]string) {
 	for _, n := range nanNotes {
 		fmt.Fprintf(&b, "%s.\n", n)
 	}
-	b.WriteString("Rows in italics are the paper's Table 1, quoted (BraTS 2017; MDGRU is the paper's supervised method, not run here).\n")
+	b.WriteString("Rows in italics are the paper's Table 1, quoted (BraTS 2017 at 240 px; MDGRU is the paper's supervised method, which `reproduce --baselines unet,mdgru` also runs here).\n")
 	return b.String(), records
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/pathogan-go/pathogan/experiments/evaluate"
 	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
+	"github.com/pathogan-go/pathogan/pathogan/mdgru"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
 	"github.com/pathogan-go/pathogan/pathogan/unet"
 )
@@ -67,6 +68,13 @@ func Load(b backends.Backend, path string) (m *Model, skipped []error, err error
 			return nil, skipped, err
 		}
 		return &Model{Name: unet.ModelName, Preset: u.Cfg.Preset, Size: u.Cfg.Size, Channels: u.Cfg.Channels, Threshold: u.Cfg.Threshold,
+			Step: u.Step, Path: file, Segmenter: u}, skipped, nil
+	case mdgru.ModelName:
+		u, err := mdgru.LoadInference(b, file)
+		if err != nil {
+			return nil, skipped, err
+		}
+		return &Model{Name: mdgru.ModelName, Preset: u.Cfg.Preset, Size: u.Cfg.Size, Channels: u.Cfg.Channels, Threshold: u.Cfg.Threshold,
 			Step: u.Step, Path: file, Segmenter: u}, skipped, nil
 	case "", pathogan.ModelName:
 		p, err := pathogan.LoadInference(b, file)

@@ -41,8 +41,8 @@ type FLOPCounter struct {
 // SetFLOPCounter makes the layers built under ctx add their FLOPs to c.
 func SetFLOPCounter(ctx *context.Context, c *FLOPCounter) { ctx.SetParam(flopsParam, c) }
 
-// addFLOPs adds n FLOPs to ctx's counter, if one is set.
-func addFLOPs(ctx *context.Context, n int) {
+// AddFLOPs adds n FLOPs to ctx's counter, if one is set.
+func AddFLOPs(ctx *context.Context, n int) {
 	if v, found := ctx.GetParam(flopsParam); found {
 		if c, ok := v.(*FLOPCounter); ok && c != nil {
 			c.Forward += int64(n)
@@ -74,7 +74,7 @@ func Conv(ctx *context.Context, x *graph.Node, k, f, stride, pad int) *graph.Nod
 	in := x.Shape().Dimensions[3]
 	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), k, k, in, f), f, InitStd)
 	y := backend.Conv2D(x, w, stride, backend.PadExplicit(pad, pad, pad, pad))
-	addFLOPs(ctx, 2*y.Shape().Size()*k*k*in)
+	AddFLOPs(ctx, 2*y.Shape().Size()*k*k*in)
 	return graph.Add(y, graph.Reshape(b, 1, 1, 1, f))
 }
 
@@ -85,7 +85,7 @@ func UpConv(ctx *context.Context, x *graph.Node, f int) *graph.Node {
 	in := x.Shape().Dimensions[3]
 	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), 3, 3, in, f), f, InitStd)
 	y := backend.ConvTranspose2D(x, w, 2, backend.PadExplicit(1, 0, 1, 0))
-	addFLOPs(ctx, 2*x.Shape().Size()*3*3*f) // PyTorch's count: per input pixel
+	AddFLOPs(ctx, 2*x.Shape().Size()*3*3*f) // PyTorch's count: per input pixel
 	return graph.Add(y, graph.Reshape(b, 1, 1, 1, f))
 }
 
@@ -114,7 +114,7 @@ func DenseStd(ctx *context.Context, x *graph.Node, f int, std float64) *graph.No
 	}
 	in := x.Shape().Dimensions[1]
 	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), in, f), f, std)
-	addFLOPs(ctx, 2*x.Shape().Dimensions[0]*in*f)
+	AddFLOPs(ctx, 2*x.Shape().Dimensions[0]*in*f)
 	return graph.Add(graph.MatMul(x, w), graph.Reshape(b, 1, f))
 }
 

@@ -1,16 +1,13 @@
-// Package unet is the fully supervised baseline that PathoGAN is compared
+// Package unet is a fully supervised baseline that PathoGAN is compared
 // with: a U-Net trained on the pixel labels (whole tumour) of the same
-// training slices. It stands in for the paper's MDGRU (Table 1), which is a
-// multi-dimensional gated recurrent network; the paper's MDGRU numbers are
-// quoted beside this baseline's, never claimed for it.
+// training slices. The paper's own comparator, MDGRU, is package mdgru.
 //
 // The network: Depth levels of two 3×3 convolutions (instance norm, ELU),
 // each followed by a stride-2 3×3 convolution; a bottleneck block; Depth
 // levels of a transposed convolution, concatenation with the skip
 // connection and two 3×3 convolutions; a 1×1 convolution to one logit per
 // pixel. The loss is binary cross-entropy plus DiceWeight·(1 - soft Dice).
-// Runs follow PathoGAN's conventions: config.json, losses.csv and
-// checkpoints/ (package checkpoint) in a run folder, resumable.
+// Runs follow PathoGAN's conventions through package supervised.
 package unet
 
 import (

@@ -1,7 +1,6 @@
 package unet
 
 import (
-	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/pathogan-go/pathogan/pathogan/backend"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
+	"github.com/pathogan-go/pathogan/pathogan/supervised"
 )
 
 func testBackend(t testing.TB) backends.Backend {
@@ -22,30 +22,9 @@ func testBackend(t testing.TB) backends.Backend {
 	return b
 }
 
-// discBatch returns n images with a bright disc of random centre and radius
-// in every channel over noise, and the discs as labels.
+// discBatch is supervised.DiscBatch at cfg's size.
 func discBatch(r *rand.Rand, cfg Config, n int) ([]float32, []uint8) {
-	s, c := cfg.Size, cfg.Channels
-	x, y := make([]float32, n*s*s*c), make([]uint8, n*s*s)
-	for k := range n {
-		cy, cx, rad := 8+r.Float64()*16, 8+r.Float64()*16, 3+r.Float64()*4
-		for i := range s {
-			for j := range s {
-				in := math.Hypot(float64(i)-cy, float64(j)-cx) <= rad
-				if in {
-					y[(k*s+i)*s+j] = 1
-				}
-				for ch := range c {
-					v := 0.2*r.Float64() - 0.5
-					if in {
-						v += 0.8
-					}
-					x[((k*s+i)*s+j)*c+ch] = float32(v)
-				}
-			}
-		}
-	}
-	return x, y
+	return supervised.DiscBatch(r, cfg.Size, cfg.Channels, n)
 }
 
 // TestLearnsDiscs trains the tiny U-Net on bright discs and checks that it
@@ -107,7 +86,7 @@ func TestLearnsDiscs(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr2, _ := NewTrainer(b, cfg, 100)
-	if err := tr2.Load(path); err != nil || tr2.Done != 100 {
+	if err := tr2.Load(path, Decode); err != nil || tr2.Done != 100 {
 		t.Fatalf("Load: %v, done %d", err, tr2.Done)
 	}
 }

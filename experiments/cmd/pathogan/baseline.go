@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -12,16 +13,19 @@ import (
 	"github.com/pathogan-go/pathogan/experiments/progress"
 	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/backend"
+	"github.com/pathogan-go/pathogan/pathogan/mdgru"
+	"github.com/pathogan-go/pathogan/pathogan/supervised"
 	"github.com/pathogan-go/pathogan/pathogan/unet"
 )
 
 func runTrainBaseline(args []string) error {
-	fs := newFlags("train-baseline", "--data DIR --preset NAME --steps N --out RUNDIR [options]")
+	fs := newFlags("train-baseline", "--data DIR --preset NAME --steps N --out RUNDIR [--model unet|mdgru] [options]")
 	dataDir := fs.String("data", "", "prepared slice set (with --size matching the preset)")
-	preset := fs.String("preset", "mini", "U-Net preset (same names and sizes as PathoGAN's): paper, small, mini, tiny")
+	model := fs.String("model", unet.ModelName, "fully supervised baseline: unet or mdgru")
+	preset := fs.String("preset", "mini", "preset (same names and sizes as PathoGAN's): paper, small, mini, tiny")
 	steps := fs.Int("steps", 0, "training steps")
 	out := fs.String("out", "", "run folder (config, losses.csv, checkpoints/)")
-	set := fs.String("set", "", `overrides "key=value;key=value" (keys: the JSON names in config.json, e.g. learning_rate, base, dice_weight)`)
+	set := fs.String("set", "", `overrides "key=value;key=value" (keys: the JSON names in config.json, e.g. learning_rate, dice_weight)`)
 	resume := fs.Bool("resume", false, "continue the run in --out from its newest intact checkpoint (with the run's config.json; --preset and --set must agree with it)")
 	extend := fs.Bool("extend", false, "with --resume: train to a --steps other than the run's, recomputing the learning-rate schedule for the new total from the resumed step on")
 	every := fs.Int("checkpoint-every", 0, "save a checkpoint every N steps (default: steps/10)")
@@ -35,26 +39,11 @@ func runTrainBaseline(args []string) error {
 	if *steps < 0 || *steps > maxSteps {
 		return fmt.Errorf("--steps %d: want 1 to %d", *steps, maxSteps)
 	}
-	cfg, err := unet.Preset(*preset)
-	if err != nil {
-		return err
-	}
 	runConfig := filepath.Join(*out, pathogan.ConfigFile)
-	if _, statErr := os.Stat(runConfig); *resume && statErr == nil && !flagGiven(fs, "preset") {
-		// Resuming without a preset: start from the run's own config.
-		c, found, err := unet.ReadConfig(runConfig)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return fmt.Errorf("%s: not a U-Net run (its %s is another model's)", *out, pathogan.ConfigFile)
-		}
-		cfg = c
-	}
-	if err := cfg.ApplySettings(*set); err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
+	_, statErr := os.Stat(runConfig)
+	fromRun := *resume && statErr == nil && !flagGiven(fs, "preset")
+	m, decode, err := baselineConfig(*model, *preset, *set, runConfig, fromRun)
+	if err != nil {
 		return err
 	}
 	ds, err := data.Open(*dataDir)
@@ -67,11 +56,11 @@ func runTrainBaseline(args []string) error {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, info)
-	hint := fmt.Sprintf("resume with: pathogan train-baseline --data %s --out %s --steps %d --resume", *dataDir, *out, *steps)
+	hint := fmt.Sprintf("resume with: pathogan train-baseline --model %s --data %s --out %s --steps %d --resume", *model, *dataDir, *out, *steps)
 	stop, release := interrupts(hint)
 	defer release()
 	opt := pathogan.RunOptions{Steps: *steps, CheckpointEvery: *every, Keep: *keep, Resume: *resume, Extend: *extend, Stop: stop, Note: noteStderr}
-	tr, err := trainUNet(b, ds, cfg, *out, opt)
+	tr, err := trainBaseline(b, ds, m, decode, *out, opt)
 	if err != nil {
 		return interrupted(err, hint)
 	}
@@ -79,16 +68,74 @@ func runTrainBaseline(args []string) error {
 	return nil
 }
 
-// trainUNet trains the baseline with a progress bar on stderr.
-func trainUNet(b backends.Backend, ds *data.Set, cfg unet.Config, out string, opt pathogan.RunOptions) (*unet.Trainer, error) {
-	fmt.Fprintf(os.Stderr, "training the U-Net baseline, %s preset (%dx%d, base %d, depth %d) for %d steps into %s\n",
-		cfg.Preset, cfg.Size, cfg.Size, cfg.Base, cfg.Depth, opt.Steps, out)
-	var bar *progress.Bar
-	tr, err := unet.Train(b, ds, cfg, out, opt, func(p pathogan.Progress) {
-		if bar == nil {
-			bar = progress.New(os.Stderr, "u-net", p.Total)
+// baselineConfig returns the named baseline's preset, or the run's own
+// config when fromRun, with the --set overrides applied and validated.
+func baselineConfig(model, preset, set, runConfig string, fromRun bool) (supervised.Model, supervised.Decoder, error) {
+	switch model {
+	case unet.ModelName:
+		cfg, err := unet.Preset(preset)
+		if err != nil {
+			return nil, nil, err
 		}
-		bar.Set(p.Step, fmt.Sprintf("loss %.3f bce %.3f dice %.3f %.2fs/step", p.Smoothed[0], p.Smoothed[1], p.Smoothed[2], p.StepTime.Seconds()))
+		if fromRun {
+			c, found, err := unet.ReadConfig(runConfig)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !found {
+				return nil, nil, fmt.Errorf("%s: not a U-Net run (its %s is another model's)", filepath.Dir(runConfig), pathogan.ConfigFile)
+			}
+			cfg = c
+		}
+		if err := cfg.ApplySettings(set); err != nil {
+			return nil, nil, err
+		}
+		return cfg, unet.Decode, cfg.Validate()
+	case mdgru.ModelName:
+		cfg, err := mdgru.Preset(preset)
+		if err != nil {
+			return nil, nil, err
+		}
+		if fromRun {
+			c, found, err := mdgru.ReadConfig(runConfig)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !found {
+				return nil, nil, fmt.Errorf("%s: not an MDGRU run (its %s is another model's)", filepath.Dir(runConfig), pathogan.ConfigFile)
+			}
+			cfg = c
+		}
+		if err := cfg.ApplySettings(set); err != nil {
+			return nil, nil, err
+		}
+		return cfg, mdgru.Decode, cfg.Validate()
+	}
+	return nil, nil, fmt.Errorf("--model %q: want unet or mdgru", model)
+}
+
+// trainUNet trains the U-Net baseline with a progress bar on stderr.
+func trainUNet(b backends.Backend, ds *data.Set, cfg unet.Config, out string, opt pathogan.RunOptions) (*supervised.Trainer, error) {
+	return trainBaseline(b, ds, cfg, unet.Decode, out, opt)
+}
+
+// trainBaseline trains a supervised baseline with a progress bar on stderr.
+func trainBaseline(b backends.Backend, ds *data.Set, m supervised.Model, decode supervised.Decoder, out string, opt pathogan.RunOptions) (*supervised.Trainer, error) {
+	s := m.Settings()
+	fmt.Fprintf(os.Stderr, "training the %s baseline, %s preset (%dx%d) for %d steps into %s\n",
+		methodName(s.Model), s.Preset, s.Size, s.Size, opt.Steps, out)
+	names := m.LossNames()
+	var bar *progress.Bar
+	tr, err := supervised.Train(b, ds, m, decode, out, opt, func(p pathogan.Progress) {
+		if bar == nil {
+			bar = progress.New(os.Stderr, s.Model, p.Total)
+		}
+		var msg strings.Builder
+		for i, n := range names {
+			fmt.Fprintf(&msg, "%s %.3f ", n, p.Smoothed[i])
+		}
+		fmt.Fprintf(&msg, "%.2fs/step", p.StepTime.Seconds())
+		bar.Set(p.Step, msg.String())
 	})
 	if bar != nil {
 		bar.Finish()

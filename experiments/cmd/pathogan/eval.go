@@ -16,6 +16,7 @@ import (
 	"github.com/pathogan-go/pathogan/experiments/segment"
 	"github.com/pathogan-go/pathogan/pathogan/backend"
 	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
+	"github.com/pathogan-go/pathogan/pathogan/mdgru"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
 	"github.com/pathogan-go/pathogan/pathogan/unet"
 	"github.com/pathogan-go/pathogan/viz"
@@ -25,6 +26,7 @@ import (
 const (
 	methodPathoGAN = "PathoGAN"
 	methodUNet     = "U-Net, supervised"
+	methodMDGRU    = "MDGRU, supervised"
 )
 
 func runEval(args []string) error {
@@ -104,10 +106,7 @@ func evaluateRun(b backends.Backend, run string, ds *data.Set, split string, pol
 	if filepath.Base(dir) == checkpoint.Dir {
 		dir = filepath.Dir(dir)
 	}
-	method := methodPathoGAN
-	if m.Name == unet.ModelName {
-		method = methodUNet
-	}
+	method := methodName(m.Name)
 	seg := m.Segmenter
 	meta = evaluate.Meta{Method: method, Model: m.Name, Preset: m.Preset, Step: m.Step, Size: m.Size, Threshold: m.Threshold}
 	if ds.Height != meta.Size || ds.Width != meta.Size {
@@ -170,4 +169,16 @@ func writeCSVFile(path string, recs [][]string) error {
 		return err
 	}
 	return viz.WriteFileAtomic(path, buf.Bytes())
+}
+
+// methodName is the name Table 1 gives a model: "PathoGAN", "U-Net,
+// supervised" or "MDGRU, supervised".
+func methodName(model string) string {
+	switch model {
+	case unet.ModelName:
+		return methodUNet
+	case mdgru.ModelName:
+		return methodMDGRU
+	}
+	return methodPathoGAN
 }

@@ -70,7 +70,7 @@ func withoutSeconds(t *testing.T, path string) string {
 	return strings.Join(out, "\n")
 }
 
-// TestDamagedNewestCheckpoint: for both models, a run whose newest
+// TestDamagedNewestCheckpoint: for PathoGAN, the U-Net and MDGRU, a run whose newest
 // checkpoint is damaged resumes from the one before, with a note naming the
 // damaged file, and ends byte-identical to the uninterrupted run. Before,
 // the U-Net could not resume at all ("variable ... already exists") and a
@@ -81,7 +81,9 @@ func TestDamagedNewestCheckpoint(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		train func([]string) error
-	}{{"train", runTrain}, {"train-baseline", runTrainBaseline}} {
+	}{{"train", runTrain}, {"train-baseline", runTrainBaseline}, {"train-baseline-mdgru", func(args []string) error {
+		return runTrainBaseline(append([]string{"--model", "mdgru"}, args...))
+	}}} {
 		run := filepath.Join(dir, c.name)
 		args := []string{"--data", set, "--preset", "tiny", "--set", "batch=2", "--steps", "6", "--checkpoint-every", "3", "--keep", "0", "--out", run}
 		capture(t, func() error { return c.train(args) })

@@ -21,6 +21,7 @@ import (
 	"github.com/pathogan-go/pathogan/pathogan/backend"
 	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
 	"github.com/pathogan-go/pathogan/pathogan/diagnose"
+	"github.com/pathogan-go/pathogan/pathogan/mdgru"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
 	"github.com/pathogan-go/pathogan/pathogan/runlock"
 	"github.com/pathogan-go/pathogan/pathogan/unet"
@@ -64,6 +65,9 @@ func runReproduce(args []string) error {
 	valFraction := fs.Float64("val-fraction", 0.1, "share of patients (per grade) held out to select PathoGAN's checkpoint")
 	set := fs.String("set", "", `PathoGAN overrides "key=value;..."`)
 	baseSet := fs.String("baseline-set", "", `U-Net overrides "key=value;..."`)
+	baselines := fs.String("baselines", "unet", "fully supervised baselines beside PathoGAN: unet, or unet,mdgru (MDGRU: about 1 s/step at 64 px on 2 cores)")
+	mdgruSteps := fs.Int("mdgru-steps", 1000, "MDGRU training steps (with --baselines unet,mdgru)")
+	mdgruSet := fs.String("mdgru-set", "", `MDGRU overrides "key=value;..."`)
 	empty := fs.String("empty", "skip", "empty-mask policy for HD95/AVD: skip, nan or worst")
 	extend := fs.Bool("extend", false, "resuming with other --steps or --baseline-steps: recompute the learning-rate schedules for the new totals")
 	if _, err := parseInterspersed(fs, args); err != nil {
@@ -95,8 +99,27 @@ func runReproduce(args []string) error {
 	if err := ucfg.Validate(); err != nil {
 		return err
 	}
-	if *steps < 1 || *baseSteps < 1 {
-		return fmt.Errorf("--steps %d, --baseline-steps %d: want >= 1", *steps, *baseSteps)
+	if *steps < 1 || *baseSteps < 1 || *mdgruSteps < 1 {
+		return fmt.Errorf("--steps %d, --baseline-steps %d, --mdgru-steps %d: want >= 1", *steps, *baseSteps, *mdgruSteps)
+	}
+	withMDGRU, err := parseBaselines(*baselines)
+	if err != nil {
+		return err
+	}
+	var mcfg *mdgru.Config
+	if withMDGRU {
+		c, err := mdgru.Preset(*preset)
+		if err != nil {
+			return err
+		}
+		c.Seed = *seed
+		if err := c.ApplySettings(*mdgruSet); err != nil {
+			return err
+		}
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		mcfg = &c
 	}
 	// One reproduce per output folder: a second one would interleave its
 	// stages with this one's.
@@ -178,7 +201,7 @@ func runReproduce(args []string) error {
 	fmt.Fprintln(os.Stderr, info)
 
 	// 2. Training, resumed where a previous run stopped.
-	pganDir, unetDir := filepath.Join(*out, "pathogan"), filepath.Join(*out, "unet")
+	pganDir, unetDir, mdgruDir := filepath.Join(*out, "pathogan"), filepath.Join(*out, "unet"), filepath.Join(*out, "mdgru")
 	if err := stage("train PathoGAN", func() error {
 		// Every checkpoint is kept: the model behind the table is chosen among them.
 		_, err := trainPathoGAN(b, ds, cfg, pganDir, pathogan.RunOptions{Steps: *steps, Keep: 0, Resume: true, Extend: *extend, Stop: stop, Note: noteStderr})
@@ -191,6 +214,15 @@ func runReproduce(args []string) error {
 		return err
 	}); err != nil {
 		return err
+	}
+
+	if mcfg != nil {
+		if err := stage("train MDGRU", func() error {
+			_, err := trainBaseline(b, ds, *mcfg, mdgru.Decode, mdgruDir, pathogan.RunOptions{Steps: *mdgruSteps, Keep: 2, Resume: true, Extend: *extend, Stop: stop, Note: noteStderr})
+			return err
+		}); err != nil {
+			return err
+		}
 	}
 
 	// 3. Model selection on the validation patients (image-level labels).
@@ -208,7 +240,11 @@ func runReproduce(args []string) error {
 	var entries []evaluate.Entry
 	var lastTest evaluate.Stats
 	if err := stage("evaluate", func() error {
-		for _, path := range []string{chosen.Path, unetDir} {
+		paths := []string{chosen.Path, unetDir}
+		if mcfg != nil {
+			paths = append(paths, mdgruDir)
+		}
+		for _, path := range paths {
 			_, rows, meta, err := evaluateRun(b, path, ds, "", policy)
 			if err != nil {
 				return err
@@ -302,6 +338,11 @@ func runReproduce(args []string) error {
 		GammaActive: insp.GammaActive, DeltaActive: insp.DeltaActive, ImageSize: float64(cfg.Size),
 		ChosenStep: chosen.Step, LastStep: last.Step, SelectionRule: sel.Rule, Minutes: timing.total() / 60,
 	}
+	if mcfg != nil {
+		st := evaluate.Summarise(entries[2].Rows, data.Test)
+		d := st.Dice.Mean()
+		res.MDGRUTestDice = &d
+	}
 	if inpaint != nil {
 		res.InpaintMAETumour, res.InpaintMAEBaseline = &inpaint.MeanTumour, &inpaint.MeanBaseline
 		res.InpaintMAEOutside = &inpaint.MeanOutside
@@ -310,7 +351,7 @@ func runReproduce(args []string) error {
 	if err := viz.WriteFileAtomic(filepath.Join(reportDir, "metrics.json"), append(js, '\n')); err != nil {
 		return err
 	}
-	report := reproduceReport(reportArgs{args: args, source: source, brats: *brats != "", sum: sum, cfg: cfg, ucfg: ucfg,
+	report := reproduceReport(reportArgs{args: args, source: source, brats: *brats != "", sum: sum, cfg: cfg, ucfg: ucfg, mcfg: mcfg, mdgruSteps: *mdgruSteps,
 		steps: *steps, baseSteps: *baseSteps, backend: info.String(), table: table, otherTable: otherTable, timing: timing, figs: figs,
 		sel: sel, chosenTest: chosenTest, lastTest: lastTest, insp: insp, inpaint: inpaint})
 	if err := viz.WriteFileAtomic(filepath.Join(reportDir, "report.md"), []byte(report)); err != nil {
@@ -327,12 +368,14 @@ type reproduceMetrics struct {
 	PathoGANTestDice     float64 `json:"pathogan_test_dice"`      // mean per-slice Dice, chosen checkpoint
 	PathoGANTestDiceLast float64 `json:"pathogan_test_dice_last"` // the same at the last step
 	UNetTestDice         float64 `json:"unet_test_dice"`
-	PathoGANTestDicePP   float64 `json:"pathogan_test_dice_pp"` // per-patient Dice, chosen checkpoint
-	SamplesNonEmpty      float64 `json:"samples_nonempty_fraction"`
-	SamplesIoU           float64 `json:"samples_mean_pairwise_iou"`
-	DeltaSensitivity     float64 `json:"delta_sensitivity_labelmap"` // mean |Δl| per pixel between two δB draws
-	GammaActive          int     `json:"gamma_active_units"`
-	DeltaActive          int     `json:"delta_active_units"`
+	// MDGRUTestDice is MDGRU's, with --baselines unet,mdgru.
+	MDGRUTestDice      *float64 `json:"mdgru_test_dice,omitempty"`
+	PathoGANTestDicePP float64  `json:"pathogan_test_dice_pp"` // per-patient Dice, chosen checkpoint
+	SamplesNonEmpty    float64  `json:"samples_nonempty_fraction"`
+	SamplesIoU         float64  `json:"samples_mean_pairwise_iou"`
+	DeltaSensitivity   float64  `json:"delta_sensitivity_labelmap"` // mean |Δl| per pixel between two δB draws
+	GammaActive        int      `json:"gamma_active_units"`
+	DeltaActive        int      `json:"delta_active_units"`
 	// Inpainting against the healthy ground truth, mean over channels (absent
 	// without one): ŷA inside the tumour, the trivial baseline there, and
 	// how much ŷA changes the brain outside it.
@@ -584,6 +627,8 @@ type reportArgs struct {
 	sum               *data.Summary
 	cfg               pathogan.Config
 	ucfg              unet.Config
+	mcfg              *mdgru.Config
+	mdgruSteps        int
 	steps, baseSteps  int
 	backend           string
 	table, otherTable string
@@ -645,9 +690,14 @@ func reproduceReport(a reportArgs) string {
 	fmt.Fprintf(&s, "PathoGAN, %d steps (weakly supervised: trained with the healthy/pathological slice labels only):\n\n```json\n", a.steps)
 	js, _ := json.MarshalIndent(a.cfg, "", "  ")
 	s.Write(js)
-	fmt.Fprintf(&s, "\n```\n\nU-Net baseline, %d steps (fully supervised: trained with the whole-tumour pixel labels of the same training slices; it stands in for the paper's MDGRU):\n\n```json\n", a.baseSteps)
+	fmt.Fprintf(&s, "\n```\n\nU-Net baseline, %d steps (fully supervised: trained with the whole-tumour pixel labels of the same training slices):\n\n```json\n", a.baseSteps)
 	js, _ = json.MarshalIndent(a.ucfg, "", "  ")
 	s.Write(js)
+	if a.mcfg != nil {
+		fmt.Fprintf(&s, "\n```\n\nMDGRU baseline, %d steps (fully supervised, as the U-Net; the paper's comparator):\n\n```json\n", a.mdgruSteps)
+		js, _ = json.MarshalIndent(a.mcfg, "", "  ")
+		s.Write(js)
+	}
 	s.WriteString("\n```\n\n## Metric conventions\n\n")
 	s.WriteString("- Dice per slice on the pathological slices of each split; a labelmap is thresholded at the config's threshold; truth is the whole tumour (label > 0).\n")
 	s.WriteString("- Dice PP: each patient's evaluated slices stacked into one volume: 2·Σ|P∩T| / (Σ|P| + Σ|T|).\n")
@@ -658,4 +708,24 @@ func reproduceReport(a reportArgs) string {
 	}
 	fmt.Fprintf(&s, "| total | %s |\n\n(summed over every run that built this folder; a resumed run adds its time.)\n", fmtDuration(a.timing.total()))
 	return s.String()
+}
+
+// parseBaselines reads --baselines: the U-Net always (Figure 2 and
+// metrics.json compare with it), MDGRU when listed.
+func parseBaselines(list string) (withMDGRU bool, err error) {
+	withUNet := false
+	for _, name := range strings.Split(list, ",") {
+		switch strings.TrimSpace(name) {
+		case unet.ModelName:
+			withUNet = true
+		case mdgru.ModelName:
+			withMDGRU = true
+		default:
+			return false, fmt.Errorf("--baselines %q: unknown baseline %q (known: unet, mdgru)", list, name)
+		}
+	}
+	if !withUNet {
+		return false, fmt.Errorf("--baselines %q: the list must include unet (Figure 2 and metrics.json compare with it)", list)
+	}
+	return withMDGRU, nil
 }

@@ -17,15 +17,16 @@ import (
 // (6 phantom patients, a few steps of the tiny presets) and checks the report
 // folder; then runs it again on the same folder and checks that it resumed:
 // no training step is repeated and the report is rewritten. `table` then
-// rebuilds Table 1 from the two evaluated runs.
+// rebuilds Table 1 from the three evaluated runs (PathoGAN, U-Net, MDGRU).
 func TestReproduceResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains two tiny models")
 	}
 	out := filepath.Join(t.TempDir(), "rep")
-	args := []string{"--out", out, "--preset", "tiny", "--patients", "10", "--steps", "4", "--baseline-steps", "3", "--val-fraction", "0.3"}
+	args := []string{"--out", out, "--preset", "tiny", "--patients", "10", "--steps", "4", "--baseline-steps", "3", "--val-fraction", "0.3",
+		"--baselines", "unet,mdgru", "--mdgru-steps", "2"}
 	first := capture(t, func() error { return runReproduce(args) })
-	for _, want := range []string{"| PathoGAN | Tr |", "| PathoGAN | Te |", "| U-Net, supervised | Te |", "*PathoGAN (paper)*", "empty masks: skip"} {
+	for _, want := range []string{"| PathoGAN | Tr |", "| PathoGAN | Te |", "| U-Net, supervised | Te |", "| MDGRU, supervised | Te |", "*PathoGAN (paper)*", "empty masks: skip"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("output lacks %q:\n%s", want, first)
 		}
@@ -35,7 +36,7 @@ func TestReproduceResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Table 1", "![figure2.png](figure2.png)", "\"model\": \"unet\"", "| train PathoGAN |", "| total |"} {
+	for _, want := range []string{"## Table 1", "![figure2.png](figure2.png)", "\"model\": \"unet\"", "\"model\": \"mdgru\"", "| train MDGRU |", "| train PathoGAN |", "| total |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}
@@ -53,7 +54,7 @@ func TestReproduceResumes(t *testing.T) {
 		t.Fatalf("metrics.json: %v", err)
 	}
 	for _, k := range []string{"pathogan_test_dice", "pathogan_test_dice_last", "unet_test_dice", "pathogan_test_dice_pp",
-		"samples_nonempty_fraction", "samples_mean_pairwise_iou", "inpaint_mae_tumour", "inpaint_mae_baseline", "image_size", "minutes"} {
+		"mdgru_test_dice", "samples_nonempty_fraction", "samples_mean_pairwise_iou", "inpaint_mae_tumour", "inpaint_mae_baseline", "image_size", "minutes"} {
 		if _, ok := res[k].(float64); !ok {
 			t.Errorf("metrics.json: %s is %v, want a number", k, res[k])
 		}
@@ -75,6 +76,7 @@ func TestReproduceResumes(t *testing.T) {
 		return l
 	}
 	before := append(ckpts("pathogan"), ckpts("unet")...)
+	mdgruBefore := ckpts("mdgru")
 	if len(before) != 6 || !strings.HasSuffix(before[3], checkpoint.Name(4)) || !strings.HasSuffix(before[5], checkpoint.Name(3)) {
 		t.Fatalf("checkpoints %v, want PathoGAN's steps 1-4 (all kept, for selection) and the U-Net's last two of 3", before)
 	}
@@ -91,6 +93,9 @@ func TestReproduceResumes(t *testing.T) {
 	mtime := stat(before[3])
 	capture(t, func() error { return runReproduce(args) })
 	after := append(ckpts("pathogan"), ckpts("unet")...)
+	if m := ckpts("mdgru"); len(m) != 2 || strings.Join(m, ",") != strings.Join(mdgruBefore, ",") {
+		t.Errorf("MDGRU checkpoints %v -> %v, want its two steps, not retrained", mdgruBefore, m)
+	}
 	if strings.Join(after, ",") != strings.Join(before, ",") || stat(after[3]) != mtime {
 		t.Errorf("a second run retrained: checkpoints %v -> %v", before, after)
 	}
@@ -99,9 +104,9 @@ func TestReproduceResumes(t *testing.T) {
 		t.Errorf("losses.csv has %d step rows after resuming, want 4", n)
 	}
 	table := capture(t, func() error {
-		return runTable([]string{"--runs", filepath.Join(out, "pathogan") + "," + filepath.Join(out, "unet"), "--csv", filepath.Join(out, "t.csv")})
+		return runTable([]string{"--runs", filepath.Join(out, "pathogan") + "," + filepath.Join(out, "unet") + "," + filepath.Join(out, "mdgru"), "--csv", filepath.Join(out, "t.csv")})
 	})
-	if !strings.Contains(table, "| U-Net, supervised | Tr |") {
+	if !strings.Contains(table, "| U-Net, supervised | Tr |") || !strings.Contains(table, "| MDGRU, supervised | Tr |") {
 		t.Errorf("table output:\n%s", table)
 	}
 	if b, err := os.ReadFile(filepath.Join(out, "t.csv")); err != nil || !strings.HasPrefix(string(b), "method,split,slices,patients,dice_mean") {
