@@ -20,6 +20,7 @@ import (
 	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
 	"github.com/pathogan-go/pathogan/pathogan/mdgru"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
+	"github.com/pathogan-go/pathogan/pathogan/supervised"
 	"github.com/pathogan-go/pathogan/pathogan/unet"
 )
 
@@ -62,19 +63,17 @@ func Load(b backends.Backend, path string) (m *Model, skipped []error, err error
 		return nil, skipped, err
 	}
 	switch h.Model {
-	case unet.ModelName:
-		u, err := unet.LoadInference(b, file)
+	case unet.ModelName, mdgru.ModelName:
+		decode := unet.Decode
+		if h.Model == mdgru.ModelName {
+			decode = mdgru.Decode
+		}
+		u, err := supervised.LoadInference(b, file, decode)
 		if err != nil {
 			return nil, skipped, err
 		}
-		return &Model{Name: unet.ModelName, Preset: u.Cfg.Preset, Size: u.Cfg.Size, Channels: u.Cfg.Channels, Threshold: u.Cfg.Threshold,
-			Step: u.Step, Path: file, Segmenter: u}, skipped, nil
-	case mdgru.ModelName:
-		u, err := mdgru.LoadInference(b, file)
-		if err != nil {
-			return nil, skipped, err
-		}
-		return &Model{Name: mdgru.ModelName, Preset: u.Cfg.Preset, Size: u.Cfg.Size, Channels: u.Cfg.Channels, Threshold: u.Cfg.Threshold,
+		c := u.Model.Settings()
+		return &Model{Name: c.Model, Preset: c.Preset, Size: c.Size, Channels: c.Channels, Threshold: c.Threshold,
 			Step: u.Step, Path: file, Segmenter: u}, skipped, nil
 	case "", pathogan.ModelName:
 		p, err := pathogan.LoadInference(b, file)

@@ -10,11 +10,7 @@
 package mdgru
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"sort"
-	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -112,18 +108,7 @@ func withAdam(c Config) Config {
 }
 
 // Preset returns the named preset, or an error listing the known names.
-func Preset(name string) (Config, error) {
-	f, ok := Presets[name]
-	if !ok {
-		names := make([]string, 0, len(Presets))
-		for n := range Presets {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return Config{}, fmt.Errorf("unknown MDGRU preset %q (known: %s)", name, strings.Join(names, ", "))
-	}
-	return f(), nil
-}
+func Preset(name string) (Config, error) { return supervised.Preset(Presets, "MDGRU", name) }
 
 // Validate reports the first setting that cannot work.
 func (c Config) Validate() error {
@@ -163,30 +148,15 @@ func (c Config) Validate() error {
 
 // Set changes one setting by its JSON key ("learning_rate", "1e-4"), as
 // PathoGAN's --set does.
-func (c *Config) Set(key, value string) error {
-	if key == "model" {
-		return fmt.Errorf("setting %q cannot be changed", key)
-	}
-	return pathogan.SetField(c, key, value)
-}
+func (c *Config) Set(key, value string) error { return supervised.Set(c, key, value) }
 
 // ApplySettings applies "key=value;key=value" overrides (the --set flag).
 func (c *Config) ApplySettings(s string) error { return pathogan.ApplySettings(s, c.Set) }
 
 // ReadConfig reads a run folder's config.json, or returns found = false
 // when it is not an MDGRU config.
-func ReadConfig(path string) (cfg Config, found bool, err error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, false, err
-	}
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return Config{}, false, fmt.Errorf("%s: %w", path, err)
-	}
-	if cfg.Model != ModelName {
-		return Config{}, false, nil
-	}
-	return cfg, true, cfg.Validate()
+func ReadConfig(path string) (Config, bool, error) {
+	return supervised.ReadConfig[Config](path, ModelName)
 }
 
 // LossNames are the terms a training step returns, in order.
@@ -237,16 +207,7 @@ func (c Config) SameNetwork(other supervised.Model) error {
 }
 
 // Decode is the supervised.Decoder of MDGRU checkpoints.
-func Decode(model string, config []byte) (supervised.Model, error) {
-	if model != ModelName {
-		return nil, fmt.Errorf("not an MDGRU checkpoint (model %q)", model)
-	}
-	var cfg Config
-	if err := json.Unmarshal(config, &cfg); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	return cfg, nil
-}
+var Decode = supervised.DecodeAs[Config](ModelName, "an MDGRU")
 
 // Train trains MDGRU on the training split of a prepared slice set with the
 // toolkit's run conventions (see supervised.Train).
@@ -254,19 +215,11 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt pat
 	return supervised.Train(b, set, cfg, Decode, runDir, opt, progress)
 }
 
-// Inference segments images with a trained MDGRU.
-type Inference struct {
-	*supervised.Inference
-	// Cfg is the loaded network's config.
-	Cfg Config
-}
+// Inference segments images with a trained MDGRU; Cfg is its config.
+type Inference = supervised.Typed[Config]
 
 // LoadInference loads MDGRU from a checkpoint file or the newest intact
 // checkpoint of a run folder.
 func LoadInference(b backends.Backend, path string) (*Inference, error) {
-	m, err := supervised.LoadInference(b, path, Decode)
-	if err != nil {
-		return nil, err
-	}
-	return &Inference{Inference: m, Cfg: m.Model.(Config)}, nil
+	return supervised.LoadTyped[Config](b, path, Decode)
 }

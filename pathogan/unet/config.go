@@ -11,13 +11,10 @@
 package unet
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"sort"
-	"strings"
 
 	"github.com/pathogan-go/pathogan/pathogan"
+	"github.com/pathogan-go/pathogan/pathogan/supervised"
 )
 
 // ModelName is the model name the baseline's checkpoints and run configs carry.
@@ -78,18 +75,7 @@ func withDefaults(name string, size, base, depth int) Config {
 }
 
 // Preset returns the named preset, or an error listing the known names.
-func Preset(name string) (Config, error) {
-	f, ok := Presets[name]
-	if !ok {
-		names := make([]string, 0, len(Presets))
-		for n := range Presets {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return Config{}, fmt.Errorf("unknown U-Net preset %q (known: %s)", name, strings.Join(names, ", "))
-	}
-	return f(), nil
-}
+func Preset(name string) (Config, error) { return supervised.Preset(Presets, "U-Net", name) }
 
 // Validate reports the first setting that cannot work.
 func (c Config) Validate() error {
@@ -118,28 +104,13 @@ func (c Config) Validate() error {
 
 // Set changes one setting by its JSON key ("learning_rate", "1e-4"), as
 // PathoGAN's --set does.
-func (c *Config) Set(key, value string) error {
-	if key == "model" {
-		return fmt.Errorf("setting %q cannot be changed", key)
-	}
-	return pathogan.SetField(c, key, value)
-}
+func (c *Config) Set(key, value string) error { return supervised.Set(c, key, value) }
 
 // ApplySettings applies "key=value;key=value" overrides (the --set flag).
 func (c *Config) ApplySettings(s string) error { return pathogan.ApplySettings(s, c.Set) }
 
 // ReadConfig reads a run folder's config.json, or returns found = false
 // when it is not a U-Net config.
-func ReadConfig(path string) (cfg Config, found bool, err error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, false, err
-	}
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return Config{}, false, fmt.Errorf("%s: %w", path, err)
-	}
-	if cfg.Model != ModelName {
-		return Config{}, false, nil
-	}
-	return cfg, true, cfg.Validate()
+func ReadConfig(path string) (Config, bool, error) {
+	return supervised.ReadConfig[Config](path, ModelName)
 }

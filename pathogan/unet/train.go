@@ -1,7 +1,6 @@
 package unet
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/gomlx/gomlx/backends"
@@ -58,16 +57,7 @@ func (c Config) SameNetwork(other supervised.Model) error {
 }
 
 // Decode is the supervised.Decoder of U-Net checkpoints.
-func Decode(model string, config []byte) (supervised.Model, error) {
-	if model != ModelName {
-		return nil, fmt.Errorf("not a U-Net checkpoint (model %q)", model)
-	}
-	var cfg Config
-	if err := json.Unmarshal(config, &cfg); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	return cfg, nil
-}
+var Decode = supervised.DecodeAs[Config](ModelName, "a U-Net")
 
 // Trainer runs the baseline's training step (see supervised.Trainer).
 type Trainer = supervised.Trainer
