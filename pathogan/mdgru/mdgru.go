@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
 
 	"github.com/pathogan-go/pathogan/pathogan/nn"
+	"github.com/pathogan-go/pathogan/pathogan/supervised"
 )
 
 // Scope is the context scope of the network's variables.
@@ -253,10 +254,7 @@ func Loss(cfg Config, logits, y *graph.Node) (total, ce, dice *graph.Node) {
 	lp1 := graph.Squeeze(graph.SliceAxis(logp, 3, graph.AxisElem(1)), 3)
 	ce = graph.Neg(graph.ReduceAllMean(graph.Add(graph.Mul(y, lp1), graph.Mul(graph.OneMinus(y), lp0))))
 	p := graph.Exp(lp1)
-	inter := graph.ReduceSum(graph.Mul(p, y), 1, 2)
-	sums := graph.Add(graph.ReduceSum(p, 1, 2), graph.ReduceSum(y, 1, 2))
-	soft := graph.Div(graph.AddScalar(graph.MulScalar(inter, 2), 1), graph.AddScalar(sums, 1))
-	dice = graph.OneMinus(graph.ReduceAllMean(soft))
+	dice = supervised.SoftDiceLoss(p, y)
 	total = graph.Add(graph.MulScalar(ce, 1-cfg.DiceWeight), graph.MulScalar(dice, cfg.DiceWeight))
 	return total, ce, dice
 }

@@ -389,3 +389,17 @@ func DiscBatch(r *rand.Rand, size, channels, n int) ([]float32, []uint8) {
 	}
 	return x, y
 }
+
+// SoftDiceLoss is 1 minus the batch mean of each image's soft Dice
+// (2Σpy + 1) / (Σp + Σy + 1), for probabilities p and masks y of one shape
+// [b, ...]; the +1 makes an empty prediction of an empty label score 1.
+func SoftDiceLoss(p, y *graph.Node) *graph.Node {
+	axes := make([]int, p.Rank()-1)
+	for i := range axes {
+		axes[i] = i + 1
+	}
+	inter := graph.ReduceSum(graph.Mul(p, y), axes...)
+	sums := graph.Add(graph.ReduceSum(p, axes...), graph.ReduceSum(y, axes...))
+	soft := graph.Div(graph.AddScalar(graph.MulScalar(inter, 2), 1), graph.AddScalar(sums, 1))
+	return graph.OneMinus(graph.ReduceAllMean(soft))
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/nn"
+	"github.com/pathogan-go/pathogan/pathogan/supervised"
 )
 
 // Scope is the context scope of the network's variables.
@@ -52,10 +53,7 @@ func Loss(cfg Config, logits, y *graph.Node) (total, bce, dice *graph.Node) {
 	y = graph.Reshape(y, logits.Shape().Dimensions...)
 	bce = pathogan.LabelmapBCELoss(logits, y)
 	p := graph.Sigmoid(logits)
-	inter := graph.ReduceSum(graph.Mul(p, y), 1, 2, 3)
-	sums := graph.Add(graph.ReduceSum(p, 1, 2, 3), graph.ReduceSum(y, 1, 2, 3))
-	soft := graph.Div(graph.AddScalar(graph.MulScalar(inter, 2), 1), graph.AddScalar(sums, 1))
-	dice = graph.OneMinus(graph.ReduceAllMean(soft))
+	dice = supervised.SoftDiceLoss(p, y)
 	total = graph.Add(bce, graph.MulScalar(dice, cfg.DiceWeight))
 	return total, bce, dice
 }

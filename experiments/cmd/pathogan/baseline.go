@@ -73,50 +73,43 @@ func runTrainBaseline(args []string) error {
 func baselineConfig(model, preset, set, runConfig string, fromRun bool) (supervised.Model, supervised.Decoder, error) {
 	switch model {
 	case unet.ModelName:
-		cfg, err := unet.Preset(preset)
-		if err != nil {
-			return nil, nil, err
-		}
-		if fromRun {
-			c, found, err := unet.ReadConfig(runConfig)
-			if err != nil {
-				return nil, nil, err
-			}
-			if !found {
-				return nil, nil, fmt.Errorf("%s: not a U-Net run (its %s is another model's)", filepath.Dir(runConfig), pathogan.ConfigFile)
-			}
-			cfg = c
-		}
-		if err := cfg.ApplySettings(set); err != nil {
-			return nil, nil, err
-		}
-		return cfg, unet.Decode, cfg.Validate()
+		m, err := configOf(unet.Preset, unet.ReadConfig, "a U-Net", preset, set, runConfig, fromRun)
+		return m, unet.Decode, err
 	case mdgru.ModelName:
-		cfg, err := mdgru.Preset(preset)
-		if err != nil {
-			return nil, nil, err
-		}
-		if fromRun {
-			c, found, err := mdgru.ReadConfig(runConfig)
-			if err != nil {
-				return nil, nil, err
-			}
-			if !found {
-				return nil, nil, fmt.Errorf("%s: not an MDGRU run (its %s is another model's)", filepath.Dir(runConfig), pathogan.ConfigFile)
-			}
-			cfg = c
-		}
-		if err := cfg.ApplySettings(set); err != nil {
-			return nil, nil, err
-		}
-		return cfg, mdgru.Decode, cfg.Validate()
+		m, err := configOf(mdgru.Preset, mdgru.ReadConfig, "an MDGRU", preset, set, runConfig, fromRun)
+		return m, mdgru.Decode, err
 	}
 	return nil, nil, fmt.Errorf("--model %q: want unet or mdgru", model)
 }
 
-// trainUNet trains the U-Net baseline with a progress bar on stderr.
-func trainUNet(b backends.Backend, ds *data.Set, cfg unet.Config, out string, opt pathogan.RunOptions) (*supervised.Trainer, error) {
-	return trainBaseline(b, ds, cfg, unet.Decode, out, opt)
+// settable is a baseline config whose pointer takes --set overrides.
+type settable[M supervised.Model] interface {
+	*M
+	ApplySettings(string) error
+}
+
+// configOf is baselineConfig for one config type M; title names the model
+// in errors ("a U-Net").
+func configOf[M supervised.Model, P settable[M]](presetOf func(string) (M, error), read func(string) (M, bool, error),
+	title, preset, set, runConfig string, fromRun bool) (supervised.Model, error) {
+	cfg, err := presetOf(preset)
+	if err != nil {
+		return nil, err
+	}
+	if fromRun {
+		c, found, err := read(runConfig)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, fmt.Errorf("%s: not %s run (its %s is another model's)", filepath.Dir(runConfig), title, pathogan.ConfigFile)
+		}
+		cfg = c
+	}
+	if err := P(&cfg).ApplySettings(set); err != nil {
+		return nil, err
+	}
+	return cfg, cfg.Validate()
 }
 
 // trainBaseline trains a supervised baseline with a progress bar on stderr.

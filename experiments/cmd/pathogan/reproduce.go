@@ -210,7 +210,7 @@ func runReproduce(args []string) error {
 		return err
 	}
 	if err := stage("train U-Net", func() error {
-		_, err := trainUNet(b, ds, ucfg, unetDir, pathogan.RunOptions{Steps: *baseSteps, Keep: 2, Resume: true, Extend: *extend, Stop: stop, Note: noteStderr})
+		_, err := trainBaseline(b, ds, ucfg, unet.Decode, unetDir, pathogan.RunOptions{Steps: *baseSteps, Keep: 2, Resume: true, Extend: *extend, Stop: stop, Note: noteStderr})
 		return err
 	}); err != nil {
 		return err
