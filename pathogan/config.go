@@ -53,6 +53,15 @@ type Config struct {
 	// starts the encodings at unit scale. The paper does not say: "" reads as
 	// "normal".
 	DenseInit string `json:"dense_init"`
+	// Upsample is how EA and ZB double the size (section 2.4's uf):
+	// "transpose" is the paper's fractionally strided 3×3 convolution;
+	// "resize" repeats each pixel 2×2 (nearest neighbour) and then applies a
+	// 3×3 convolution of the same shape, which cannot leave the checkerboard
+	// that a stride-2 transposed 3×3 kernel prints on its output, where
+	// alternate pixels receive 4, 2 or 1 kernel taps (Odena et al., 2016).
+	// It costs four times the transposed layer's FLOPs. "" reads as
+	// "transpose".
+	Upsample string `json:"upsample"`
 
 	// LambdaGAN weights the LSGAN terms (eq. 7); the paper writes no weight: 1.
 	LambdaGAN float64 `json:"lambda_gan"`
@@ -278,6 +287,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("diversity_floor %g: want > 0 when lambda_diversity is set", c.DiversityFloor)
 	case c.DenseInit != "" && c.DenseInit != "normal" && c.DenseInit != "fan_in":
 		return fmt.Errorf("dense_init %q: want normal or fan_in", c.DenseInit)
+	case c.Upsample != "" && c.Upsample != "transpose" && c.Upsample != "resize":
+		return fmt.Errorf("upsample %q: want transpose or resize", c.Upsample)
 	case c.Channels < 1:
 		return fmt.Errorf("channels %d: want >= 1", c.Channels)
 	case c.Base < 1 || c.Z < 1 || c.DiscBase < 1:

@@ -34,8 +34,13 @@ func down(ctx *context.Context, x *graph.Node, f int) *graph.Node {
 	return nn.ELU(nn.Norm(convK(ctx, x, 3, f, 2)))
 }
 
-// up is uf: a transposed convolution (kernel 3, stride 2), instance norm, ELU.
-func up(ctx *context.Context, x *graph.Node, f int) *graph.Node {
+// up is uf: a transposed convolution (kernel 3, stride 2), instance norm,
+// ELU; with mode "resize" (Config.Upsample) a 2× nearest-neighbour resize
+// and a 3×3 convolution take the transposed convolution's place.
+func up(ctx *context.Context, x *graph.Node, f int, mode string) *graph.Node {
+	if mode == "resize" {
+		return nn.ELU(nn.Norm(nn.ResizeConv(ctx, x, f)))
+	}
 	return nn.ELU(nn.Norm(nn.UpConv(ctx, x, f)))
 }
 

@@ -1,12 +1,22 @@
 // Package gemm multiplies float32 matrices (C = A·B + beta·C, row-major, either operand
-// transposed) for the Go backend's convolution and DotGeneral kernels. It calls Debian's OpenBLAS
-// (its Fortran sgemm_), loaded at run time with purego when the machine has it, and otherwise a
-// pure-Go kernel. Each call runs on the calling goroutine: OpenBLAS is set to one thread, and the
-// callers split their work over the cores themselves, so the two never oversubscribe them.
+// transposed) for the Go backend's convolution and DotGeneral kernels. Its own packed,
+// cache-blocked product runs register-tiled micro-kernels in Go assembly, AVX-512 where the CPU
+// has it and AVX2/FMA otherwise (packed.go, gen_kernels.go), so a machine with nothing installed
+// multiplies at full speed. Debian's OpenBLAS (its Fortran sgemm_, loaded at run time with
+// purego) is an option, and a pure-Go kernel is the last fallback. Each call runs on the calling
+// goroutine: OpenBLAS is set to one thread, and the callers split their work over the cores
+// themselves, so the two never oversubscribe them.
 //
-// PATHOGAN_BLAS selects the implementation: unset or "auto" tries the usual OpenBLAS file names,
-// "go" forces the pure-Go kernel, and any other value is the path of a library exporting
-// sgemm_ (the Fortran BLAS interface, 32-bit integers) (a failure to load it is reported by Impl and the pure-Go kernel is used).
+// PATHOGAN_BLAS selects the implementation:
+//   - unset or "auto": the widest assembly kernels this CPU runs, else OpenBLAS when one of the
+//     usual file names loads, else pure Go;
+//   - "avx512" or "avx2": those kernels (pure Go when the CPU lacks them);
+//   - "openblas": OpenBLAS (pure Go when none loads);
+//   - "go": pure Go, no assembly;
+//   - any other value: the path of a library exporting sgemm_ (the Fortran BLAS interface, 32-bit
+//     integers).
+//
+// Impl reports the choice, and why when it fell back.
 package gemm
 
 import (
@@ -27,6 +37,10 @@ var (
 	implName string
 	// blasSgemm is the address of the library's Fortran sgemm_ when one was loaded.
 	blasSgemm uintptr
+	// asm is the assembly kernel set in use, or nil.
+	asm *kernelSet
+	// pureGo is set by PATHOGAN_BLAS=go: no assembly at all, the narrow kernel included.
+	pureGo bool
 )
 
 // candidates are the OpenBLAS file names tried, in order, when PATHOGAN_BLAS is unset.
@@ -41,16 +55,27 @@ func load() {
 		choice := os.Getenv("PATHOGAN_BLAS")
 		switch choice {
 		case "go":
-			implName = "go (PATHOGAN_BLAS=go)"
+			implName, pureGo = "go (PATHOGAN_BLAS=go)", true
 			return
 		case "", "auto":
-			for _, name := range candidates {
-				if loadBLAS(name) == nil {
-					implName = "openblas (" + name + ")"
-					return
-				}
+			if asm = bestKernels(); asm != nil {
+				implName = "own " + asm.name + " kernels"
+				return
 			}
-			implName = "go (no OpenBLAS found)"
+			if loadOpenBLAS() {
+				return
+			}
+			implName = "go (no AVX2/FMA, no OpenBLAS found)"
+		case "avx512", "avx2":
+			if asm = kernelSetNamed(choice); asm != nil {
+				implName = "own " + asm.name + " kernels (PATHOGAN_BLAS=" + choice + ")"
+				return
+			}
+			implName = "go (PATHOGAN_BLAS=" + choice + ": this CPU or build has no " + choice + ")"
+		case "openblas":
+			if !loadOpenBLAS() {
+				implName = "go (PATHOGAN_BLAS=openblas: no OpenBLAS found)"
+			}
 		default:
 			if err := loadBLAS(choice); err != nil {
 				implName = fmt.Sprintf("go (PATHOGAN_BLAS=%s: %v)", choice, err)
@@ -61,6 +86,17 @@ func load() {
 	})
 }
 
+// loadOpenBLAS tries the usual OpenBLAS file names and says whether one loaded.
+func loadOpenBLAS() bool {
+	for _, name := range candidates {
+		if loadBLAS(name) == nil {
+			implName = "openblas (" + name + ")"
+			return true
+		}
+	}
+	return false
+}
+
 // Sgemm computes C = op(A)·op(B) + beta·C for row-major matrices, where op(A) is m×k (A is m×k
 // with leading dimension lda, or k×m when transA), op(B) is k×n (B is k×n, or n×k when transB)
 // and C is m×n with leading dimension ldc. beta 0 overwrites C (its old values may be NaN).
@@ -68,16 +104,19 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 	if trivial(m, n, k, beta, c, ldc) {
 		return
 	}
-	if useSmallN(transB, m, n, k, beta) {
-		smallNSgemm(transA, m, n, k, a, lda, b, ldb, c, ldc)
-		return
-	}
 	load()
-	if blasSgemm != 0 {
+	switch {
+	case pureGo:
+		goSgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+	case useSmallN(transB, m, n, k, beta):
+		smallNSgemm(transA, m, n, k, a, lda, b, ldb, c, ldc)
+	case asm != nil:
+		packedSgemm(asm, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+	case blasSgemm != 0:
 		blasCall(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
-		return
+	default:
+		goSgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
 	}
-	goSgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
 }
 
 // GoSgemm is Sgemm's pure-Go kernel, whatever library is loaded (for tests and benchmarks).

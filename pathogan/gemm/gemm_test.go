@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -43,23 +44,24 @@ func randSlice(r *rand.Rand, n int) []float32 {
 	return x
 }
 
-// TestSgemm checks both kernels (OpenBLAS when loaded, and pure Go) against a float64 loop for
+// TestSgemm checks every implementation this machine runs (Sgemm as configured, each assembly
+// kernel set the CPU has, OpenBLAS when loaded, the narrow kernel and pure Go) against a float64 loop for
 // every transpose combination, padded leading dimensions, beta 0 over NaN and beta 1.
 func TestSgemm(t *testing.T) {
 	t.Logf("implementation: %s; small-n kernel: %v", Impl(), hasFMA)
 	r := rand.New(rand.NewPCG(1, 2))
-	kernels := map[string]func(bool, bool, int, int, int, []float32, int, []float32, int, float32, []float32, int){
-		"Sgemm": Sgemm, "GoSgemm": GoSgemm,
-		"smallN": func(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-			if useSmallN(tB, m, n, k, beta) {
-				smallNSgemm(tA, m, n, k, a, lda, b, ldb, c, ldc)
-				return
-			}
-			GoSgemm(tA, tB, m, n, k, a, lda, b, ldb, beta, c, ldc)
-		},
+	kernels := Implementations()
+	kernels["Sgemm"] = Sgemm
+	kernels["smallN"] = func(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+		if useSmallN(tB, m, n, k, beta) {
+			smallNSgemm(tA, m, n, k, a, lda, b, ldb, c, ldc)
+			return
+		}
+		GoSgemm(tA, tB, m, n, k, a, lda, b, ldb, beta, c, ldc)
 	}
 	for name, f := range kernels {
-		for _, dims := range [][3]int{{1, 1, 1}, {3, 5, 7}, {37, 8, 72}, {130, 33, 300}, {5, 4, 0}, {29, 5, 40}, {64, 16, 9}, {8, 12, 3}, {17, 1, 200}} {
+		// The last shapes span several kc and nc blocks, with edge rows and columns.
+		for _, dims := range [][3]int{{1, 1, 1}, {3, 5, 7}, {37, 8, 72}, {130, 33, 300}, {5, 4, 0}, {29, 5, 40}, {64, 16, 9}, {8, 12, 3}, {17, 1, 200}, {49, 300, 520}, {24, 64, 257}, {13, 17, 31}} {
 			for _, tA := range []bool{false, true} {
 				for _, tB := range []bool{false, true} {
 					for _, beta := range []float32{0, 1} {
@@ -155,5 +157,58 @@ func BenchmarkSmallN(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// networkShapes are the products that carry most of the small preset's training step (64 px,
+// base 8, batch 4), with their share of its GEMM FLOPs, as the Go backend's kernels call them
+// (each convolution split into row blocks): the residual blocks' 3×3 convolutions at 32
+// channels forward and backward (32.6 %), their weight gradients (transA, 16.3 %), and the
+// other layers' most frequent shapes.
+var networkShapes = []struct {
+	transA  bool
+	m, n, k int
+}{
+	{false, 256, 32, 288}, {true, 288, 32, 256}, {false, 43, 32, 1568}, {false, 456, 8, 144},
+	{false, 205, 16, 288}, {true, 392, 5, 668}, {false, 86, 32, 576},
+}
+
+// BenchmarkNetworkShapes times each implementation on networkShapes (one core: run with
+// -cpu 1).
+func BenchmarkNetworkShapes(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, s := range networkShapes {
+		lda := s.k
+		if s.transA {
+			lda = s.m
+		}
+		x, y, z := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n), make([]float32, s.m*s.n)
+		impls := Implementations()
+		if s.n <= smallN && hasFMA {
+			impls["smalln"] = func(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+				smallNSgemm(tA, m, n, k, a, lda, b, ldb, c, ldc)
+			}
+		}
+		for name, f := range impls {
+			b.Run(fmt.Sprintf("%s/transA=%v/%dx%dx%d", name, s.transA, s.m, s.n, s.k), func(b *testing.B) {
+				for b.Loop() {
+					f(s.transA, false, s.m, s.n, s.k, x, lda, y, s.n, 0, z, s.n)
+				}
+				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// TestPeak: the peak measurement runs each implementation and refuses unknown names.
+func TestPeak(t *testing.T) {
+	for _, name := range ImplementationNames() {
+		g, err := Peak(name, 64, 2)
+		if err != nil || !(g > 0) {
+			t.Errorf("Peak(%s) = %v, %v; want a positive rate", name, g, err)
+		}
+	}
+	if _, err := Peak("mkl", 64, 1); err == nil || !strings.Contains(err.Error(), "mkl") {
+		t.Errorf("Peak(mkl) error %v, want one naming it", err)
 	}
 }

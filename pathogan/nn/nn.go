@@ -89,6 +89,21 @@ func UpConv(ctx *context.Context, x *graph.Node, f int) *graph.Node {
 	return graph.Add(y, graph.Reshape(b, 1, 1, 1, f))
 }
 
+// ResizeConv doubles the size of x [batch, h, w, c] by repeating each pixel
+// 2×2 (nearest neighbour) and applies a 3×3 convolution with bias to f
+// channels, padded to keep the size: the resize-convolution of Odena et
+// al. (2016), which has no checkerboard. Its variables have UpConv's shapes.
+func ResizeConv(ctx *context.Context, x *graph.Node, f int) *graph.Node {
+	if x.Rank() != 4 {
+		Panicf("resize-conv: want x [batch, h, w, c], got %s", x.Shape())
+	}
+	d := x.Shape().Dimensions
+	y := graph.Reshape(x, d[0], d[1], 1, d[2], 1, d[3])
+	y = graph.BroadcastToDims(y, d[0], d[1], 2, d[2], 2, d[3])
+	y = graph.Reshape(y, d[0], 2*d[1], 2*d[2], d[3])
+	return Conv(ctx, y, 3, f, 1, 1)
+}
+
 // Norm is instance normalisation without learned scale and offset (as
 // PyTorch's InstanceNorm2d default, which CycleGAN uses).
 func Norm(x *graph.Node) *graph.Node { return backend.InstanceNorm(x, nil, nil, NormEpsilon) }

@@ -1,0 +1,190 @@
+package gemm
+
+import "sync"
+
+// The packed product: the Goto/BLIS loop nest around register-tiled micro-kernels written in
+// assembly (gen_kernels.go). B is packed, kc rows by nc columns at a time, into panels of the
+// micro-kernel's width NR, zero-padded, so that a panel (kc·NR floats) stays in L1 while the
+// kernel streams over every MR-row block of A. A is read in place through its two strides: the
+// network's products have few columns (8-72) and many rows, where packing A would cost as much
+// as the product. Rows of A beyond the last full block, and columns beyond the last full panel,
+// go through small zero-padded scratch copies, so the kernels only ever see whole tiles.
+
+// microKernel computes C[r][0:NR] += Σ_p A(r,p)·B[p][0:NR] for MR rows r and k steps p, with A(r,p)
+// at a + r·sAi + p·sAk (bytes), B packed as k rows of NR floats and C row r at c + r·ldc (bytes).
+type microKernel func(k int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
+
+// tile is a micro-kernel with its width NR.
+type tile struct {
+	nr int
+	fn microKernel
+}
+
+// kernelSet is one instruction set's pair of micro-kernels, both MR rows tall: wide for the
+// full panels, narrow for a remainder of at most narrow.nr columns.
+type kernelSet struct {
+	name   string
+	ok     bool
+	mr     int
+	wide   tile
+	narrow tile
+}
+
+// Blocking: kc rows of B per pass (a kc×32 panel is 32 KiB, one L1), nc columns (a kc×nc block,
+// 256 KiB, stays in L2).
+const (
+	kc = 256
+	nc = 256
+)
+
+// bestKernels returns the widest kernel set this CPU runs, or nil.
+func bestKernels() *kernelSet {
+	for i := range kernelSets {
+		if kernelSets[i].ok {
+			return &kernelSets[i]
+		}
+	}
+	return nil
+}
+
+// kernelSetNamed returns the named kernel set if this CPU runs it.
+func kernelSetNamed(name string) *kernelSet {
+	for i := range kernelSets {
+		if kernelSets[i].name == name && kernelSets[i].ok {
+			return &kernelSets[i]
+		}
+	}
+	return nil
+}
+
+// scratch holds one call's packed B and its edge copies; pooled, so steady-state calls do not
+// allocate.
+type scratch struct {
+	b    []float32 // packed B: kc × (nc rounded up to the wide width)
+	a    []float32 // the last rows of A, padded to MR rows
+	tile []float32 // an edge tile of C
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// panel is one column panel of a kc×nc block: its first column (within the block), its width
+// and its kernel.
+type panel struct {
+	j, w int
+	t    tile
+}
+
+// panels splits nb columns into wide panels and, for a remainder that fits, one narrow one.
+func (ks *kernelSet) panels(nb int, out []panel) []panel {
+	out = out[:0]
+	j := 0
+	for ; nb-j > ks.narrow.nr; j += ks.wide.nr {
+		out = append(out, panel{j, min(ks.wide.nr, nb-j), ks.wide})
+	}
+	if j < nb {
+		out = append(out, panel{j, nb - j, ks.narrow})
+	}
+	return out
+}
+
+// packedSgemm is Sgemm through the kernel set ks.
+func packedSgemm(ks *kernelSet, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	scale(m, n, beta, c, ldc)
+	const f = 4 // bytes per float32
+	mr := ks.mr
+	sAi, sAk := lda*f, f
+	if transA {
+		sAi, sAk = f, lda*f
+	}
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	s.tile = grow(s.tile, mr*ks.wide.nr)
+	var pbuf [nc/8 + 2]panel
+	var obuf [nc/8 + 2]int
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		ps := ks.panels(nb, pbuf[:0])
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			// Pack B[pc:pc+kb, jc:jc+nb], panel after panel.
+			s.b = grow(s.b, kb*(nb+ks.wide.nr))
+			off := obuf[:0]
+			o := 0
+			for _, p := range ps {
+				off = append(off, o)
+				packB(transB, b, ldb, pc, jc+p.j, kb, p.w, p.t.nr, s.b[o:o+kb*p.t.nr])
+				o += kb * p.t.nr
+			}
+			m0 := m - m%mr
+			for i := 0; i < m0; i += mr {
+				var ap *float32
+				if transA {
+					ap = &a[pc*lda+i]
+				} else {
+					ap = &a[i*lda+pc]
+				}
+				for q, p := range ps {
+					bp := &s.b[off[q]]
+					if p.w == p.t.nr {
+						p.t.fn(kb, ap, sAi, sAk, bp, &c[i*ldc+jc+p.j], ldc*f)
+						continue
+					}
+					edge(s, p, mr, kb, ap, sAi, sAk, bp, c[i*ldc+jc+p.j:], ldc, mr)
+				}
+			}
+			if rows := m - m0; rows > 0 {
+				// Copy the last rows of A into a zero-padded MR×kb block.
+				s.a = grow(s.a, mr*kb)
+				clear(s.a)
+				for r := range rows {
+					for p := range kb {
+						if transA {
+							s.a[r*kb+p] = a[(pc+p)*lda+m0+r]
+						} else {
+							s.a[r*kb+p] = a[(m0+r)*lda+pc+p]
+						}
+					}
+				}
+				for q, p := range ps {
+					edge(s, p, mr, kb, &s.a[0], kb*f, f, &s.b[off[q]], c[m0*ldc+jc+p.j:], ldc, rows)
+				}
+			}
+		}
+	}
+}
+
+// edge runs one tile through the scratch tile and adds its first rows×p.w values into c.
+func edge(s *scratch, p panel, mr, kb int, ap *float32, sAi, sAk int, bp *float32, c []float32, ldc, rows int) {
+	t := s.tile[:mr*p.t.nr]
+	clear(t)
+	p.t.fn(kb, ap, sAi, sAk, bp, &t[0], p.t.nr*4)
+	for r := range rows {
+		dst := c[r*ldc : r*ldc+p.w]
+		src := t[r*p.t.nr : r*p.t.nr+p.w]
+		for j := range dst {
+			dst[j] += src[j]
+		}
+	}
+}
+
+// packB copies op(B)[p0:p0+kb, j0:j0+w] into dst as kb rows of nr floats, zero beyond w.
+func packB(transB bool, b []float32, ldb, p0, j0, kb, w, nr int, dst []float32) {
+	for p := range kb {
+		row := dst[p*nr : p*nr+nr]
+		if transB {
+			for j := range w {
+				row[j] = b[(j0+j)*ldb+p0+p]
+			}
+		} else {
+			copy(row, b[(p0+p)*ldb+j0:(p0+p)*ldb+j0+w])
+		}
+		clear(row[w:])
+	}
+}
