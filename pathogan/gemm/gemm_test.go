@@ -109,14 +109,17 @@ func TestSgemm(t *testing.T) {
 	}
 }
 
-// BenchmarkSgemm times one im2col-shaped product: 16384 output pixels x 72 (3x3x8) x 8 channels,
-// and a square one.
+// BenchmarkSgemm times each implementation (and Sgemm as configured) on one im2col-shaped
+// product, 16384 output pixels × 8 channels × 72 (3×3×8), a wider one and a square one (one
+// core: run with -cpu 1).
 func BenchmarkSgemm(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
+	impls := Implementations()
+	impls["Sgemm"] = Sgemm
 	for _, d := range [][3]int{{16384, 8, 72}, {4096, 64, 576}, {512, 512, 512}} {
 		m, n, k := d[0], d[1], d[2]
 		x, y, z := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
-		for name, f := range map[string]func(bool, bool, int, int, int, []float32, int, []float32, int, float32, []float32, int){"Sgemm": Sgemm, "GoSgemm": GoSgemm} {
+		for name, f := range impls {
 			b.Run(fmt.Sprintf("%s/%dx%dx%d", name, m, n, k), func(b *testing.B) {
 				for b.Loop() {
 					f(false, false, m, n, k, x, k, y, n, 0, z, n)
