@@ -11,7 +11,7 @@
 #   PYTHON               Python with torch and the jax CUDA plugin (default python3)
 #   PJRT_CUDA_PLUGIN     path of xla_cuda_plugin.so (default: found through PYTHON)
 #   PATHOGAN_BIN         a built pathogan binary (default: go run ./experiments/cmd/pathogan)
-#   PATHOGAN_TORCH_BENCH the PyTorch reference (default: ../shared/bench/torch_pathogan.py)
+#   PATHOGAN_TORCH_BENCH the PyTorch reference (default: experiments/torchref/pathogan_step.py, which bench finds itself)
 #   GPU_CHECK_TIMEOUT    seconds per configuration (default 300)
 #   CONFIGS              space-separated "name:bench flags" entries (default below)
 set -euo pipefail

@@ -58,7 +58,9 @@ type Config struct {
 	// "resize" repeats each pixel 2×2 (nearest neighbour) and then applies a
 	// 3×3 convolution of the same shape, which cannot leave the checkerboard
 	// that a stride-2 transposed 3×3 kernel prints on its output, where
-	// alternate pixels receive 4, 2 or 1 kernel taps (Odena et al., 2016).
+	// alternate pixels receive 4, 2 or 1 kernel taps (Odena et al., 2016);
+	// "resize_zb" resizes in ZB only (GB's labelmap and inpainting p̂B) and
+	// keeps EA's transposed convolutions (GA's sampled pathologies).
 	// Resizing costs four times the transposed layer's FLOPs. One run with
 	// "resize" (small preset, 3,000 steps; docs/model.md) lost p̂B's
 	// checkerboard, and its inpainting error inside tumours fell from 0.196
@@ -227,7 +229,7 @@ func scaled(c Config, downs int) Config {
 // down-samplings, N(0, 0.02) dense layers, no log-variance offset, the
 // identity loss at weight 1, no latent regression or mode-seeking term
 // (what scaled() changes undone). Sizes, widths and training settings stay.
-// The PyTorch reference (../shared/bench/torch_pathogan.py) implements this
+// The PyTorch reference (experiments/torchref/pathogan_step.py) implements this
 // form, so `pathogan bench` times it.
 func (c Config) Section24() Config {
 	c.Downsamplings, c.DenseInit, c.LogVarOffset, c.LambdaIdt, c.LambdaLatent, c.LambdaDiversity, c.DiversityFloor = 0, "", 0, 1, 0, 0, 0
@@ -276,6 +278,22 @@ func (c Config) denseStd(in int) float64 {
 	return nn.InitStd
 }
 
+// upsampleEA and upsampleZB are EA's and ZB's up-sampling layers (Upsample):
+// "resize" or "transpose".
+func (c Config) upsampleEA() string {
+	if c.Upsample == "resize" {
+		return "resize"
+	}
+	return "transpose"
+}
+
+func (c Config) upsampleZB() string {
+	if c.Upsample == "resize" || c.Upsample == "resize_zb" {
+		return "resize"
+	}
+	return "transpose"
+}
+
 // R returns the number of residual-generator outputs r = n + 1: the labelmap
 // logit and one inpainting per channel.
 func (c Config) R() int { return c.Channels + 1 }
@@ -291,8 +309,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("diversity_floor %g: want > 0 when lambda_diversity is set", c.DiversityFloor)
 	case c.DenseInit != "" && c.DenseInit != "normal" && c.DenseInit != "fan_in":
 		return fmt.Errorf("dense_init %q: want normal or fan_in", c.DenseInit)
-	case c.Upsample != "" && c.Upsample != "transpose" && c.Upsample != "resize":
-		return fmt.Errorf("upsample %q: want transpose or resize", c.Upsample)
+	case c.Upsample != "" && c.Upsample != "transpose" && c.Upsample != "resize" && c.Upsample != "resize_zb":
+		return fmt.Errorf("upsample %q: want transpose, resize or resize_zb", c.Upsample)
 	case c.Channels < 1:
 		return fmt.Errorf("channels %d: want >= 1", c.Channels)
 	case c.Base < 1 || c.Z < 1 || c.DiscBase < 1:

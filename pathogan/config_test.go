@@ -1,6 +1,9 @@
 package pathogan
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestOldConfigsKeepTheirRelevancy: a config saved before relevancy_scale_b
 // existed reads with the scale at 1, what that run trained with, not 0
@@ -26,5 +29,29 @@ func TestOldConfigsKeepTheirRelevancy(t *testing.T) {
 		if c.Section24().RelevancyScaleB != 1 {
 			t.Errorf("preset %s: Section24 keeps relevancy_scale_b %g, want 1", p, c.RelevancyScaleB)
 		}
+	}
+}
+
+// TestUpsampleModes: each Upsample value puts the resize-convolution where
+// its comment says, "" reads as the paper's transposed convolution, and an
+// unknown mode is refused by name.
+func TestUpsampleModes(t *testing.T) {
+	for _, c := range []struct{ mode, ea, zb string }{
+		{"", "transpose", "transpose"}, {"transpose", "transpose", "transpose"},
+		{"resize", "resize", "resize"}, {"resize_zb", "transpose", "resize"},
+	} {
+		cfg, _ := Preset("small")
+		cfg.Upsample = c.mode
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("upsample %q: %v", c.mode, err)
+		}
+		if cfg.upsampleEA() != c.ea || cfg.upsampleZB() != c.zb {
+			t.Errorf("upsample %q: EA %s, ZB %s; want %s, %s", c.mode, cfg.upsampleEA(), cfg.upsampleZB(), c.ea, c.zb)
+		}
+	}
+	cfg, _ := Preset("small")
+	cfg.Upsample = "bilinear"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "bilinear") {
+		t.Errorf("upsample bilinear: error %v, want one naming it", err)
 	}
 }

@@ -79,14 +79,14 @@ func Decoder(ctx *context.Context, cfg Config, gamma, delta *graph.Node) *graph.
 	// Up to Size/4: u8b, u4b at the paper's four down-samplings. The scopes
 	// keep the paper's names (u0 is the 8b layer, u1 the 4b one).
 	for k := downs - 2; k > 0; k-- {
-		h = up(ctx.In(fmt.Sprintf("u%d", 2-k)), h, b<<(k+1), cfg.Upsample)
+		h = up(ctx.In(fmt.Sprintf("u%d", 2-k)), h, b<<(k+1), cfg.upsampleEA())
 	}
 	h = nn.ELU(convK(ctx.In("c7_0"), h, 7, 4*b, 1))
 	for k := range cfg.ResBlocks {
 		h = residual(ctx.In(fmt.Sprintf("r%d", k)), h)
 	}
-	h = up(ctx.In("u2"), h, 2*b, cfg.Upsample)
-	h = up(ctx.In("u3"), h, b, cfg.Upsample)
+	h = up(ctx.In("u2"), h, 2*b, cfg.upsampleEA())
+	h = up(ctx.In("u3"), h, b, cfg.upsampleEA())
 	r := convK(ctx.In("c7_1"), h, 7, cfg.R(), 1)
 	nn.AssertDims("Decoder output", r, -1, cfg.Size, cfg.Size, cfg.R())
 	return r
@@ -103,8 +103,8 @@ func ResidualGeneratorB(ctx *context.Context, cfg Config, x *graph.Node) *graph.
 	for k := range cfg.ResBlocks {
 		h = residual(ctx.In(fmt.Sprintf("r%d", k)), h)
 	}
-	h = up(ctx.In("u0"), h, 2*b, cfg.Upsample)
-	h = up(ctx.In("u1"), h, b, cfg.Upsample)
+	h = up(ctx.In("u0"), h, 2*b, cfg.upsampleZB())
+	h = up(ctx.In("u1"), h, b, cfg.upsampleZB())
 	r := convK(ctx.In("c7_1"), h, 7, cfg.R(), 1)
 	nn.AssertDims("ZB output", r, -1, cfg.Size, cfg.Size, cfg.R())
 	return r

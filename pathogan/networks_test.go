@@ -23,7 +23,7 @@ func countParams(ctx *context.Context, scope string) int {
 // TestNetworkShapesAndParams builds the networks of each preset (graphs only,
 // nothing runs) and checks every output shape and the parameter count of
 // each network. The expected counts are those of the PyTorch reference
-// (../shared/bench/torch_pathogan.py, written independently from the
+// (experiments/torchref/pathogan_step.py, written independently from the
 // paper's section 2.4), counted with sum(p.numel()) for the same settings:
 // the reference has section 2.4's four down-samplings, so the scaled-down
 // presets are checked with downsamplings=4 (their own layout is checked by

@@ -198,7 +198,7 @@ func TestLearningRateSchedule(t *testing.T) {
 }
 
 // TestForwardFLOPsMatchReference checks the FLOP counter against the PyTorch
-// reference's forward hooks (../shared/bench/torch_pathogan.py --size 32
+// reference's forward hooks (experiments/torchref/pathogan_step.py --size 32
 // --base 4 --z 8 --res 1 --batch 2 printed fwd_gflop_per_step 0.080078784),
 // so that `pathogan bench` reports GFLOP/s on the same count.
 func TestForwardFLOPsMatchReference(t *testing.T) {

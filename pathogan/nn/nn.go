@@ -30,7 +30,7 @@ const flopsParam = "pathogan_flop_counter"
 // FLOPCounter counts the forward floating-point operations of the
 // convolutions and dense layers built while it is set on a context (see
 // SetFLOPCounter): 2 per multiply-add, the count the PyTorch reference's
-// forward hooks make (../shared/bench/torch_pathogan.py), so the two
+// forward hooks make (experiments/torchref/pathogan_step.py), so the two
 // implementations' GFLOP/s estimates compare. A layer applied twice in one
 // graph counts twice.
 type FLOPCounter struct {
