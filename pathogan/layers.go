@@ -11,13 +11,6 @@ import (
 // convolution pads k/2 pixels on each side (as PyTorch's padding=k//2), so
 // a stride-1 convolution keeps the size and a stride-2 one halves it.
 
-// FLOPCounter counts the forward FLOPs of the layers built while it is set
-// (see nn.FLOPCounter).
-type FLOPCounter = nn.FLOPCounter
-
-// SetFLOPCounter makes the layers built under ctx add their FLOPs to c.
-func SetFLOPCounter(ctx *context.Context, c *FLOPCounter) { nn.SetFLOPCounter(ctx, c) }
-
 // convK is Ck-f with stride s: a k×k convolution to f channels, with bias,
 // no normalisation, no activation.
 func convK(ctx *context.Context, x *graph.Node, k, f, stride int) *graph.Node {

@@ -2,20 +2,12 @@ package pathogan
 
 import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/pathogan-go/pathogan/pathogan/nn"
 )
 
 // The loss terms of section 2.3, one function each. Norms ||·||1 and ||·||²
 // over images are taken as means over their elements, as CycleGAN does,
 // except where the paper normalises explicitly (eqs. 11, 12, 15).
-
-// softplus is log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)) with
-// -|x| = min(x, -x) (no Abs, whose gradient needs Sign).
-func softplus(x *graph.Node) *graph.Node {
-	return graph.Add(graph.Max(x, graph.ZerosLike(x)), graph.Log1p(graph.Exp(graph.Min(x, graph.Neg(x)))))
-}
-
-// logSigmoid is log S(x) = -softplus(-x); log(1 - S(x)) = -softplus(x).
-func logSigmoid(x *graph.Node) *graph.Node { return graph.Neg(softplus(graph.Neg(x))) }
 
 // GANGeneratorLoss is the generator's side of the least-squares GAN loss
 // (eq. 7, LSGAN with targets 1 for real and 0 for fake): mean((D(G(x)) - 1)²).
@@ -104,9 +96,7 @@ func InpaintInsideLoss(labelmap, inpainting, target *graph.Node, epsilon float64
 //
 // It takes l̃X's logit so that the logs never see 0.
 func LabelmapBCELoss(logit, target *graph.Node) *graph.Node {
-	t := graph.StopGradient(target)
-	ll := graph.Add(graph.Mul(t, logSigmoid(logit)), graph.Mul(graph.OneMinus(t), graph.Neg(softplus(logit))))
-	return graph.Neg(graph.ReduceAllMean(ll))
+	return nn.SigmoidCrossEntropy(logit, graph.StopGradient(target))
 }
 
 // IdentityLoss is ||lX,xY||1 (eq. 14, without λIdt): the mean of the
@@ -123,11 +113,11 @@ func IdentityLoss(labelmap *graph.Node) *graph.Node {
 // away from 1 only where it pays), the second rewarding labelmaps where the
 // inpainting differs from the image. (xX - pX) is held constant so that
 // exaggerated inpaintings are not rewarded. -log(1 - l²) is computed from
-// the logit as softplus(logit) - log(1 + l), which is finite for every l.
+// the logit as nn.Softplus(logit) - log(1 + l), which is finite for every l.
 func RelevancyLoss(g Generated, x *graph.Node) *graph.Node {
 	l := g.Labelmap
 	n := float64(x.Shape().Dimensions[3])
-	penalty := graph.ReduceAllMean(graph.Sub(softplus(g.Logit), graph.Log1p(l)))
+	penalty := graph.ReduceAllMean(graph.Sub(nn.Softplus(g.Logit), graph.Log1p(l)))
 	diff := graph.StopGradient(graph.Abs(graph.Sub(x, g.Inpainting)))
 	reward := graph.Div(graph.ReduceAllSum(graph.Mul(l, diff)),
 		graph.AddScalar(graph.MulScalar(sumPixels(l), n), 1e-6))

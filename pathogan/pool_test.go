@@ -1,6 +1,10 @@
 package pathogan
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/pathogan-go/pathogan/pathogan/training"
+)
 
 // TestImagePoolFillsMidBatch drives the pool as Trainer.Step does, with the
 // trainer's random draws, for seeds 1..50 and 20 steps each. With a pool of
@@ -14,7 +18,7 @@ func TestImagePoolFillsMidBatch(t *testing.T) {
 		for seed := uint64(1); seed <= 50; seed++ {
 			p := newImagePool(size, pixels)
 			for step := range 20 {
-				rng := StepRand(seed^0x9001, step)
+				rng := training.StepRand(seed^seedPool, step)
 				pl := p.plan(rng, batch)
 				for i, u := range pl.useStored {
 					if u && pl.storedIdx[i] >= len(p.images) {

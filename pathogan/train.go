@@ -1,10 +1,7 @@
 package pathogan
 
 import (
-	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -14,6 +11,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+	"github.com/pathogan-go/pathogan/pathogan/nn"
+	"github.com/pathogan-go/pathogan/pathogan/training"
 )
 
 // Scopes of the two optimisers' state (Adam moments, learning rate, step).
@@ -22,9 +21,9 @@ const (
 	ScopeOptD = "optimizer_d"
 )
 
-// ErrNotFinite is returned (wrapped) by Trainer.Step when a loss is NaN or
-// infinite; the variables of that step must not be saved.
-var ErrNotFinite = errors.New("loss is not finite")
+// seedPool is mixed into the config's seed for the image pools' random
+// source, so that their draws are independent of the batches'.
+const seedPool = 0x9001
 
 // Trainer runs PathoGAN's training step: one graph that updates the
 // generators (with the discriminators frozen) and then the discriminators
@@ -38,7 +37,7 @@ type Trainer struct {
 	Done, Total int
 
 	exec         *context.Exec
-	flops        FLOPCounter
+	flops        nn.FLOPCounter
 	poolA, poolB *imagePool
 	lrG, lrD     *context.Variable
 	// freezeG and freezeD set a network's learning rate to 0 (for tests
@@ -63,7 +62,7 @@ func NewTrainer(b backends.Backend, cfg Config, total int) (*Trainer, error) {
 	pixels := cfg.Size * cfg.Size * cfg.Channels
 	t := &Trainer{Cfg: cfg, Backend: b, Ctx: ctx, Total: total,
 		poolA: newImagePool(cfg.PoolSize, pixels), poolB: newImagePool(cfg.PoolSize, pixels)}
-	SetFLOPCounter(ctx, &t.flops)
+	nn.SetFLOPCounter(ctx, &t.flops)
 	t.lrG = optimizers.LearningRateVar(ctx.In(ScopeOptG), dtypes.Float32, cfg.LearningRate)
 	t.lrD = optimizers.LearningRateVar(ctx.In(ScopeOptD), dtypes.Float32, cfg.LearningRate)
 	var err error
@@ -76,7 +75,7 @@ func NewTrainer(b backends.Backend, cfg Config, total int) (*Trainer, error) {
 
 // ForwardFLOPs is the number of forward FLOPs of the convolutions and dense
 // layers in one training step (both generators' passes and every
-// discriminator application, as FLOPCounter counts them); 0 until the first
+// discriminator application, as nn.FLOPCounter counts them); 0 until the first
 // Step has built the graph. A training step costs about three times this.
 func (t *Trainer) ForwardFLOPs() int64 { return t.flops.Forward }
 
@@ -150,30 +149,12 @@ func (t *Trainer) stepGraph(ctx *context.Context, in []*graph.Node) []*graph.Nod
 // learningRate is the schedule: constant until DecayFrom·Total steps, then
 // linear down to 0 at Total (CycleGAN's).
 func (t *Trainer) learningRate(step int) float64 {
-	return LinearDecay(t.Cfg.LearningRate, t.Cfg.DecayFrom, t.Total, step)
-}
-
-// LinearDecay is CycleGAN's schedule, which both PathoGAN and the U-Net use:
-// rate lr until step decayFrom·total, then linear down to 0 at total.
-func LinearDecay(lr, decayFrom float64, total, step int) float64 {
-	start := decayFrom * float64(total)
-	if float64(step) < start || total <= 0 {
-		return lr
-	}
-	frac := (float64(step) - start) / math.Max(1, float64(total)-start)
-	return lr * math.Max(0, 1-frac)
-}
-
-// StepRand returns the random source of a step: batches, augmentation and
-// pool decisions are drawn from (Seed, step), so a resumed run draws what an
-// uninterrupted one would have.
-func StepRand(seed uint64, step int) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, uint64(step)*0x9e3779b97f4a7c15+1))
+	return training.LinearDecay(t.Cfg.LearningRate, t.Cfg.DecayFrom, t.Total, step)
 }
 
 // Step runs one training step on a healthy batch xA and a pathological batch
 // xB (each [batch][size][size][n] float32) and returns the loss terms in
-// LossNames order. When a loss is NaN or infinite it returns ErrNotFinite
+// LossNames order. When a loss is NaN or infinite it returns training.ErrNotFinite
 // (wrapped, naming the term); the context then holds the bad values and must
 // not be saved.
 func (t *Trainer) Step(xA, xB []float32) ([]float64, error) {
@@ -183,7 +164,7 @@ func (t *Trainer) Step(xA, xB []float32) ([]float64, error) {
 		return nil, fmt.Errorf("step: batches of %d values expected (batch %d of %dx%dx%d), got %d and %d",
 			n, c.Batch, c.Size, c.Size, c.Channels, len(xA), len(xB))
 	}
-	rng := StepRand(c.Seed^0x9001, t.Done)
+	rng := training.StepRand(c.Seed^seedPool, t.Done)
 	planA, planB := t.poolA.plan(rng, c.Batch), t.poolB.plan(rng, c.Batch)
 	useA, useB := make([]float32, c.Batch), make([]float32, c.Batch)
 	storedA, storedB := make([]float32, n), make([]float32, n)
@@ -217,10 +198,8 @@ func (t *Trainer) Step(xA, xB []float32) ([]float64, error) {
 	for _, o := range out {
 		o.FinalizeAll()
 	}
-	for i, v := range losses {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return losses, fmt.Errorf("step %d: %s %w (%v)", t.Done+1, LossNames[i], ErrNotFinite, v)
-		}
+	if err := training.CheckFinite(t.Done+1, LossNames, losses); err != nil {
+		return losses, err
 	}
 	t.poolA.update(planA, fakeA)
 	t.poolB.update(planB, fakeB)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pathogan-go/pathogan/pathogan/backend"
 	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
+	"github.com/pathogan-go/pathogan/pathogan/training"
 )
 
 // testBackend returns the Go backend with this project's fixes.
@@ -176,8 +177,8 @@ func TestNaNStops(t *testing.T) {
 	xA, xB := randomBatch(tr.Cfg, 1), randomBatch(tr.Cfg, 2)
 	xA[5] = float32(math.NaN())
 	_, err := tr.Step(xA, xB)
-	if !errors.Is(err, ErrNotFinite) {
-		t.Fatalf("err = %v, want ErrNotFinite", err)
+	if !errors.Is(err, training.ErrNotFinite) {
+		t.Fatalf("err = %v, want training.ErrNotFinite", err)
 	}
 	if tr.Done != 0 {
 		t.Errorf("a failed step counted: Done = %d", tr.Done)

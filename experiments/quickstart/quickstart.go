@@ -14,6 +14,7 @@ import (
 	"github.com/pathogan-go/pathogan/data"
 	"github.com/pathogan-go/pathogan/data/phantom"
 	"github.com/pathogan-go/pathogan/pathogan"
+	"github.com/pathogan-go/pathogan/pathogan/training"
 	"github.com/pathogan-go/pathogan/pathogan/unet"
 )
 
@@ -82,16 +83,16 @@ func PhantomSet(dir string, patients int, seed uint64, size int, progress Progre
 // PathoGAN trains cfg for steps into runDir, continuing from the newest
 // checkpoint there (nothing is trained when it is already at steps), and
 // returns the trained model for inference.
-func PathoGAN(b backends.Backend, set *data.Set, cfg pathogan.Config, runDir string, steps int, progress func(pathogan.Progress)) (*pathogan.Inference, error) {
-	if _, err := pathogan.Train(b, set, cfg, runDir, pathogan.RunOptions{Steps: steps, Keep: 2, Resume: true}, progress); err != nil {
+func PathoGAN(b backends.Backend, set *data.Set, cfg pathogan.Config, runDir string, steps int, progress func(training.Progress)) (*pathogan.Inference, error) {
+	if _, err := pathogan.Train(b, set, cfg, runDir, training.RunOptions{Steps: steps, Keep: 2, Resume: true}, progress); err != nil {
 		return nil, err
 	}
 	return pathogan.LoadInference(b, runDir)
 }
 
 // UNet is PathoGAN's counterpart for the supervised baseline.
-func UNet(b backends.Backend, set *data.Set, cfg unet.Config, runDir string, steps int, progress func(pathogan.Progress)) (*unet.Inference, error) {
-	if _, err := unet.Train(b, set, cfg, runDir, pathogan.RunOptions{Steps: steps, Keep: 2, Resume: true}, progress); err != nil {
+func UNet(b backends.Backend, set *data.Set, cfg unet.Config, runDir string, steps int, progress func(training.Progress)) (*unet.Inference, error) {
+	if _, err := unet.Train(b, set, cfg, runDir, training.RunOptions{Steps: steps, Keep: 2, Resume: true}, progress); err != nil {
 		return nil, err
 	}
 	return unet.LoadInference(b, runDir)

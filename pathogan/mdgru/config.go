@@ -18,8 +18,8 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/pathogan-go/pathogan/data"
-	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/supervised"
+	"github.com/pathogan-go/pathogan/pathogan/training"
 )
 
 // ModelName is the model name MDGRU's checkpoints and run configs carry.
@@ -150,14 +150,14 @@ func (c Config) Validate() error {
 // PathoGAN's --set does.
 func (c *Config) Set(key, value string) error { return supervised.Set(c, key, value) }
 
-// ApplySettings applies "key=value;key=value" overrides (the --set flag).
-func (c *Config) ApplySettings(s string) error { return pathogan.ApplySettings(s, c.Set) }
-
 // ReadConfig reads a run folder's config.json, or returns found = false
 // when it is not an MDGRU config.
 func ReadConfig(path string) (Config, bool, error) {
 	return supervised.ReadConfig[Config](path, ModelName)
 }
+
+// ApplySettings applies "key=value;key=value" overrides (the --set flag).
+func (c *Config) ApplySettings(s string) error { return training.ApplySettings(s, c.Set) }
 
 // LossNames are the terms a training step returns, in order.
 var LossNames = []string{"loss", "ce", "dice"}
@@ -211,7 +211,7 @@ var Decode = supervised.DecodeAs[Config](ModelName, "an MDGRU")
 
 // Train trains MDGRU on the training split of a prepared slice set with the
 // toolkit's run conventions (see supervised.Train).
-func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt pathogan.RunOptions, progress func(pathogan.Progress)) (*supervised.Trainer, error) {
+func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt training.RunOptions, progress func(training.Progress)) (*supervised.Trainer, error) {
 	return supervised.Train(b, set, cfg, Decode, runDir, opt, progress)
 }
 

@@ -24,9 +24,9 @@ import (
 
 	"github.com/pathogan-go/pathogan/data"
 	"github.com/pathogan-go/pathogan/data/augment"
-	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
 	"github.com/pathogan-go/pathogan/pathogan/runlog"
+	"github.com/pathogan-go/pathogan/pathogan/training"
 )
 
 // Settings are the training settings every supervised baseline has.
@@ -131,12 +131,12 @@ func NewTrainer(b backends.Backend, m Model, total int) (*Trainer, error) {
 // linear to 0.
 func (t *Trainer) LearningRate(step int) float64 {
 	s := t.Model.Settings()
-	return pathogan.LinearDecay(s.LearningRate, s.DecayFrom, t.Total, step)
+	return training.LinearDecay(s.LearningRate, s.DecayFrom, t.Total, step)
 }
 
 // Step runs one training step on images x [batch][size][size][channels] and
 // masks y [batch][size][size] (non-zero = tumour) and returns the model's
-// loss terms. A NaN or infinite loss returns pathogan.ErrNotFinite (wrapped).
+// loss terms. A NaN or infinite loss returns training.ErrNotFinite (wrapped).
 func (t *Trainer) Step(x []float32, y []uint8) ([]float64, error) {
 	c := t.Model.Settings()
 	if len(x) != c.Batch*c.Size*c.Size*c.Channels || len(y) != c.Batch*c.Size*c.Size {
@@ -160,10 +160,8 @@ func (t *Trainer) Step(x []float32, y []uint8) ([]float64, error) {
 		losses[i] = float64(tensors.ToScalar[float32](o))
 		o.FinalizeAll()
 	}
-	for i, v := range losses {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return losses, fmt.Errorf("step %d: %s %w (%v)", t.Done+1, t.names[i], pathogan.ErrNotFinite, v)
-		}
+	if err := training.CheckFinite(t.Done+1, t.names, losses); err != nil {
+		return losses, err
 	}
 	t.Done++
 	return losses, nil
@@ -213,15 +211,15 @@ func ReadCheckpoint(path string, decode Decoder) (Model, int, error) {
 }
 
 // Train trains m on the training split of a prepared slice set, with
-// PathoGAN's run conventions (pathogan.Train): runDir/config.json,
+// the run conventions every model shares (package training): runDir/config.json,
 // runDir/losses.csv, runDir/checkpoints; Resume continues from the newest
 // checkpoint, whose config then wins; a non-finite loss stops with the last
 // good checkpoint intact. Each batch holds round(Batch·PathologicalFraction)
 // pathological slices and healthy ones for the rest, augmented when the
 // settings ask for it.
-func Train(b backends.Backend, set *data.Set, m Model, decode Decoder, runDir string, opt pathogan.RunOptions, progress func(pathogan.Progress)) (*Trainer, error) {
+func Train(b backends.Backend, set *data.Set, m Model, decode Decoder, runDir string, opt training.RunOptions, progress func(training.Progress)) (*Trainer, error) {
 	s := m.Settings()
-	run, err := pathogan.OpenRun(runDir, s.Model, &opt)
+	run, err := training.OpenRun(runDir, s.Model, &opt)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +236,7 @@ func Train(b backends.Backend, set *data.Set, m Model, decode Decoder, runDir st
 		m = ckpt
 		s = m.Settings()
 	}
-	if err := pathogan.CheckSetShape(set, s.Model+" "+s.Preset, s.Size, s.Channels); err != nil {
+	if err := training.CheckSetShape(set, s.Model+" "+s.Preset, s.Size, s.Channels); err != nil {
 		return nil, err
 	}
 	nPatho := int(math.Round(float64(s.Batch) * s.PathologicalFraction))
@@ -247,7 +245,7 @@ func Train(b backends.Backend, set *data.Set, m Model, decode Decoder, runDir st
 		return nil, fmt.Errorf("slice set %s: the training split has %d healthy and %d pathological slices; batches need %d and %d",
 			set.Dir, len(healthy), len(patho), s.Batch-nPatho, nPatho)
 	}
-	if err := pathogan.WriteRunConfig(runDir, m); err != nil {
+	if err := training.WriteRunConfig(runDir, m); err != nil {
 		return nil, err
 	}
 	tr, err := NewTrainer(b, m, opt.Steps)
@@ -271,29 +269,58 @@ func Train(b backends.Backend, set *data.Set, m Model, decode Decoder, runDir st
 	}
 	per, perL := s.Size*s.Size*s.Channels, s.Size*s.Size
 	x, y := make([]float32, s.Batch*per), make([]uint8, s.Batch*perL)
-	err = pathogan.RunSteps(opt, hist, latest, &tr.Done, tr.LearningRate, func() ([]float64, error) {
-		seed := pathogan.StepRand(s.Seed, tr.Done).Uint64()
-		if nPatho > 0 {
-			smp, err := set.NewSampler(patho, seed, aug)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := smp.Next(nPatho, x[:nPatho*per], y[:nPatho*perL]); err != nil {
-				return nil, err
-			}
-		}
-		if nPatho < s.Batch {
-			smp, err := set.NewSampler(healthy, seed^0xa, aug)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := smp.Next(s.Batch-nPatho, x[nPatho*per:], y[nPatho*perL:]); err != nil {
-				return nil, err
-			}
-		}
-		return tr.Step(x, y)
-	}, func() (string, error) { return tr.Save(run.CkptDir, opt.Keep) }, progress)
+	st := &stepper{tr: tr, set: set, healthy: healthy, patho: patho, nPatho: nPatho, aug: aug,
+		ckptDir: run.CkptDir, keep: opt.Keep, x: x, y: y}
+	err = training.Loop(opt, hist, latest, st, progress)
 	return tr, err
+}
+
+// stepper drives a Trainer from training.Loop: each step draws
+// round(Batch·PathologicalFraction) pathological slices, then healthy ones
+// for the rest, from the step's own random source.
+type stepper struct {
+	tr             *Trainer
+	set            *data.Set
+	healthy, patho []int
+	nPatho         int
+	aug            *augment.Config
+	ckptDir        string
+	keep           int
+	x              []float32
+	y              []uint8
+}
+
+func (s *stepper) Done() int                     { return s.tr.Done }
+func (s *stepper) LearningRate(step int) float64 { return s.tr.LearningRate(step) }
+func (s *stepper) Save() (string, error)         { return s.tr.Save(s.ckptDir, s.keep) }
+
+// seedHealthy is mixed into a step's seed for the healthy sampler, so that
+// it draws independently of the pathological one.
+const seedHealthy = 0xa
+
+func (s *stepper) Step() ([]float64, error) {
+	c := s.tr.Model.Settings()
+	seed := training.StepRand(c.Seed, s.tr.Done).Uint64()
+	per, perL := c.Size*c.Size*c.Channels, c.Size*c.Size
+	if s.nPatho > 0 {
+		smp, err := s.set.NewSampler(s.patho, seed, s.aug)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := smp.Next(s.nPatho, s.x[:s.nPatho*per], s.y[:s.nPatho*perL]); err != nil {
+			return nil, err
+		}
+	}
+	if s.nPatho < c.Batch {
+		smp, err := s.set.NewSampler(s.healthy, seed^seedHealthy, s.aug)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := smp.Next(c.Batch-s.nPatho, s.x[s.nPatho*per:], s.y[s.nPatho*perL:]); err != nil {
+			return nil, err
+		}
+	}
+	return s.tr.Step(s.x, s.y)
 }
 
 // Inference segments images with a trained baseline. It is safe for

@@ -8,8 +8,7 @@ import (
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
-
-	"github.com/pathogan-go/pathogan/pathogan"
+	"github.com/pathogan-go/pathogan/pathogan/training"
 )
 
 // modelName reads the "model" key of a config's JSON.
@@ -62,7 +61,7 @@ func Set(cfg any, key, value string) error {
 	if key == "model" {
 		return fmt.Errorf("setting %q cannot be changed", key)
 	}
-	return pathogan.SetField(cfg, key, value)
+	return training.SetField(cfg, key, value)
 }
 
 // Typed is an Inference with its config as the model's own type.

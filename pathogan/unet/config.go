@@ -13,8 +13,8 @@ package unet
 import (
 	"fmt"
 
-	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/supervised"
+	"github.com/pathogan-go/pathogan/pathogan/training"
 )
 
 // ModelName is the model name the baseline's checkpoints and run configs carry.
@@ -106,11 +106,11 @@ func (c Config) Validate() error {
 // PathoGAN's --set does.
 func (c *Config) Set(key, value string) error { return supervised.Set(c, key, value) }
 
-// ApplySettings applies "key=value;key=value" overrides (the --set flag).
-func (c *Config) ApplySettings(s string) error { return pathogan.ApplySettings(s, c.Set) }
-
 // ReadConfig reads a run folder's config.json, or returns found = false
 // when it is not a U-Net config.
 func ReadConfig(path string) (Config, bool, error) {
 	return supervised.ReadConfig[Config](path, ModelName)
 }
+
+// ApplySettings applies "key=value;key=value" overrides (the --set flag).
+func (c *Config) ApplySettings(s string) error { return training.ApplySettings(s, c.Set) }

@@ -9,8 +9,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
 	"github.com/pathogan-go/pathogan/data"
-	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/supervised"
+	"github.com/pathogan-go/pathogan/pathogan/training"
 )
 
 // LossNames are the terms a training step returns, in order.
@@ -78,6 +78,6 @@ func ReadCheckpointConfig(path string) (Config, int, error) {
 
 // Train trains the baseline on the training split of a prepared slice set
 // with PathoGAN's run conventions (see supervised.Train).
-func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt pathogan.RunOptions, progress func(pathogan.Progress)) (*Trainer, error) {
+func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt training.RunOptions, progress func(training.Progress)) (*Trainer, error) {
 	return supervised.Train(b, set, cfg, Decode, runDir, opt, progress)
 }

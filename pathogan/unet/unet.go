@@ -6,7 +6,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/nn"
 	"github.com/pathogan-go/pathogan/pathogan/supervised"
 )
@@ -51,7 +50,7 @@ func Network(ctx *context.Context, cfg Config, x *graph.Node) *graph.Node {
 // returns the total, the cross-entropy and the soft Dice loss.
 func Loss(cfg Config, logits, y *graph.Node) (total, bce, dice *graph.Node) {
 	y = graph.Reshape(y, logits.Shape().Dimensions...)
-	bce = pathogan.LabelmapBCELoss(logits, y)
+	bce = nn.SigmoidCrossEntropy(logits, y)
 	p := graph.Sigmoid(logits)
 	dice = supervised.SoftDiceLoss(p, y)
 	total = graph.Add(bce, graph.MulScalar(dice, cfg.DiceWeight))

@@ -15,6 +15,7 @@ import (
 	"github.com/pathogan-go/pathogan/pathogan/backend"
 	"github.com/pathogan-go/pathogan/pathogan/mdgru"
 	"github.com/pathogan-go/pathogan/pathogan/supervised"
+	"github.com/pathogan-go/pathogan/pathogan/training"
 	"github.com/pathogan-go/pathogan/pathogan/unet"
 )
 
@@ -39,7 +40,7 @@ func runTrainBaseline(args []string) error {
 	if *steps < 0 || *steps > maxSteps {
 		return fmt.Errorf("--steps %d: want 1 to %d", *steps, maxSteps)
 	}
-	runConfig := filepath.Join(*out, pathogan.ConfigFile)
+	runConfig := filepath.Join(*out, training.ConfigFile)
 	_, statErr := os.Stat(runConfig)
 	fromRun := *resume && statErr == nil && !flagGiven(fs, "preset")
 	m, decode, err := baselineConfig(*model, *preset, *set, runConfig, fromRun)
@@ -59,12 +60,12 @@ func runTrainBaseline(args []string) error {
 	hint := fmt.Sprintf("resume with: pathogan train-baseline --model %s --data %s --out %s --steps %d --resume", *model, *dataDir, *out, *steps)
 	stop, release := interrupts(hint)
 	defer release()
-	opt := pathogan.RunOptions{Steps: *steps, CheckpointEvery: *every, Keep: *keep, Resume: *resume, Extend: *extend, Stop: stop, Note: noteStderr}
+	opt := training.RunOptions{Steps: *steps, CheckpointEvery: *every, Keep: *keep, Resume: *resume, Extend: *extend, Stop: stop, Note: noteStderr}
 	tr, err := trainBaseline(b, ds, m, decode, *out, opt)
 	if err != nil {
 		return interrupted(err, hint)
 	}
-	fmt.Printf("trained %d steps; checkpoints in %s/%s, losses in %s/%s\n", tr.Done, *out, pathogan.CheckpointsDir, *out, pathogan.HistoryFile)
+	fmt.Printf("trained %d steps; checkpoints in %s/%s, losses in %s/%s\n", tr.Done, *out, pathogan.CheckpointsDir, *out, training.HistoryFile)
 	return nil
 }
 
@@ -102,7 +103,7 @@ func configOf[M supervised.Model, P settable[M]](presetOf func(string) (M, error
 			return nil, err
 		}
 		if !found {
-			return nil, fmt.Errorf("%s: not %s run (its %s is another model's)", filepath.Dir(runConfig), title, pathogan.ConfigFile)
+			return nil, fmt.Errorf("%s: not %s run (its %s is another model's)", filepath.Dir(runConfig), title, training.ConfigFile)
 		}
 		cfg = c
 	}
@@ -113,13 +114,13 @@ func configOf[M supervised.Model, P settable[M]](presetOf func(string) (M, error
 }
 
 // trainBaseline trains a supervised baseline with a progress bar on stderr.
-func trainBaseline(b backends.Backend, ds *data.Set, m supervised.Model, decode supervised.Decoder, out string, opt pathogan.RunOptions) (*supervised.Trainer, error) {
+func trainBaseline(b backends.Backend, ds *data.Set, m supervised.Model, decode supervised.Decoder, out string, opt training.RunOptions) (*supervised.Trainer, error) {
 	s := m.Settings()
 	fmt.Fprintf(os.Stderr, "training the %s baseline, %s preset (%dx%d) for %d steps into %s\n",
 		methodName(s.Model), s.Preset, s.Size, s.Size, opt.Steps, out)
 	names := m.LossNames()
 	var bar *progress.Bar
-	tr, err := supervised.Train(b, ds, m, decode, out, opt, func(p pathogan.Progress) {
+	tr, err := supervised.Train(b, ds, m, decode, out, opt, func(p training.Progress) {
 		if bar == nil {
 			bar = progress.New(os.Stderr, s.Model, p.Total)
 		}
@@ -137,11 +138,11 @@ func trainBaseline(b backends.Backend, ds *data.Set, m supervised.Model, decode 
 }
 
 // trainPathoGAN trains PathoGAN with a progress bar on stderr.
-func trainPathoGAN(b backends.Backend, ds *data.Set, cfg pathogan.Config, out string, opt pathogan.RunOptions) (*pathogan.Trainer, error) {
+func trainPathoGAN(b backends.Backend, ds *data.Set, cfg pathogan.Config, out string, opt training.RunOptions) (*pathogan.Trainer, error) {
 	fmt.Fprintf(os.Stderr, "training PathoGAN, %s preset (%dx%d, base %d, z %d, %d blocks) for %d steps into %s\n",
 		cfg.Preset, cfg.Size, cfg.Size, cfg.Base, cfg.Z, cfg.ResBlocks, opt.Steps, out)
 	var bar *progress.Bar
-	tr, err := pathogan.Train(b, ds, cfg, out, opt, func(p pathogan.Progress) {
+	tr, err := pathogan.Train(b, ds, cfg, out, opt, func(p training.Progress) {
 		if bar == nil {
 			bar = progress.New(os.Stderr, "pathogan", p.Total)
 		}

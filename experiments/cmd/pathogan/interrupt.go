@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/pathogan-go/pathogan/pathogan"
+	"github.com/pathogan-go/pathogan/pathogan/training"
 )
 
 // interrupts catches SIGINT and SIGTERM for a command that trains. The first
@@ -48,13 +48,13 @@ func interrupts(resume string) (stop <-chan struct{}, release func()) {
 // interrupted turns the error of a training that a signal stopped into a
 // message that says how to resume.
 func interrupted(err error, resume string) error {
-	if errors.Is(err, pathogan.ErrInterrupted) {
+	if errors.Is(err, training.ErrInterrupted) {
 		return fmt.Errorf("%w; %s", err, resume)
 	}
 	return err
 }
 
-// noteStderr prints a training run's notes (pathogan.RunOptions.Note).
+// noteStderr prints a training run's notes (training.RunOptions.Note).
 func noteStderr(msg string) { fmt.Fprintf(os.Stderr, "note: %s\n", msg) }
 
 // flagGiven reports whether the named flag was set on the command line.

@@ -27,7 +27,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pathogan-go/pathogan/pathogan"
+	"github.com/pathogan-go/pathogan/pathogan/training"
 )
 
 // command is one subcommand: its one-line summary and its entry point, which
@@ -107,7 +107,7 @@ func main() {
 		os.Exit(2)
 	default:
 		fmt.Fprintf(os.Stderr, "pathogan %s: %v\n", args[0], err)
-		if errors.Is(err, pathogan.ErrInterrupted) {
+		if errors.Is(err, training.ErrInterrupted) {
 			os.Exit(130) // 128 + SIGINT, as a shell reports an interrupted command
 		}
 		os.Exit(1)

@@ -24,6 +24,7 @@ import (
 	"github.com/pathogan-go/pathogan/pathogan/mdgru"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
 	"github.com/pathogan-go/pathogan/pathogan/runlock"
+	"github.com/pathogan-go/pathogan/pathogan/training"
 	"github.com/pathogan-go/pathogan/pathogan/unet"
 	"github.com/pathogan-go/pathogan/viz"
 )
@@ -155,7 +156,7 @@ func runReproduce(args []string) error {
 		if err == nil {
 			select {
 			case <-stop: // a signal during a stage that does not train
-				err = fmt.Errorf("%w after stage %q", pathogan.ErrInterrupted, name)
+				err = fmt.Errorf("%w after stage %q", training.ErrInterrupted, name)
 			default:
 			}
 		}
@@ -204,13 +205,13 @@ func runReproduce(args []string) error {
 	pganDir, unetDir, mdgruDir := filepath.Join(*out, "pathogan"), filepath.Join(*out, "unet"), filepath.Join(*out, "mdgru")
 	if err := stage("train PathoGAN", func() error {
 		// Every checkpoint is kept: the model behind the table is chosen among them.
-		_, err := trainPathoGAN(b, ds, cfg, pganDir, pathogan.RunOptions{Steps: *steps, Keep: 0, Resume: true, Extend: *extend, Stop: stop, Note: noteStderr})
+		_, err := trainPathoGAN(b, ds, cfg, pganDir, training.RunOptions{Steps: *steps, Keep: 0, Resume: true, Extend: *extend, Stop: stop, Note: noteStderr})
 		return err
 	}); err != nil {
 		return err
 	}
 	if err := stage("train U-Net", func() error {
-		_, err := trainBaseline(b, ds, ucfg, unet.Decode, unetDir, pathogan.RunOptions{Steps: *baseSteps, Keep: 2, Resume: true, Extend: *extend, Stop: stop, Note: noteStderr})
+		_, err := trainBaseline(b, ds, ucfg, unet.Decode, unetDir, training.RunOptions{Steps: *baseSteps, Keep: 2, Resume: true, Extend: *extend, Stop: stop, Note: noteStderr})
 		return err
 	}); err != nil {
 		return err
@@ -218,7 +219,7 @@ func runReproduce(args []string) error {
 
 	if mcfg != nil {
 		if err := stage("train MDGRU", func() error {
-			_, err := trainBaseline(b, ds, *mcfg, mdgru.Decode, mdgruDir, pathogan.RunOptions{Steps: *mdgruSteps, Keep: 2, Resume: true, Extend: *extend, Stop: stop, Note: noteStderr})
+			_, err := trainBaseline(b, ds, *mcfg, mdgru.Decode, mdgruDir, training.RunOptions{Steps: *mdgruSteps, Keep: 2, Resume: true, Extend: *extend, Stop: stop, Note: noteStderr})
 			return err
 		}); err != nil {
 			return err
@@ -588,7 +589,7 @@ func reproduceFigures(b backends.Backend, ds *data.Set, pganPath, unetDir, repor
 	// Training curves.
 	pganDir := filepath.Dir(filepath.Dir(pganPath))
 	for _, r := range []struct{ dir, file, name string }{{pganDir, "curves_pathogan.png", "PathoGAN"}, {unetDir, "curves_unet.png", "U-Net"}} {
-		png, err := viz.TrainingCurvesFile(filepath.Join(r.dir, pathogan.HistoryFile), 900, 600)
+		png, err := viz.TrainingCurvesFile(filepath.Join(r.dir, training.HistoryFile), 900, 600)
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/pathogan-go/pathogan/data"
 	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/backend"
+	"github.com/pathogan-go/pathogan/pathogan/training"
 )
 
 func runTrain(args []string) error {
@@ -39,7 +40,7 @@ func runTrain(args []string) error {
 	if err != nil {
 		return err
 	}
-	runConfig := filepath.Join(*out, pathogan.ConfigFile)
+	runConfig := filepath.Join(*out, training.ConfigFile)
 	if _, statErr := os.Stat(runConfig); *resume && statErr == nil && !flagGiven(fs, "preset") {
 		// Resuming without a preset: start from the run's own config.
 		if cfg, err = pathogan.ReadConfig(runConfig); err != nil {
@@ -73,11 +74,11 @@ func runTrain(args []string) error {
 	hint := fmt.Sprintf("resume with: pathogan train --data %s --out %s --steps %d --resume", *dataDir, *out, *steps)
 	stop, release := interrupts(hint)
 	defer release()
-	opt := pathogan.RunOptions{Steps: *steps, CheckpointEvery: *every, Keep: *keep, Resume: *resume, Extend: *extend, Stop: stop, Note: noteStderr}
+	opt := training.RunOptions{Steps: *steps, CheckpointEvery: *every, Keep: *keep, Resume: *resume, Extend: *extend, Stop: stop, Note: noteStderr}
 	tr, err := trainPathoGAN(b, ds, cfg, *out, opt)
 	if err != nil {
 		return interrupted(err, hint)
 	}
-	fmt.Printf("trained %d steps; checkpoints in %s/%s, losses in %s/%s\n", tr.Done, *out, pathogan.CheckpointsDir, *out, pathogan.HistoryFile)
+	fmt.Printf("trained %d steps; checkpoints in %s/%s, losses in %s/%s\n", tr.Done, *out, pathogan.CheckpointsDir, *out, training.HistoryFile)
 	return nil
 }
