@@ -61,15 +61,11 @@ type Config struct {
 	// alternate pixels receive 4, 2 or 1 kernel taps (Odena et al., 2016);
 	// "resize_zb" resizes in ZB only (GB's labelmap and inpainting p̂B) and
 	// keeps EA's transposed convolutions (GA's sampled pathologies).
-	// Resizing costs four times the transposed layer's FLOPs. One run with
-	// "resize" (small preset, 3,000 steps; docs/model.md) lost p̂B's
-	// checkerboard, and its inpainting error inside tumours fell from 0.196
-	// to 0.179, but GA's samples narrowed to one tumour per slice (mean
-	// pairwise IoU 0.43 against 0.10) and test Dice moved from 76.7 to
-	// 75.5 %. One run with "resize_zb" against its "transpose" twin: p̂B's
-	// error 0.149 against 0.213, samples' IoU 0.29 against 0.49, but test
-	// Dice 73.0 against 75.8 %. Every preset keeps "transpose" until more
-	// seeds say whether that Dice loss is real. "" reads as "transpose".
+	// Resizing costs four times the transposed layer's FLOPs. Both resizing
+	// modes removed p̂B's checkerboard and lowered the inpainting error in
+	// single runs, but narrowed GA's samples and cost test Dice (docs/model.md,
+	// "The checkerboard in p̂B"), so every preset keeps "transpose" until more
+	// seeds say whether that loss is real. "" reads as "transpose".
 	Upsample string `json:"upsample"`
 
 	// LambdaGAN weights the LSGAN terms (eq. 7); the paper writes no weight: 1.
@@ -83,24 +79,19 @@ type Config struct {
 	// pathology at 64 px. EA sees only γA and δB, not the image, and both
 	// halves of the term (GA(xB, 0) and GB(xA) adding nothing) drive GA's
 	// labelmaps to 0 in the first few hundred steps, where the sigmoid
-	// saturates for good. Measured with pathogan inspect (share of δB
-	// samples with a region > 20 px after 400 steps, two seeds each): 0.00
-	// and 0.00 with both halves, 0.00 and 0.00 with GB's half only, 0.98 and
-	// 0.97 without the term.
+	// saturates for good (docs/model.md, "Runs": with either half of the
+	// term GA drew no pathology in any run).
 	LambdaIdt float64 `json:"lambda_idt"`
 	// LambdaR weights the relevancy loss (eq. 15); paper: 0.5.
 	LambdaR float64 `json:"lambda_r"`
 	// RelevancyScaleB multiplies λR in GB's relevancy term only (the
 	// segmenting direction, eq. 15 on lB), leaving GA's, whose labelmaps
-	// are the sampled pathologies, at λR. Paper: 1 (one λR for both). The
-	// reason to try more: GB's masks are too large (predicted/true area 3.8
-	// for tumours under 30 px, 1.2 above 120 px), and λR = 2 in both
-	// directions raised the last step's test Dice from 57.9 to 75.6 % on
-	// the same data but left GA's samples live only at step 600. At 4 (GB's
-	// term at 2, GA's at 0.5) three seeds scored 76.8, 78.5 and 77.6 % at
-	// the last step (the default: 71.3 and 58.1 %), so the small preset
-	// uses 4; paper, mini and tiny keep 1 (not measured at 32 px). The
-	// runs are in docs/model.md.
+	// are the sampled pathologies, at λR. Paper: 1 (one λR for both). GB's
+	// masks came out too large, most of all for small tumours; a larger λR
+	// in both directions shrank them but killed GA's samples, while scaling
+	// GB's term alone raised test Dice over three seeds and kept the samples
+	// (docs/model.md, "Masks too large"). The small preset uses 4; paper,
+	// mini and tiny keep 1 (not measured at 32 px).
 	RelevancyScaleB float64 `json:"relevancy_scale_b"`
 	// LambdaKL weights the KL terms (eq. 17); paper: 0.1.
 	LambdaKL float64 `json:"lambda_kl"`
@@ -110,8 +101,8 @@ type Config struct {
 	// decoder is given is almost all reparameterisation noise and it learns
 	// to ignore it (the posterior collapses before it forms). A negative
 	// value starts the encoders nearly deterministic; the KL term then
-	// widens σ as training goes (∆B's active units at step 200: 18 of 32
-	// with -4, 2 without; docs/model.md). The paper does not say: 0 there.
+	// widens σ as training goes, and ∆B keeps many more active units early
+	// (docs/model.md, "Runs"). The paper does not say: 0 there.
 	LogVarOffset float64 `json:"logvar_offset"`
 	// LambdaLatent weights the latent regression of the A→B translation,
 	// mean |μ(∆B(l̂A ⊙ ŷB)) - δB| with δB the drawn code: the pathology
@@ -120,8 +111,8 @@ type Config struct {
 	// (BicycleGAN's cLR-GAN term): nothing else in the objective asks GA's
 	// output to depend on a drawn δB, since the cycle back through GB removes
 	// whatever GA added. In the runs of docs/model.md the term stayed near its
-	// chance level (0.4 at weight 0.5), so its effect is unmeasured; the
-	// scaled presets keep it because the shipped model was trained with it.
+	// chance level, so its effect is unmeasured; the scaled presets keep it
+	// because the shipped model was trained with it.
 	// Not in the paper: 0 there.
 	LambdaLatent float64 `json:"lambda_latent"`
 	// LambdaDiversity weights the mode-seeking term of the A→B translation
@@ -132,16 +123,15 @@ type Config struct {
 	// which also keeps its labelmap from dying out, and stops asking once
 	// they differ by DiversityFloor. Not in the paper: 0 there. The scaled
 	// presets use 0.1; small uses 0.5, because with relevancy_scale_b=4 its
-	// samples narrowed to one tumour at one place (mean pairwise IoU 0.59),
-	// and 0.5 drew varied ones (IoU 0.10) at the same test Dice (76.7
-	// against 76.9 %, one seed; docs/model.md).
+	// samples narrowed to one tumour at one place at 0.1, and 0.5 drew varied
+	// ones at the same test Dice (docs/model.md, "Samples alike").
 	LambdaDiversity float64 `json:"lambda_diversity"`
 	// DiversityFloor is r above which the mode-seeking term is 0. Two
 	// tumours of the phantom's median area (70 px at 64 px) at different
 	// places give mean|l1 - l2| ≈ 0.034 over a 64×64 slice, and two codes
 	// mean|δ1 - δ2| ≈ 2/√π ≈ 1.13, so r ≈ 0.03; without a floor (log form
-	// alone, λ 0.1) GA drew rings of 300-500 px after 600-800 steps (r ≈
-	// 0.06-0.08). The scaled presets stop at 0.05.
+	// alone) GA's pathologies grew to several times the real area
+	// (docs/model.md, "Runs", row p3). The scaled presets stop at 0.05.
 	DiversityFloor float64 `json:"diversity_floor"`
 	// OmegaEpsilon is the ε > 0 in ω1 and ω2 (eqs. 11, 12), in pixels; not given
 	// by the paper: 1.
@@ -158,10 +148,9 @@ type Config struct {
 	// moments are), and inference, evaluation, selection and export use the
 	// average instead of the last weights (Karras et al., 2018; Yazıcı et
 	// al., 2019). Training itself is unchanged. Off (0) in every preset: on
-	// one 64 px run (small preset, 3,000 steps) the average scored +5.3,
-	// +1.4 and -1.1 test Dice points against the raw weights of the same
-	// checkpoints (steps 1,800, 2,100, 3,000), within the 58-70 % spread of
-	// runs of the default config (docs/model.md). Not in the paper.
+	// the run where it was tried, the average's gain over the raw weights
+	// of the same checkpoints was within the spread between runs of the
+	// default config (docs/model.md). Not in the paper.
 	EMADecay float64 `json:"ema_decay"`
 
 	// LearningRate is Adam's step size for both optimisers (CycleGAN: 2e-4).

@@ -86,8 +86,8 @@ type Config struct {
 // (small) or quarter (mini, tiny) its widths, as the U-Net's presets narrow
 // it, use kernels of 5 (small) and 3 (mini, tiny), and train with Adam at
 // the U-Net's rate: Adadelta at rate 1 starts with steps of about 1e-4 and
-// learns too slowly for runs of a few thousand steps (on the bright-disc
-// task, 150 steps: Dice 0.17 with Adadelta, 0.99 with Adam at 3e-3).
+// learns too slowly for runs of a few thousand steps (docs/model.md, "Other
+// measurements behind defaults").
 var Presets = map[string]func() Config{
 	"paper": func() Config { return withDefaults("paper", 240, []int{16, 32, 64}, []int{25, 45}, 7) },
 	"small": func() Config { return withAdam(withDefaults("small", 64, []int{8, 16, 32}, []int{13, 23}, 5)) },
