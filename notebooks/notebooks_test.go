@@ -4,12 +4,14 @@ package notebooks
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // jupyter is Debian's Jupyter (the pyenv python3 on PATH may lack it).
@@ -41,6 +43,11 @@ type cell struct {
 		EName      string         `json:"ename"`
 		EValue     string         `json:"evalue"`
 	} `json:"outputs"`
+	// Metadata.Execution holds the times nbclient records for the cell
+	// (record_timing): "shell.execute_reply" is when it finished.
+	Metadata struct {
+		Execution map[string]string `json:"execution"`
+	} `json:"metadata"`
 }
 
 // TestNotebooks executes every notebook top to bottom with `jupyter nbconvert
@@ -48,7 +55,9 @@ type cell struct {
 // least one picture and no error output. The notebooks' data and models go
 // to a temporary folder; the explorer runs its headless branch. With
 // PATHOGAN_NOTEBOOKS_UPDATE=1 the executed notebooks replace the committed
-// ones, outputs included. Outside CI,
+// ones, outputs included. Each notebook's log line gives the time from the
+// start of the run (kernel start included) to the end of the first cell that
+// shows a picture, and the whole run's time: printed, not asserted. Outside CI,
 // missing Jupyter or GoNB skips with what to install; in CI it fails.
 func TestNotebooks(t *testing.T) {
 	if testing.Short() {
@@ -73,11 +82,13 @@ func TestNotebooks(t *testing.T) {
 	for _, name := range names {
 		t.Run(strings.TrimSuffix(name, ".ipynb"), func(t *testing.T) {
 			cmd := exec.Command(jupyter, "nbconvert", "--to", "notebook", "--execute",
-				"--ExecutePreprocessor.timeout=1800", "--output-dir", out, name)
+				"--ExecutePreprocessor.timeout=1800", "--ExecutePreprocessor.record_timing=True", "--output-dir", out, name)
+			start := time.Now()
 			cmd.Env = append(os.Environ(), "PATHOGAN_HEADLESS=1", "PATHOGAN_NOTEBOOK_WORK="+work, "PATHOGAN_BRATS=")
 			if b, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%s failed: %v\n%s", name, err, b)
 			}
+			total := time.Since(start)
 			b, err := os.ReadFile(filepath.Join(out, name))
 			if err != nil {
 				t.Fatal(err)
@@ -86,8 +97,11 @@ func TestNotebooks(t *testing.T) {
 			if err := json.Unmarshal(b, &nb); err != nil {
 				t.Fatalf("executed %s: %v", name, err)
 			}
-			pictures := 0
+			pictures, firstCell := 0, -1
 			for i, c := range nb.Cells {
+				if firstCell < 0 && shows(c) {
+					firstCell = i
+				}
 				for _, o := range c.Outputs {
 					if o.OutputType == "error" {
 						t.Errorf("cell %d: %s: %s", i, o.EName, o.EValue)
@@ -106,9 +120,27 @@ func TestNotebooks(t *testing.T) {
 			if pictures == 0 && !strings.HasPrefix(name, "05-") {
 				t.Errorf("%s shows no picture", name)
 			}
-			t.Logf("%s: %d pictures", name, pictures)
+			first := "no picture"
+			if firstCell >= 0 {
+				first = "first picture: no timing recorded"
+				if end, err := time.Parse(time.RFC3339Nano, nb.Cells[firstCell].Metadata.Execution["shell.execute_reply"]); err == nil {
+					first = fmt.Sprintf("first picture %.1f s after Run all (cell %d)", end.Sub(start).Seconds(), firstCell)
+				}
+			}
+			t.Logf("%s: %d pictures; %s; all cells %.1f s", name, pictures, first, total.Seconds())
 		})
 	}
+}
+
+// shows reports whether a cell's outputs include a picture (a PNG, or HTML
+// with an image).
+func shows(c cell) bool {
+	for _, o := range c.Outputs {
+		if _, ok := o.Data["image/png"]; ok || strings.Contains(textOf(o.Data["text/html"]), "<img") {
+			return true
+		}
+	}
+	return false
 }
 
 // textOf joins a notebook text field (a string or a list of strings).
