@@ -13,6 +13,7 @@
 //	pathogan export --run RUNDIR --out FILE            the generators only, for inference
 //	pathogan inspect --run RUNDIR --data DIR [--json]   latent samples, sensitivity, active units, areas
 //	pathogan segment --in PATIENT_DIR --out DIR [--model RUNDIR]   NIfTI labelmaps and healthy volumes of a whole scan
+//	pathogan ablate --data DIR --out DIR [--variants LIST] [--seeds 1,2,3]   PathoGAN variants over seeds, against the full model
 //	pathogan metrics --pred P.npy --truth T.npy [--json] [--empty skip|nan|worst]   Dice, HD95, AVD of two 2-D masks
 //
 // Run `pathogan COMMAND -h` for a command's options.
@@ -51,6 +52,7 @@ var commands = map[string]command{
 	"export":         {"write a trained PathoGAN's generators to one file, for inference", runExport},
 	"inspect":        {"diagnose a trained PathoGAN: latent samples, sensitivity to δB, active units, areas", runInspect},
 	"segment":        {"segment a whole patient: NIfTI probability, mask and healthy volumes on the input's grid", runSegment},
+	"ablate":         {"train PathoGAN variants over several seeds and compare them with the full model", runAblate},
 }
 
 // usage writes the command list to w.
