@@ -43,12 +43,12 @@ func runEval(args []string) error {
 	}
 	if *split != "" {
 		if err := data.CheckSplit(*split); err != nil {
-			return fmt.Errorf("--split: %w, or \"\" for all", err)
+			return badFlag("--split: %w, or \"\" for all", err)
 		}
 	}
 	policy, err := metrics.ParseEmptyPolicy(*empty)
 	if err != nil {
-		return err
+		return asUsage(fmt.Errorf("--empty: %w", err))
 	}
 	ds, err := data.Open(*dataDir)
 	if err != nil {
