@@ -56,7 +56,7 @@ var commands = map[string]command{
 	"info":           {"print a NIfTI file's header summary and value range", runInfo},
 	"train":          {"train PathoGAN on a prepared slice set", runTrain},
 	"train-baseline": {"train a fully supervised baseline (U-Net or MDGRU) on the same slices", runTrainBaseline},
-	"eval":           {"score a trained PathoGAN or U-Net: per-slice Dice, HD95, AVD (eval.csv)", runEval},
+	"eval":           {"score a trained PathoGAN or baseline: per-slice Dice, HD95, AVD (eval.csv)", runEval},
 	"reproduce":      {"the main job: data, PathoGAN and the U-Net, evaluation, Table 1 and figures in one report", runReproduce},
 	"table":          {"Table 1 (Markdown and CSV) from evaluated runs, the paper's rows beside", runTable},
 	"bench":          {"time full training steps (and the PyTorch reference with --compare-torch)", runBench},
