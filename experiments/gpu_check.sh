@@ -32,7 +32,7 @@ fi
 	nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 || true
 } | tee "$out/machine.txt"
 
-configs=${CONFIGS:-"size64-base8:--size 64 --base 8 --z 32 --res 9 size64-base16:--size 64 --base 16 --z 32 --res 9 size128-base16:--size 128 --base 16 --z 32 --res 9 paper:--preset paper"}
+configs=${CONFIGS:-"size64-base8:--set size=64;base=8;disc_base=8;z=32;res_blocks=9 size64-base16:--set size=64;base=16;disc_base=16;z=32;res_blocks=9 size128-base16:--set size=128;base=16;disc_base=16;z=32;res_blocks=9 paper:--preset paper"}
 status=0
 # Entries hold spaces, so split on the name prefixes instead.
 mapfile -t entries < <(echo "$configs" | sed -E 's/ ([a-z0-9_-]+):/\n\1:/g')

@@ -32,27 +32,27 @@ func runAblate(args []string) error {
 		return usagef(fs, "--data and --out are required")
 	}
 	if *steps < 1 || *steps > maxSteps {
-		return usagef(fs, "--steps %d: want 1 to %d", *steps, maxSteps)
+		return badFlag("--steps %d: want 1 to %d", *steps, maxSteps)
 	}
 	vs, err := ablate.ParseVariants(*variants)
 	if err != nil {
-		return usagef(fs, "--variants: %v", err)
+		return badFlag("--variants: %v", err)
 	}
 	var seedList []uint64
 	for _, s := range strings.Split(*seeds, ",") {
 		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
 		if err != nil {
-			return usagef(fs, "--seeds %q: %q is not a non-negative integer", *seeds, s)
+			return badFlag("--seeds %q: %q is not a non-negative integer", *seeds, s)
 		}
 		if slices.Contains(seedList, n) {
-			return usagef(fs, "--seeds %q: seed %d listed twice", *seeds, n)
+			return badFlag("--seeds %q: seed %d listed twice", *seeds, n)
 		}
 		seedList = append(seedList, n)
 	}
 	opt := ablate.Options{Preset: *preset, Settings: *set, Variants: vs, Seeds: seedList, Steps: *steps, Out: *out, Note: noteStderr}
 	cfgs, err := ablate.Configs(opt)
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
 	ds, err := data.Open(*dataDir)
 	if err != nil {

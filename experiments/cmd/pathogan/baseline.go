@@ -20,10 +20,10 @@ import (
 )
 
 func runTrainBaseline(args []string) error {
-	fs := newFlags("train-baseline", "--data DIR --preset NAME --steps N --out RUNDIR [--model unet|mdgru] [options]")
+	fs := newFlags("train-baseline", "--data DIR --steps N --out RUNDIR [--model unet|mdgru] [--preset NAME] [--set K=V;...] [options]")
 	dataDir := fs.String("data", "", "prepared slice set (with --size matching the preset)")
 	model := fs.String("model", unet.ModelName, "fully supervised baseline: unet or mdgru")
-	preset := fs.String("preset", "mini", "preset (same names and sizes as PathoGAN's): paper, small, mini, tiny")
+	preset := fs.String("preset", "small", "preset, with the same names and sizes as PathoGAN's: "+strings.Join(pathogan.PresetNames(), ", ")+" (the slice set's --size must be the preset's)")
 	steps := fs.Int("steps", 0, "training steps")
 	out := fs.String("out", "", "run folder (config, losses.csv, checkpoints/)")
 	set := fs.String("set", "", `overrides "key=value;key=value" (keys: the JSON names in config.json, e.g. learning_rate, dice_weight)`)
@@ -34,11 +34,11 @@ func runTrainBaseline(args []string) error {
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
+	if *steps < 0 || *steps > maxSteps {
+		return badFlag("--steps %d: want 1 to %d", *steps, maxSteps)
+	}
 	if *dataDir == "" || *out == "" || *steps == 0 {
 		return usagef(fs, "--data, --out and --steps are required")
-	}
-	if *steps < 0 || *steps > maxSteps {
-		return fmt.Errorf("--steps %d: want 1 to %d", *steps, maxSteps)
 	}
 	runConfig := filepath.Join(*out, training.ConfigFile)
 	_, statErr := os.Stat(runConfig)
@@ -80,7 +80,7 @@ func baselineConfig(model, preset, set, runConfig string, fromRun bool) (supervi
 		m, err := configOf(mdgru.Preset, mdgru.ReadConfig, "an MDGRU", preset, set, runConfig, fromRun)
 		return m, mdgru.Decode, err
 	}
-	return nil, nil, fmt.Errorf("--model %q: want unet or mdgru", model)
+	return nil, nil, badFlag("--model %q: want unet or mdgru", model)
 }
 
 // settable is a baseline config whose pointer takes --set overrides.
@@ -95,7 +95,7 @@ func configOf[M supervised.Model, P settable[M]](presetOf func(string) (M, error
 	title, preset, set, runConfig string, fromRun bool) (supervised.Model, error) {
 	cfg, err := presetOf(preset)
 	if err != nil {
-		return nil, err
+		return nil, asUsage(fmt.Errorf("--preset: %w", err))
 	}
 	if fromRun {
 		c, found, err := read(runConfig)
@@ -108,9 +108,9 @@ func configOf[M supervised.Model, P settable[M]](presetOf func(string) (M, error
 		cfg = c
 	}
 	if err := P(&cfg).ApplySettings(set); err != nil {
-		return nil, err
+		return nil, asUsage(fmt.Errorf("--set: %w", err))
 	}
-	return cfg, cfg.Validate()
+	return cfg, asUsage(cfg.Validate())
 }
 
 // trainBaseline trains a supervised baseline with a progress bar on stderr.

@@ -80,13 +80,9 @@ type benchReport struct {
 }
 
 func runBench(args []string) error {
-	fs := newFlags("bench", "[--preset NAME] [--size N --base N --z N --res N --batch N] [--compare-torch] [--json]")
-	preset := fs.String("preset", "small", "configuration preset: "+strings.Join(pathogan.PresetNames(), ", "))
-	size := fs.Int("size", 0, "image size (0: the preset's)")
-	base := fs.Int("base", 0, "base width of the generators and the discriminators (0: the preset's)")
-	z := fs.Int("z", 0, "length of γA and δB (0: the preset's)")
-	res := fs.Int("res", 0, "residual blocks (0: the preset's)")
-	batch := fs.Int("batch", 4, "slices per domain per step")
+	fs := newFlags("bench", "[--preset NAME] [--set K=V;...] [--compare-torch] [--json] [options]")
+	preset := fs.String("preset", "small", "network preset: "+strings.Join(pathogan.PresetNames(), ", "))
+	set := fs.String("set", "", `overrides "key=value;key=value" of the preset's config, with the keys of pathogan train, e.g. "size=128;base=16;disc_base=16;batch=1" (--compare-torch needs disc_base equal to base)`)
 	steps := fs.Int("steps", 10, "timed steps")
 	warmup := fs.Int("warmup", 2, "untimed steps first (the first builds and compiles the graph)")
 	compare := fs.Bool("compare-torch", false, "also time the PyTorch reference on the same configuration (first, then the Go run; never both at once)")
@@ -102,30 +98,24 @@ func runBench(args []string) error {
 	}
 	cfg, err := pathogan.Preset(*preset)
 	if err != nil {
-		return err
+		return asUsage(fmt.Errorf("--preset: %w", err))
 	}
 	// The reference implements section 2.4's networks and objective: time
 	// that form of the preset on both sides.
 	cfg = cfg.Section24()
-	for _, o := range []struct {
-		v   int
-		dst *int
-	}{{*size, &cfg.Size}, {*base, &cfg.Base}, {*base, &cfg.DiscBase}, {*z, &cfg.Z}, {*res, &cfg.ResBlocks}} {
-		if o.v != 0 {
-			*o.dst = o.v
-		}
+	if err := cfg.ApplySettings(*set); err != nil {
+		return asUsage(fmt.Errorf("--set: %w", err))
 	}
-	cfg.Batch = *batch
 	if err := cfg.Validate(); err != nil {
-		return err
+		return asUsage(err)
 	}
 	if *steps < 1 || *warmup < 1 {
-		return fmt.Errorf("--steps %d, --warmup %d: want >= 1 each", *steps, *warmup)
+		return badFlag("--steps %d, --warmup %d: want >= 1 each", *steps, *warmup)
 	}
 	// The PyTorch reference uses one width for the generators and the
 	// discriminators; the comparison needs the same network.
 	if *compare && cfg.DiscBase != cfg.Base {
-		return fmt.Errorf("--compare-torch: disc_base %d differs from base %d; the PyTorch reference uses one width (pass --base)", cfg.DiscBase, cfg.Base)
+		return badFlag("--compare-torch: disc_base %d differs from base %d; the PyTorch reference uses one width (--set disc_base=%d)", cfg.DiscBase, cfg.Base, cfg.Base)
 	}
 	scriptPath := ""
 	if *compare {

@@ -27,7 +27,7 @@ func TestBenchJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := capture(t, func() error {
-		return runBench([]string{"--preset", "tiny", "--base", "2", "--steps", "2", "--warmup", "1", "--json", "--peak", "96",
+		return runBench([]string{"--preset", "tiny", "--set", "base=2;disc_base=2", "--steps", "2", "--warmup", "1", "--json", "--peak", "96",
 			"--compare-torch", "--torch-python", "/bin/sh", "--torch-script", fake})
 	})
 	var r map[string]any
@@ -93,7 +93,7 @@ func TestTorchReferenceMatchesModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range [][]string{{"--preset", "tiny", "--base", "2"}, {"--preset", "small", "--res", "2"}} {
+	for _, c := range [][]string{{"--preset", "tiny", "--set", "base=2;disc_base=2"}, {"--preset", "small", "--set", "res_blocks=2"}} {
 		out := capture(t, func() error {
 			return runBench(append(c, "--steps", "1", "--warmup", "1", "--json", "--peak", "0",
 				"--compare-torch", "--torch-script", script))

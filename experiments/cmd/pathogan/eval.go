@@ -31,7 +31,7 @@ const (
 
 func runEval(args []string) error {
 	fs := newFlags("eval", "--run RUNDIR --data DIR [--split train|val|test] [--empty skip|nan|worst]")
-	run := fs.String("run", "", "run folder of PathoGAN or of the U-Net baseline (or a checkpoint file)")
+	run := fs.String("run", "", "run folder of PathoGAN or of a supervised baseline (U-Net or MDGRU), or a checkpoint file")
 	dataDir := fs.String("data", "", "prepared slice set")
 	split := fs.String("split", "", `split to evaluate: "train", "val", "test", or "" for all (Table 1 needs train and test, and "" requires both to have pathological slices)`)
 	empty := fs.String("empty", "skip", "empty-mask policy for HD95/AVD: skip, nan or worst (373.13 px, as BraTS)")
@@ -43,12 +43,12 @@ func runEval(args []string) error {
 	}
 	if *split != "" {
 		if err := data.CheckSplit(*split); err != nil {
-			return fmt.Errorf("--split: %w, or \"\" for all", err)
+			return badFlag("--split: %w, or \"\" for all", err)
 		}
 	}
 	policy, err := metrics.ParseEmptyPolicy(*empty)
 	if err != nil {
-		return err
+		return asUsage(fmt.Errorf("--empty: %w", err))
 	}
 	ds, err := data.Open(*dataDir)
 	if err != nil {

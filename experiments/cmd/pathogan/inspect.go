@@ -35,10 +35,10 @@ func runInspect(args []string) error {
 		return usagef(fs, "--run and --data are required")
 	}
 	if err := data.CheckSplit(*split); err != nil {
-		return fmt.Errorf("--split: %w", err)
+		return badFlag("--split: %w", err)
 	}
 	if *healthy < 2 || *patho < 2 || *perSlice < 2 {
-		return fmt.Errorf("--healthy %d, --pathological %d, --per-slice %d: want at least 2 each", *healthy, *patho, *perSlice)
+		return badFlag("--healthy %d, --pathological %d, --per-slice %d: want at least 2 each", *healthy, *patho, *perSlice)
 	}
 	m, err := loadPathoGAN(*run)
 	if err != nil {

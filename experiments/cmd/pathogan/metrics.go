@@ -32,7 +32,7 @@ func runMetrics(args []string) error {
 	pred := fs.String("pred", "", "predicted 2-D mask (.npy, non-zero = foreground)")
 	truth := fs.String("truth", "", "ground-truth 2-D mask (.npy, non-zero = foreground)")
 	asJSON := fs.Bool("json", false, "print one JSON object (keys dice, hd95_pooled, hd95_max, avd_pooled, avd_mean; null when unavailable)")
-	empty := fs.String("empty", "nan", "empty-mask policy: skip, nan or worst (BraTS: 373.13 px)")
+	empty := fs.String("empty", "skip", "empty-mask policy for HD95/AVD: skip, nan or worst (373.13 px, as BraTS)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -45,7 +45,7 @@ func runMetrics(args []string) error {
 	}
 	policy, err := metrics.ParseEmptyPolicy(*empty)
 	if err != nil {
-		return err
+		return asUsage(fmt.Errorf("--empty: %w", err))
 	}
 	p, h, w, err := data.ReadMaskNpy(*pred)
 	if err != nil {

@@ -25,9 +25,9 @@ func runPhantom(args []string) error {
 	fs.Float64Var(&cfg.LGGFraction, "lgg-fraction", def.LGGFraction, "fraction of low-grade (non-enhancing) patients")
 	fs.Float64Var(&cfg.NoiseStd, "noise", def.NoiseStd, "Rician noise level, as a fraction of the brightest healthy tissue")
 	fs.BoolVar(&cfg.Healthy, "healthy", true, "also write each patient's healthy counterpart (<id>_healthy_{flair,t1,t1ce,t2}.nii.gz: no tumour, no mass effect, the same noise), the ground truth for inpainting")
-	workers := fs.Int("workers", data.DefaultWorkers(), "patients generated at once; each takes about 0.6 GB at 240x240x155, and the default (cores, at most 2) stays under 2 GB")
+	workers := fs.Int("workers", data.DefaultWorkers(), "patients generated at once (one per core, at most 2, unless set); each takes about 0.6 GB at 240x240x155")
 	preview := fs.String("preview", "", "also write a PNG of the first patient (four channels and the label overlay) to this file")
-	previewSlice := fs.Int("preview-slice", -1, "axial slice of the preview; -1 takes the slice in 60..100 with the most tumour")
+	previewSlice := fs.Int("preview-slice", -1, "axial slice of the preview, or -1 for the slice in 60..100 with the most tumour")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
@@ -36,10 +36,10 @@ func runPhantom(args []string) error {
 	}
 	var err error
 	if cfg.Shape, err = parseShape(*shape); err != nil {
-		return err
+		return asUsage(err)
 	}
 	if err := checkPhantomFlags(cfg, *workers); err != nil {
-		return err
+		return asUsage(err)
 	}
 	if n := data.WorkerMemoryNote(*workers); n != "" {
 		fmt.Fprintln(os.Stderr, n)

@@ -26,7 +26,7 @@ func runPrepare(args []string) error {
 	fs.StringVar(&o.SplitFile, "split", "", "split CSV (patient,split) to reuse instead of drawing one")
 	fs.IntVar(&o.Crop, "crop", 0, "cut the central CROPxCROP window of each slice first (0: none)")
 	fs.IntVar(&o.Size, "size", 0, "resample slices to SIZExSIZE (0: native size)")
-	fs.IntVar(&o.Workers, "workers", data.DefaultWorkers(), "patients loaded at once; each takes about 0.6 GB at 240x240x155, and the default (cores, at most 2) stays under 2 GB")
+	fs.IntVar(&o.Workers, "workers", data.DefaultWorkers(), "patients loaded at once (one per core, at most 2, unless set); each takes about 0.6 GB at 240x240x155")
 	force := fs.Bool("force", false, "prepare again even if --out already holds this set")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
@@ -35,7 +35,7 @@ func runPrepare(args []string) error {
 		return usagef(fs, "--brats and --out are required")
 	}
 	if err := checkPrepareFlags(o); err != nil {
-		return err
+		return asUsage(err)
 	}
 	if n := data.WorkerMemoryNote(o.Workers); n != "" {
 		fmt.Fprintln(os.Stderr, n)

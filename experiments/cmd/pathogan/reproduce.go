@@ -76,49 +76,49 @@ func runReproduce(args []string) error {
 	}
 	policy, err := metrics.ParseEmptyPolicy(*empty)
 	if err != nil {
-		return err
+		return asUsage(fmt.Errorf("--empty: %w", err))
 	}
 	cfg, err := pathogan.Preset(*preset)
 	if err != nil {
-		return err
+		return asUsage(fmt.Errorf("--preset: %w", err))
 	}
 	cfg.Seed = *seed
 	if err := cfg.ApplySettings(*set); err != nil {
-		return err
+		return asUsage(fmt.Errorf("--set: %w", err))
 	}
 	if err := cfg.Validate(); err != nil {
-		return err
+		return asUsage(err)
 	}
 	ucfg, err := unet.Preset(*preset)
 	if err != nil {
-		return err
+		return asUsage(fmt.Errorf("--preset: %w", err))
 	}
 	ucfg.Seed = *seed
 	if err := ucfg.ApplySettings(*baseSet); err != nil {
-		return err
+		return asUsage(fmt.Errorf("--baseline-set: %w", err))
 	}
 	if err := ucfg.Validate(); err != nil {
-		return err
+		return asUsage(err)
 	}
 	if *steps < 1 || *baseSteps < 1 || *mdgruSteps < 1 {
-		return fmt.Errorf("--steps %d, --baseline-steps %d, --mdgru-steps %d: want >= 1", *steps, *baseSteps, *mdgruSteps)
+		return badFlag("--steps %d, --baseline-steps %d, --mdgru-steps %d: want >= 1", *steps, *baseSteps, *mdgruSteps)
 	}
 	withMDGRU, err := parseBaselines(*baselines)
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
 	var mcfg *mdgru.Config
 	if withMDGRU {
 		c, err := mdgru.Preset(*preset)
 		if err != nil {
-			return err
+			return asUsage(fmt.Errorf("--preset: %w", err))
 		}
 		c.Seed = *seed
 		if err := c.ApplySettings(*mdgruSet); err != nil {
-			return err
+			return asUsage(fmt.Errorf("--mdgru-set: %w", err))
 		}
 		if err := c.Validate(); err != nil {
-			return err
+			return asUsage(err)
 		}
 		mcfg = &c
 	}

@@ -13,9 +13,9 @@ import (
 )
 
 func runTrain(args []string) error {
-	fs := newFlags("train", "--data DIR --preset NAME --steps N --out RUNDIR [options]")
+	fs := newFlags("train", "--data DIR --steps N --out RUNDIR [--preset NAME] [--set K=V;...] [options]")
 	dataDir := fs.String("data", "", "prepared slice set (from pathogan prepare, with --size matching the preset)")
-	preset := fs.String("preset", "mini", "network preset: paper, small, mini, tiny")
+	preset := fs.String("preset", "small", "network preset: "+strings.Join(pathogan.PresetNames(), ", ")+" (the slice set's --size must be the preset's)")
 	steps := fs.Int("steps", 0, "training steps (batches of healthy and pathological slices)")
 	epochs := fs.Float64("epochs", 0, "or: training length in epochs (one epoch shows every pathological training slice once)")
 	out := fs.String("out", "", "run folder (config, losses.csv, checkpoints/)")
@@ -27,18 +27,18 @@ func runTrain(args []string) error {
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
+	if *steps < 0 || *steps > maxSteps {
+		return badFlag("--steps %d: want 1 to %d", *steps, maxSteps)
+	}
+	if flagGiven(fs, "epochs") && !(*epochs > 0 && *epochs <= maxSteps) { // also true for NaN
+		return badFlag("--epochs %g: want a number above 0 and at most %d", *epochs, maxSteps)
+	}
 	if *dataDir == "" || *out == "" || (*steps == 0 && *epochs == 0) {
 		return usagef(fs, "--data, --out and --steps (or --epochs) are required")
 	}
-	if *steps < 0 || *steps > maxSteps {
-		return fmt.Errorf("--steps %d: want 1 to %d", *steps, maxSteps)
-	}
-	if *steps == 0 && !(*epochs > 0 && *epochs <= maxSteps) { // also false for NaN
-		return fmt.Errorf("--epochs %g: want a number above 0 and at most %d", *epochs, maxSteps)
-	}
 	cfg, err := pathogan.Preset(*preset)
 	if err != nil {
-		return err
+		return asUsage(fmt.Errorf("--preset: %w", err))
 	}
 	runConfig := filepath.Join(*out, training.ConfigFile)
 	if _, statErr := os.Stat(runConfig); *resume && statErr == nil && !flagGiven(fs, "preset") {
@@ -48,10 +48,10 @@ func runTrain(args []string) error {
 		}
 	}
 	if err := cfg.ApplySettings(*set); err != nil {
-		return err
+		return asUsage(fmt.Errorf("--set: %w", err))
 	}
 	if err := cfg.Validate(); err != nil {
-		return err
+		return asUsage(err)
 	}
 	ds, err := data.Open(*dataDir)
 	if err != nil {
