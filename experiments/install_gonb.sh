@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install_gonb.sh: installs the Go tools the notebooks need, at pinned versions, into
 # $(go env GOPATH)/bin, and registers the GoNB kernel with Jupyter (Debian's
-# /usr/bin/jupyter must be installed first; see the README's Notebooks section).
+# /usr/bin/jupyter must be installed first; see docs/notebooks.md).
 #   GoNB v0.11.1       the Go kernel (built from a throwaway module: `go install
 #                      github.com/janpfeifer/gonb@v0.11.1` is refused by the module proxy)
 #   goimports v0.52.0  GoNB fixes each cell's imports with it

@@ -84,7 +84,7 @@ func TestBrowserExplorer(t *testing.T) {
 		t.Skip("runs notebook 02 in a browser")
 	}
 	if missing := browserRequirements(); len(missing) > 0 {
-		msg := "cannot run notebook 02 in a browser; missing: " + strings.Join(missing, "; ") + " (see the README's Notebooks section)"
+		msg := "cannot run notebook 02 in a browser; missing: " + strings.Join(missing, "; ") + " (see docs/notebooks.md)"
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
 		}

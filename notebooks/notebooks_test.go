@@ -64,7 +64,7 @@ func TestNotebooks(t *testing.T) {
 		t.Skip("executes every notebook")
 	}
 	if missing := requirements(); len(missing) > 0 {
-		msg := "cannot execute the notebooks; missing: " + strings.Join(missing, "; ") + " (see the README's Notebooks section)"
+		msg := "cannot execute the notebooks; missing: " + strings.Join(missing, "; ") + " (see docs/notebooks.md)"
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
 		}

@@ -464,7 +464,7 @@ func TestRenderPNG(t *testing.T) {
 		t.Error("RenderPNG accepted slice 155")
 	}
 	if out := os.Getenv("PHANTOM_PNG"); out != "" {
-		// full-size README picture: PHANTOM_PNG=/tmp/phantom.png go test -run TestRenderPNG
+		// full-size picture of docs/data.md: PHANTOM_PNG=/tmp/phantom.png go test -run TestRenderPNG
 		q, err := Generate(DefaultConfig(), 1)
 		if err != nil {
 			t.Fatal(err)
