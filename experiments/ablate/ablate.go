@@ -340,6 +340,25 @@ func (m MeanStd) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string]any{"mean": num(m.Mean), "std": num(m.Std), "n": m.N})
 }
 
+// UnmarshalJSON reads what MarshalJSON writes, null as NaN.
+func (m *MeanStd) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Mean, Std *float64
+		N         int
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*m = MeanStd{Mean: math.NaN(), Std: math.NaN(), N: v.N}
+	if v.Mean != nil {
+		m.Mean = *v.Mean
+	}
+	if v.Std != nil {
+		m.Std = *v.Std
+	}
+	return nil
+}
+
 func meanStd(v []float64) MeanStd {
 	var finite []float64
 	for _, x := range v {

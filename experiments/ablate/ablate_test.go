@@ -79,8 +79,16 @@ func TestSummarise(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
 	}
-	if _, err := json.Marshal(sums); err != nil {
-		t.Errorf("summaries with NaN do not encode: %v", err)
+	js, err := json.Marshal(sums)
+	if err != nil {
+		t.Fatalf("summaries with NaN do not encode: %v", err)
+	}
+	var back []Summary
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatal(err)
+	}
+	if got := Table(back); got != table {
+		t.Errorf("the table of decoded summaries differs:\n%s\nwant\n%s", got, table)
 	}
 }
 
