@@ -161,7 +161,7 @@ var reduceOps = []backends.OpType{backends.OpTypeReduceSum, backends.OpTypeReduc
 // builtinExec holds simplego's executors replaced by the ones in this file.
 var builtinExec [backends.OpTypeLast]sgExecutor
 
-// installElementwise replaces the executors listed above (called by installKernels).
+// installElementwise replaces the executors listed above (called by Install).
 func installElementwise() {
 	set := func(op backends.OpType, ex sgExecutor) {
 		if sgNodeExecutors[op] == nil {
