@@ -40,7 +40,7 @@ func (i Info) String() string {
 		fmt.Fprintf(&sb, " (%s)", i.Config)
 	}
 	if i.GoFixes {
-		sb.WriteString(" with pathogan fixes and " + KernelsDescription())
+		sb.WriteString(" with " + fixesDescription())
 	}
 	if i.Reason != "" {
 		fmt.Fprintf(&sb, ": %s", i.Reason)
@@ -97,6 +97,9 @@ func NewWithConfig(config string) (backends.Backend, Info, error) {
 		return b, Info{Name: name, Config: b.Config(), GoFixes: true, Reason: "configured"}, nil
 	case slices.Contains(xlaNames, name):
 		info := Info{Name: xlaBackendName, Config: opts, Reason: "configured"}
+		if note := installGradientsNote(); note != "" {
+			info.Notes = append(info.Notes, note)
+		}
 		pluginPath := opts
 		if p, _, _ := strings.Cut(opts, ","); p != "" && !filepath.IsAbs(p) {
 			pluginPath = xlaPlugins()[p]
@@ -118,8 +121,12 @@ func NewWithConfig(config string) (backends.Backend, Info, error) {
 			return nil, Info{Name: name, Config: opts}, errors.Errorf(
 				"pathogan: unknown backend %q in %q: known are %q", name, config, known)
 		}
+		info := Info{Name: name, Config: opts, Reason: "configured"}
+		if note := installGradientsNote(); note != "" {
+			info.Notes = append(info.Notes, note)
+		}
 		b, err := newRegistered(config)
-		return b, Info{Name: name, Config: opts, Reason: "configured"}, err
+		return b, info, err
 	}
 }
 
@@ -165,6 +172,9 @@ func autoPick() (backends.Backend, Info, error) {
 		// An absolute path makes go-xla skip its auto-install (download) step.
 		b, err := newXLA(path)
 		if err == nil {
+			if note := installGradientsNote(); note != "" {
+				notes = append(notes, note)
+			}
 			return b, Info{Name: xlaBackendName, Config: path, Notes: notes,
 				Reason: fmt.Sprintf("XLA PJRT plugin %q loaded", name)}, nil
 		}

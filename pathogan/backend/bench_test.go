@@ -99,7 +99,7 @@ func BenchmarkConv3x3(b *testing.B) {
 		b.Run(bc.name+"/forward+backward", func(b *testing.B) {
 			exec := MustNewExec(bc.backend, fwdBwd)
 			if bc.gomlxVJP {
-				withVJP(NodeTypeConvGeneral, builtinConvGeneralVJP, func() { benchExec(b, exec, x, k) })
+				withVJP(NodeTypeConvGeneral, builtinVJP(NodeTypeConvGeneral), func() { benchExec(b, exec, x, k) })
 			} else {
 				benchExec(b, exec, x, k)
 			}
@@ -122,7 +122,7 @@ func BenchmarkDenseGradient(b *testing.B) {
 		benchExec(b, MustNewExec(goBackend(b), fn), x, w)
 	})
 	b.Run("gomlx-builtin", func(b *testing.B) {
-		withVJP(NodeTypeDotGeneral, builtinDotGeneralVJP, func() {
+		withVJP(NodeTypeDotGeneral, builtinVJP(NodeTypeDotGeneral), func() {
 			benchExec(b, MustNewExec(goBackend(b), fn), x, w)
 		})
 	})

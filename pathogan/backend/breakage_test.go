@@ -91,7 +91,7 @@ func TestGoMLXGoBackendBreakage(t *testing.T) {
 			run := func(b backends.Backend) error { return execError(b, c.fn, newArgs()...) }
 			var rawErr, fixedErr error
 			if c.builtin {
-				withVJP(NodeTypeConvGeneral, builtinConvGeneralVJP, func() { rawErr = run(raw) })
+				withVJP(NodeTypeConvGeneral, builtinVJP(NodeTypeConvGeneral), func() { rawErr = run(raw) })
 			} else {
 				rawErr = run(raw)
 			}
@@ -121,7 +121,7 @@ func TestGoMLXConvGradientIsWrong(t *testing.T) {
 		}).MustExec(mustLocalClone(t, x), mustLocalClone(t, k))
 	}
 	var builtin []*tensors.Tensor
-	withVJP(NodeTypeConvGeneral, builtinConvGeneralVJP, func() { builtin = grads() })
+	withVJP(NodeTypeConvGeneral, builtinVJP(NodeTypeConvGeneral), func() { builtin = grads() })
 	fixed := grads()
 	a, b := flat64(t, builtin[0]), flat64(t, fixed[0])
 	maxDiff := 0.0
@@ -134,7 +134,7 @@ func TestGoMLXConvGradientIsWrong(t *testing.T) {
 	t.Logf("GoMLX's conv input gradient for a 4x4 stride-2 padding-1 conv differs from the correct one by up to %.3g", maxDiff)
 
 	var err error
-	withVJP(NodeTypeConvGeneral, builtinConvGeneralVJP, func() {
+	withVJP(NodeTypeConvGeneral, builtinVJP(NodeTypeConvGeneral), func() {
 		err = execError(goBackend(t), func(in []*Node) *Node {
 			return Gradient(ReduceAllSum(Conv2D(in[0], in[1], 2, PadExplicit(0, 1, 1, 0))), in[0])[0]
 		}, randTensor(rng, -1, 1, 1, 5, 5, 2), randTensor(rng, -1, 1, 2, 2, 2, 2))

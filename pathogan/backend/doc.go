@@ -1,9 +1,9 @@
 // Package backend picks the GoMLX backend PathoGAN runs on and makes conv-net training work on
-// GoMLX v0.26.0's pure-Go backend ("simplego", GOMLX_BACKEND=go), without patching GoMLX: it
-// wraps the Go backend (GoBackend), registers gradients in graph.VJPRegistration, and offers the
-// small graph functions the PathoGAN networks are built from (Conv2D, ConvTranspose2D,
-// DepthToSpace, UpsampleNearest, InstanceNorm, ELU, L1Loss, L2Loss), which work on XLA and on the
-// Go backend alike.
+// GoMLX v0.26.0's pure-Go backend ("simplego", GOMLX_BACKEND=go), without changing GoMLX's
+// source: it wraps the Go backend (GoBackend), registers gradients in graph.VJPRegistration,
+// installs faster float32 executors into simplego, and offers the small graph functions the
+// PathoGAN networks are built from (Conv2D, ConvTranspose2D, InstanceNorm, ELU), which work on
+// XLA and on the Go backend alike.
 //
 // # Usage
 //
@@ -11,8 +11,18 @@
 //	if err != nil { ... }
 //	fmt.Println(info)             // One line: which backend and why. The package prints nothing.
 //
-// Importing the package registers the gradients (see RegisterGradients): build graphs with
-// graph/context as usual, using this package's Conv2D etc. or plain graph.Convolve.
+// Importing the package (or a model package built on it) changes nothing in GoMLX. The backend
+// constructors patch GoMLX, process-wide, through an explicit call (see Install):
+// NewGoBackend registers the gradients and installs the kernels, New/NewWithConfig register the
+// gradients for XLA and any other backend too (XLA needs them: items 4 and 5 below), and
+// RegisterGradients does it for a backend created some other way. Before installing anything they
+// check that the binary was built with GoMLX v0.26.0 (package internal/gomlxcheck; "go test"
+// binaries record no dependency versions, so there the version is read from the module cache
+// path of GoMLX's source) and that the simplego structs the kernels read have exactly the
+// fields of the mirrors (names, reflect types, offsets). On a mismatch nothing of the affected
+// part is installed: GoMLX's own gradients and executors run, and Info and
+// GoBackend.Description say why. Then build graphs with graph/context as usual, using this
+// package's Conv2D etc. or plain graph.Convolve.
 //
 // # What is broken in GoMLX v0.26.0, and what this package does about it
 //
@@ -50,21 +60,22 @@
 //     (globally) with one DotGeneral plus a transpose per operand.
 //  7. The Go backend runs every op one element at a time on one core: a PathoGAN step at 64 px,
 //     base 8 took 13.1 s against PyTorch's 0.61 s. This package installs its own float32
-//     executors into simplego (hook.go; simplego's executor table is reached with go:linkname,
-//     and the node and buffer layouts are checked against mirrors with reflect first, so another
-//     GoMLX version gets simplego's executors back, not a crash):
-//     - ConvGeneral (kernels.go): im2col in cache-sized blocks and matrix products through
-//     package gemm (Debian's OpenBLAS loaded at run time, an AVX2 kernel of its own for
+//     executors into simplego (package internal/kernels; simplego's executor table is reached
+//     with go:linkname, after the version and layout checks above). They run only the graphs of
+//     GoBackends: a plain simplego backend in the same process keeps simplego's executors. Each
+//     graph's per-node plans are released when its executable is finalized or garbage collected:
+//     - ConvGeneral: im2col in cache-sized blocks and matrix products through
+//     package internal/gemm (Debian's OpenBLAS loaded at run time, an AVX2 kernel of its own for
 //     products with at most 8 columns, else pure Go), on every core; input and kernel
 //     dilations and every axes layout, so the gradients' convolutions run there too;
 //     - DotGeneral as batched matrix products when its axes allow (else simplego's);
-//     - the element-wise ops (elementwise.go, with package vec's AVX2 loops): binary arithmetic
+//     - the element-wise ops (with package internal/vec's AVX2 loops): binary arithmetic
 //     with broadcasting, Where, Exp, Expm1, Sign and other unary functions, BroadcastInDim,
 //     Slice, sum/max/min reductions, on contiguous runs, split over the cores.
 //     With them the step takes about 0.45-0.8 s, depending on how busy the machine is (see
 //     docs/benchmarks.md). Sums are split the same way whatever the number of cores, so
 //     results do not depend on it. "go:conv=im2col" (strided slices + one matmul in the graph)
-//     and "go:conv=native" (simplego's direct loop) remain.
+//     and "go:conv=native" (simplego's own convolution executor, for every dtype) remain.
 //  8. The default executor runs the ops of a graph in parallel when it is the only execution.
 //     Each running op holds one of 2×NumCPU worker slots, and DotGeneral (execDotGeneralLarge)
 //     then waits for more slots for its own sub-tasks: with 4 large matmuls ready at once on 2
@@ -75,8 +86,7 @@
 //     parallel executor.
 //  9. There is no transposed convolution with a gradient (item 3), no instance normalization
 //     and no ELU: see ConvTranspose2D (zero insertion by one Pad, then a stride-1 conv with the
-//     reversed kernel), DepthToSpace and UpsampleNearest (cheaper upsampling), InstanceNorm and
-//     ELU (exp(min(x,0))-1 through Expm1 and Where).
+//     reversed kernel), InstanceNorm and ELU (exp(min(x,0))-1 through Expm1 and Where).
 //  10. backends.New() does not fall back: with the XLA backend compiled in and no PJRT plugin it
 //     fails with "no plugins found for backend "xla"" (measured with GOMLX_NO_AUTO_INSTALL=1;
 //     without it go-xla first tries to download plugins). New searches for installed plugins itself, loads them by
@@ -90,6 +100,6 @@
 // picks GoBackend and rejects GOMLX_BACKEND=xla).
 //
 // Gradient registrations read op parameters (axes, paddings) from GoMLX's unexported node
-// fields through reflect; the layout is pinned by go.mod's GoMLX version and every registered
+// fields through reflect; they are registered only on GoMLX v0.26.0, and every registered
 // gradient is checked against finite differences in the tests.
 package backend

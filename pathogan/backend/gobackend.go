@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/pathogan-go/pathogan/pathogan/internal/kernels"
 	"github.com/pkg/errors"
 )
 
@@ -30,8 +31,8 @@ const (
 	// backend's direct convolution loop, forward and backward.
 	ConvIm2Col
 
-	// ConvNative keeps the Go backend's own ConvGeneral kernel and only repairs its arguments (nil
-	// strides, input dilations). Kept for comparison and as a fallback.
+	// ConvNative runs simplego's own ConvGeneral executor (its direct loop), for every dtype, and
+	// only repairs the arguments (nil strides, input dilations). Kept for comparison.
 	ConvNative
 )
 
@@ -50,8 +51,8 @@ func (m ConvMode) String() string {
 
 // GoBackend wraps GoMLX v0.26.0's pure-Go backend ("simplego") and supplies the operations that
 // conv-net training needs and that backend lacks: Pad, Reverse, ConvGeneral with nil strides, with
-// input dilation, and (by default) a faster im2col convolution. Everything else is the embedded
-// backend's, so buffers, executables and every other op come straight from simplego.
+// input dilation, and (by default) faster float32 kernels. Everything else is the embedded
+// backend's, so buffers and every other op come straight from simplego.
 type GoBackend struct {
 	*simplego.Backend
 
@@ -74,6 +75,11 @@ var _ backends.Backend = (*GoBackend)(nil)
 // blocked and 1.29 GFLOP/s unblocked here; a PathoGAN step of the small preset took 13.2 s
 // blocked and 9.7 s unblocked). Give dotgeneral_large for wide networks.
 // simplego itself prints one line to stdout when parallelism=N is given.
+//
+// NewGoBackend calls Install: the first Go backend of a process registers this package's
+// gradients and installs its float32 kernels (process-wide, after the GoMLX version and layout
+// checks). If the kernels cannot be installed, conv=kernel becomes conv=im2col; Description says
+// why. Errors from Install do not fail NewGoBackend.
 func NewGoBackend(config string) (*GoBackend, error) {
 	convMode := ConvKernel
 	var goOpts []string
@@ -111,9 +117,9 @@ func NewGoBackend(config string) (*GoBackend, error) {
 		return nil, errors.WithMessage(err, "pathogan: creating the Go backend")
 	}
 	sb := inner.(*simplego.Backend)
-	// The float32 kernels replace simplego's ConvGeneral and DotGeneral executors (for every mode:
-	// the matmuls of conv=im2col use them too).
-	if err := installKernels(); err != nil && convMode == ConvKernel {
+	// The gradients and the float32 kernels are installed here, not at import (see Install). The
+	// kernels serve every conv mode: the matmuls of conv=im2col use them too.
+	if err := Install(); err != nil && convMode == ConvKernel && kernels.Status() != nil {
 		convMode = ConvIm2Col
 	}
 	caps := simplego.Capabilities.Clone()
@@ -135,16 +141,18 @@ func (b *GoBackend) Config() string { return b.config }
 
 // Description implements backends.Backend.
 func (b *GoBackend) Description() string {
-	return "Simple Go Portable Backend + pathogan fixes (" + b.config + ") and " + KernelsDescription()
+	return "Simple Go Portable Backend + " + fixesDescription() + " (" + b.config + ")"
 }
 
 // Capabilities implements backends.Backend: simplego's plus Pad and Reverse.
 func (b *GoBackend) Capabilities() backends.Capabilities { return b.capabilities }
 
-// Builder implements backends.Backend, returning a builder with the extra ops.
+// Builder implements backends.Backend, returning a builder with the extra ops, whose nodes the
+// installed kernels run (see kernels.Adopt).
 func (b *GoBackend) Builder(name string) backends.Builder {
-	return &goBuilder{Builder: b.Backend.Builder(name).(*simplego.Builder), convMode: b.convMode,
-		broadcasts: map[backends.Op]broadcastSource{}}
+	sb := b.Backend.Builder(name).(*simplego.Builder)
+	kernels.Adopt(sb, kernels.Options{NativeConv: b.convMode == ConvNative})
+	return &goBuilder{Builder: sb, convMode: b.convMode, broadcasts: map[backends.Op]broadcastSource{}}
 }
 
 // goBuilder embeds simplego's builder and overrides the ops it lacks or gets wrong.
@@ -158,6 +166,28 @@ type goBuilder struct {
 }
 
 var _ backends.Builder = (*goBuilder)(nil)
+
+// Compile implements backends.Builder, returning an executable that releases the kernels' plans
+// for this builder's nodes when finalized.
+func (b *goBuilder) Compile(outputs []backends.Op, shardings []*backends.ShardingSpec) (backends.Executable, error) {
+	exec, err := b.Builder.Compile(outputs, shardings)
+	if err != nil {
+		return nil, err
+	}
+	return &goExecutable{Executable: exec, builder: b.Builder}, nil
+}
+
+// goExecutable is simplego's executable with a Finalize that also releases the kernels' plans.
+type goExecutable struct {
+	backends.Executable
+	builder *simplego.Builder
+}
+
+// Finalize implements backends.Executable.
+func (e *goExecutable) Finalize() {
+	kernels.Release(e.builder)
+	e.Executable.Finalize()
+}
 
 func (b *goBuilder) shape(op backends.Op) (shapes.Shape, error) { return b.Builder.OpShape(op) }
 
@@ -345,10 +375,11 @@ func (b *goBuilder) Reverse(x backends.Op, axes ...int) (backends.Op, error) {
 }
 
 // ConvGeneral implements backends.Builder.ConvGeneral: it fills in nil strides/paddings/dilations
-// (simplego's shape inference rejects nil strides, which graph.Convolve and the conv gradient pass),
+// (simplego's shape inference rejects nil strides, which graph.Convolve and the conv gradient pass).
+// With conv=kernel, float32 ungrouped convolutions stay one node for the kernels. Otherwise it
 // turns input dilation into interior padding (simplego panics on it; the conv gradient uses it for
-// strided convolutions), and lowers ungrouped convolutions to im2col + DotGeneral unless the backend
-// was created with conv=native.
+// strided convolutions), and lowers ungrouped convolutions to im2col + DotGeneral (conv=im2col) or
+// leaves them to simplego's executor (conv=native).
 func (b *goBuilder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveAxesConfig,
 	strides []int, paddings [][2]int, inputDilations, kernelDilations []int,
 	channelGroupCount, batchGroupCount int) (backends.Op, error) {

@@ -11,6 +11,7 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/pathogan-go/pathogan/pathogan/internal/gradients"
 )
 
 var (
@@ -42,6 +43,15 @@ func nativeBackend(t testing.TB) *GoBackend {
 		testNative = b
 	})
 	return testNative
+}
+
+// builtinVJP returns GoMLX's own gradient for a node type whose gradient this package replaces,
+// installing the fixes first (so that it is the saved original, not the replacement).
+func builtinVJP(nt NodeType) VJP {
+	if err := Install(); err != nil {
+		panic(err)
+	}
+	return gradients.Builtin(nt)
 }
 
 // randTensor returns a float64 tensor with values uniform in [lo, hi).

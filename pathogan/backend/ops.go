@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"fmt"
+
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 )
@@ -152,44 +154,6 @@ func ConvTranspose2D(x, kernel *graph.Node, stride int, padding Padding) *graph.
 	return Conv2D(dilated, flipped, 1, PadValid)
 }
 
-// DepthToSpace ("pixel shuffle") rearranges x [batch, height, width, channels*block*block] into
-// [batch, height*block, width*block, channels], TensorFlow's depth_to_space order (the channel
-// index is (dy*block + dx)*channels + c). A stride-1 Conv2D to channels*block² followed by
-// DepthToSpace is a cheaper alternative to ConvTranspose2D. Only reshapes and a transpose: it has
-// gradients everywhere.
-func DepthToSpace(x *graph.Node, block int) *graph.Node {
-	if x == nil || x.Rank() != 4 {
-		panicf("DepthToSpace: want x [batch, height, width, channels], got %v", shapeOf(x))
-	}
-	if block < 1 {
-		panicf("DepthToSpace: block must be >= 1, got %d", block)
-	}
-	d := x.Shape().Dimensions
-	if d[3]%(block*block) != 0 {
-		panicf("DepthToSpace: channels %d not divisible by block² = %d", d[3], block*block)
-	}
-	c := d[3] / (block * block)
-	y := graph.Reshape(x, d[0], d[1], d[2], block, block, c)
-	y = graph.TransposeAllAxes(y, 0, 1, 3, 2, 4, 5)
-	return graph.Reshape(y, d[0], d[1]*block, d[2]*block, c)
-}
-
-// UpsampleNearest repeats each pixel of x [batch, height, width, channels] factor×factor times:
-// [batch, height*factor, width*factor, channels]. Followed by a stride-1 Conv2D it is the
-// "resize-convolution" alternative to ConvTranspose2D (no checkerboard artifacts).
-func UpsampleNearest(x *graph.Node, factor int) *graph.Node {
-	if x == nil || x.Rank() != 4 {
-		panicf("UpsampleNearest: want x [batch, height, width, channels], got %v", shapeOf(x))
-	}
-	if factor < 1 {
-		panicf("UpsampleNearest: factor must be >= 1, got %d", factor)
-	}
-	d := x.Shape().Dimensions
-	y := graph.Reshape(x, d[0], d[1], 1, d[2], 1, d[3])
-	y = graph.BroadcastToDims(y, d[0], d[1], factor, d[2], factor, d[3])
-	return graph.Reshape(y, d[0], d[1]*factor, d[2]*factor, d[3])
-}
-
 // InstanceNorm normalizes x [batch, spatial..., channels] per sample and per channel over the
 // spatial axes: (x - mean) / sqrt(var + epsilon), with the biased variance, then multiplies by
 // scale and adds offset (each [channels], or nil to skip). A typical epsilon is 1e-5.
@@ -248,30 +212,14 @@ func ELU(x *graph.Node, alpha float64) *graph.Node {
 	return graph.Where(positive, x, neg)
 }
 
-// L1Loss is mean(|a - b|) over all elements.
-func L1Loss(a, b *graph.Node) *graph.Node {
-	checkSameShape("L1Loss", a, b)
-	return graph.ReduceAllMean(graph.Abs(graph.Sub(a, b)))
-}
-
-// L2Loss is mean((a - b)²) over all elements (the LSGAN / MSE loss).
-func L2Loss(a, b *graph.Node) *graph.Node {
-	checkSameShape("L2Loss", a, b)
-	return graph.ReduceAllMean(graph.Square(graph.Sub(a, b)))
-}
-
-func checkSameShape(fn string, a, b *graph.Node) {
-	if a == nil || b == nil {
-		panicf("%s: nil input", fn)
-	}
-	if !a.Shape().Equal(b.Shape()) {
-		panicf("%s: shapes differ: %s vs %s", fn, a.Shape(), b.Shape())
-	}
-}
-
 func shapeOf(x *graph.Node) any {
 	if x == nil {
 		return "nil"
 	}
 	return x.Shape()
+}
+
+// panicf panics with the "pathogan:" prefix used for programmer mistakes in graph building.
+func panicf(format string, args ...any) {
+	panic(fmt.Errorf("pathogan: "+format, args...))
 }

@@ -79,7 +79,7 @@ func TestTinyConvNetTrains(t *testing.T) {
 		fake := tinyGenerator(g, x)
 		// Second application of the same sub-network: its variables must be reused.
 		rec := tinyGenerator(g.Reuse(), fake)
-		loss := Add(L1Loss(fake, y), MulScalar(L2Loss(rec, y), 0.1))
+		loss := Add(ReduceAllMean(Abs(Sub(fake, y))), MulScalar(ReduceAllMean(Square(Sub(rec, y))), 0.1))
 		opt.UpdateGraph(ctx, x.Graph(), loss)
 		return loss
 	})

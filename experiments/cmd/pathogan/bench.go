@@ -24,7 +24,6 @@ import (
 	"github.com/pathogan-go/pathogan/experiments/progress"
 	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/backend"
-	"github.com/pathogan-go/pathogan/pathogan/gemm"
 )
 
 // benchReport is what `pathogan bench` prints (and --json writes).
@@ -72,7 +71,7 @@ type benchReport struct {
 	RatioPerCore float64 `json:"ratio_per_core,omitempty"`
 
 	// GemmImpl is the matrix product the Go backend used; PeakGFLOPS each
-	// product's rate on one core on a large square product (gemm.Peak), and
+	// product's rate on one core on a large square product (backend.MatmulPeak), and
 	// PeakFraction the step's rate over the best of them times the cores.
 	GemmImpl     string             `json:"gemm_impl,omitempty"`
 	PeakGFLOPS   map[string]float64 `json:"peak_gflops_per_core,omitempty"`
@@ -245,14 +244,14 @@ func runBench(args []string) error {
 	}
 	b.Finalize()
 	if onCPU && *peak > 0 {
-		rep.GemmImpl = gemm.Impl()
+		rep.GemmImpl = backend.MatmulImpl()
 		rep.PeakGFLOPS = map[string]float64{}
 		best := 0.0
-		for _, name := range gemm.ImplementationNames() {
+		for _, name := range backend.MatmulImplementations() {
 			if name == "go" {
 				continue // minutes at n = 1024, and never the limit
 			}
-			g, err := gemm.Peak(name, *peak, 3)
+			g, err := backend.MatmulPeak(name, *peak, 3)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
-package backend
+package gradients
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/pathogan-go/pathogan/pathogan/internal/gomlxcheck"
 )
 
 // panicf panics with the "pathogan:" prefix used for programmer mistakes in graph building.
@@ -17,60 +19,115 @@ func panicf(format string, args ...any) {
 }
 
 var (
-	registerOnce sync.Once
+	installMu   sync.Mutex
+	installDone bool
+	installErr  error
 
-	// builtinDotGeneralVJP and builtinDotVJP keep GoMLX's own gradients, for comparisons.
-	builtinDotGeneralVJP VJP
-	builtinDotVJP        VJP
+	// builtin keeps GoMLX's own gradients of the node types replaced here (DotGeneral, Dot,
+	// ConvGeneral), for grouped convolutions and comparisons.
+	builtin = map[NodeType]VJP{}
 
-	// addedGradients lists the node types that had no gradient in GoMLX and got one here.
-	addedGradients []NodeType
+	// added lists the node types that had no gradient in GoMLX and got one here.
+	added []NodeType
 )
 
-// RegisterGradients adds to graph.VJPRegistration the gradients that GoMLX v0.26.0 lacks and a
-// conv GAN needs, and replaces the DotGeneral/Dot gradients with matmul-based ones:
+// Install adds to graph.VJPRegistration the gradients that GoMLX v0.26.0 lacks and a conv GAN
+// needs, and replaces the DotGeneral, Dot and ConvGeneral gradients:
 //
 //   - Expm1, Rsqrt, Clamp, Pad, Reverse, ReduceProduct, Identity: exact gradients;
 //   - Round, Floor, Ceil, Sign: zero gradient (piecewise constant);
 //   - DotGeneral and Dot: the gradient of each operand is one DotGeneral (plus a transpose) instead
 //     of GoMLX's broadcast-multiply-reduce, which materialises a tensor of size
-//     batch x lhsCross x rhsCross x contracted.
+//     batch x lhsCross x rhsCross x contracted;
+//   - ConvGeneral: correct for every kernel size, padding and input dilation (convgrad.go).
 //
-// The registrations are global (they apply to graphs of every backend, XLA included) and only add
-// entries that are missing, except for DotGeneral/Dot, which are replaced. It is idempotent and
-// safe to call more than once; the package's init calls it, so importing this package is enough.
-// It must not run concurrently with graph building (init time is fine).
-func RegisterGradients() {
-	registerOnce.Do(func() {
-		builtinDotGeneralVJP = VJPRegistration[NodeTypeDotGeneral]
-		builtinDotVJP = VJPRegistration[NodeTypeDot]
-		builtinConvGeneralVJP = VJPRegistration[NodeTypeConvGeneral]
-		addVJP := func(t NodeType, fn VJP) {
-			if _, found := VJPRegistration[t]; !found {
-				VJPRegistration[t] = fn
-				addedGradients = append(addedGradients, t)
-			}
+// The registrations are global: they apply to graphs of every backend, XLA included, from then
+// on. Before registering anything Install checks the GoMLX version (package gomlxcheck): on
+// another version it registers nothing and returns why, and GoMLX's own gradients stay. It is
+// idempotent and safe to call from several goroutines (the first call decides; later ones return
+// its error), but must not run concurrently with graph building elsewhere, since GoMLX reads its
+// registry without locking: call it before building graphs, as the backend constructors do.
+func Install() error {
+	installMu.Lock()
+	defer installMu.Unlock()
+	if installDone {
+		return installErr
+	}
+	installDone = true
+	if err := gomlxcheck.Check(); err != nil {
+		installErr = fmt.Errorf("pathogan gradients not installed: %w", err)
+		return installErr
+	}
+	for _, t := range []NodeType{NodeTypeDotGeneral, NodeTypeDot, NodeTypeConvGeneral} {
+		builtin[t] = VJPRegistration[t]
+	}
+	addVJP := func(t NodeType, fn VJP) {
+		if _, found := VJPRegistration[t]; !found {
+			VJPRegistration[t] = fn
+			added = append(added, t)
 		}
-		single := func(fn func(node, v *Node) []*Node) VJP {
-			return func(node *Node, vjps []*Node, _ shapes.Shape) []*Node { return fn(node, vjps[0]) }
-		}
-		addVJP(NodeTypeExpm1, single(expm1VJP))
-		addVJP(NodeTypeRsqrt, single(rsqrtVJP))
-		addVJP(NodeTypeClamp, single(clampVJP))
-		addVJP(NodeTypePad, single(padVJP))
-		addVJP(NodeTypeReverse, single(reverseVJP))
-		addVJP(NodeTypeReduceProduct, single(reduceProductVJP))
-		addVJP(NodeTypeIdentity, single(func(_, v *Node) []*Node { return []*Node{v} }))
-		for _, t := range []NodeType{NodeTypeRound, NodeTypeFloor, NodeTypeCeil, NodeTypeSign} {
-			addVJP(t, single(func(node, _ *Node) []*Node { return []*Node{ZerosLike(node.Inputs()[0])} }))
-		}
-		VJPRegistration[NodeTypeDotGeneral] = single(dotGeneralVJP)
-		VJPRegistration[NodeTypeDot] = single(dotVJP)
-		VJPRegistration[NodeTypeConvGeneral] = single(convGeneralVJP)
-	})
+	}
+	single := func(fn func(node, v *Node) []*Node) VJP {
+		return func(node *Node, vjps []*Node, _ shapes.Shape) []*Node { return fn(node, vjps[0]) }
+	}
+	addVJP(NodeTypeExpm1, single(expm1VJP))
+	addVJP(NodeTypeRsqrt, single(rsqrtVJP))
+	addVJP(NodeTypeClamp, single(clampVJP))
+	addVJP(NodeTypePad, single(padVJP))
+	addVJP(NodeTypeReverse, single(reverseVJP))
+	addVJP(NodeTypeReduceProduct, single(reduceProductVJP))
+	addVJP(NodeTypeIdentity, single(func(_, v *Node) []*Node { return []*Node{v} }))
+	for _, t := range []NodeType{NodeTypeRound, NodeTypeFloor, NodeTypeCeil, NodeTypeSign} {
+		addVJP(t, single(func(node, _ *Node) []*Node { return []*Node{ZerosLike(node.Inputs()[0])} }))
+	}
+	VJPRegistration[NodeTypeDotGeneral] = single(dotGeneralVJP)
+	VJPRegistration[NodeTypeDot] = single(dotVJP)
+	VJPRegistration[NodeTypeConvGeneral] = single(convGeneralVJP)
+	return nil
 }
 
-func init() { RegisterGradients() }
+// Status returns nil when Install registered the gradients, Install's error when it did not, and
+// an error saying so when Install has not been called.
+func Status() error {
+	installMu.Lock()
+	defer installMu.Unlock()
+	if !installDone {
+		return errors.New("pathogan gradients not installed: Install was not called")
+	}
+	return installErr
+}
+
+// Builtin returns GoMLX's own gradient for a node type that Install replaced (DotGeneral, Dot,
+// ConvGeneral) as it was before Install, or the registry's current entry when Install has not
+// replaced it. Tests use it to compare with GoMLX's gradients.
+func Builtin(t NodeType) VJP {
+	installMu.Lock()
+	defer installMu.Unlock()
+	if fn, ok := builtin[t]; ok {
+		return fn
+	}
+	return VJPRegistration[t]
+}
+
+// Added returns the node types that had no gradient in GoMLX and got one from Install.
+func Added() []NodeType {
+	installMu.Lock()
+	defer installMu.Unlock()
+	return slices.Clone(added)
+}
+
+// onesWhereUnset returns n per-axis values (strides, dilations): v's where given and positive,
+// 1 elsewhere (GoMLX passes nil or zeros for "default").
+func onesWhereUnset(v []int, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = 1
+		if i < len(v) && v[i] > 0 {
+			out[i] = v[i]
+		}
+	}
+	return out
+}
 
 // nodeParams returns the (unexported) parameters struct of a graph node: GoMLX v0.26.0 keeps op
 // parameters such as axes in node.inputs (*nodeInputs<Op>) and offers no accessor. Reading

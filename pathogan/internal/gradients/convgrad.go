@@ -1,13 +1,10 @@
-package backend
+package gradients
 
 import (
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
-
-// builtinConvGeneralVJP keeps GoMLX's conv gradient, still used for grouped convolutions.
-var builtinConvGeneralVJP VJP
 
 // convParams are the parameters of a ConvGeneral node.
 type convParams struct {
@@ -66,7 +63,7 @@ func readConvParams(node *Node) convParams {
 func convGeneralVJP(node, v *Node) []*Node {
 	cp := readConvParams(node)
 	if cp.channelGroups > 1 || cp.batchGroups > 1 {
-		return builtinConvGeneralVJP(node, []*Node{v}, shapes.Make(v.DType()))
+		return builtin[NodeTypeConvGeneral](node, []*Node{v}, shapes.Make(v.DType()))
 	}
 	x, kernel := node.Inputs()[0], node.Inputs()[1]
 	axes := cp.axes

@@ -1,4 +1,4 @@
-package backend
+package kernels
 
 import (
 	"runtime"
@@ -9,7 +9,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/pathogan-go/pathogan/pathogan/gemm"
+	"github.com/pathogan-go/pathogan/pathogan/internal/gemm"
 )
 
 // This file holds the float32 kernels that replace simplego's ConvGeneral and DotGeneral
@@ -118,22 +118,66 @@ type convPlan struct {
 	tbl [][]int
 }
 
-var convPlans sync.Map // *simplego.Node -> *convPlan
-
-func planConv(node *simplego.Node, inShape, kShape []int, dtype dtypes.DType) *convPlan {
-	if p, ok := convPlans.Load(node); ok {
-		return p.(*convPlan)
-	}
+// planConv returns the node's plan, working it out on the first execution. A node whose
+// parameters cannot be read (another GoMLX version) gets a builtin plan.
+func planConv(st *builderState, node *simplego.Node, inShape, kShape []int, dtype dtypes.DType) *convPlan {
 	nm := nodeOf(node)
-	data := nm.data
-	p := &convPlan{}
-	if dtype != dtypes.Float32 || reflectTypeName(data) != convDataType ||
-		readInt(data, "channelGroupCount") > 1 || readInt(data, "batchGroupCount") > 1 {
-		p.builtin = true
-		convPlans.Store(node, p)
+	st.mu.Lock()
+	p, ok := st.convs[nm.builderIdx]
+	st.mu.Unlock()
+	if ok {
 		return p
 	}
-	axes := readField(data, "axes").Interface().(backends.ConvolveAxesConfig)
+	p, err := newConvPlan(nm, inShape, kShape, dtype)
+	if err != nil || st.opts.NativeConv {
+		p = &convPlan{builtin: true}
+	}
+	st.mu.Lock()
+	st.convs[nm.builderIdx] = p
+	st.mu.Unlock()
+	return p
+}
+
+// newConvPlan works out a float32 ungrouped convolution's plan; other convolutions get a builtin
+// plan. It returns an error when the node's parameters cannot be read.
+func newConvPlan(nm *nodeMirror, inShape, kShape []int, dtype dtypes.DType) (*convPlan, error) {
+	data := nm.data
+	p := &convPlan{builtin: true}
+	if dtype != dtypes.Float32 || reflectTypeName(data) != convDataType {
+		return p, nil
+	}
+	groups, err := readAs[int](data, "channelGroupCount")
+	if err != nil {
+		return nil, err
+	}
+	batchGroups, err := readAs[int](data, "batchGroupCount")
+	if err != nil {
+		return nil, err
+	}
+	if groups > 1 || batchGroups > 1 {
+		return p, nil
+	}
+	p.builtin = false
+	axes, err := readAs[backends.ConvolveAxesConfig](data, "axes")
+	if err != nil {
+		return nil, err
+	}
+	strides, err := readAs[[]int](data, "strides")
+	if err != nil {
+		return nil, err
+	}
+	kernelDilations, err := readAs[[]int](data, "kernelDilations")
+	if err != nil {
+		return nil, err
+	}
+	inputDilations, err := readAs[[]int](data, "inputDilations")
+	if err != nil {
+		return nil, err
+	}
+	pads, err := readAs[[][2]int](data, "paddings")
+	if err != nil {
+		return nil, err
+	}
 	n := len(axes.InputSpatial)
 	p.n = n
 	fill := func(v []int, def int) []int {
@@ -146,10 +190,9 @@ func planConv(node *simplego.Node, inShape, kShape []int, dtype dtypes.DType) *c
 		}
 		return out
 	}
-	p.stride = fill(readInts(data, "strides"), 1)
-	p.kdil = fill(readInts(data, "kernelDilations"), 1)
-	p.idil = fill(readInts(data, "inputDilations"), 1)
-	pads, _ := readField(data, "paddings").Interface().([][2]int)
+	p.stride = fill(strides, 1)
+	p.kdil = fill(kernelDilations, 1)
+	p.idil = fill(inputDilations, 1)
 	p.pad = make([]int, n)
 	for i := range n {
 		if i < len(pads) {
@@ -244,8 +287,7 @@ func planConv(node *simplego.Node, inShape, kShape []int, dtype dtypes.DType) *c
 	for r, off := range p.outOff {
 		p.outDirect = p.outDirect && off == r*p.O
 	}
-	convPlans.Store(node, p)
-	return p
+	return p, nil
 }
 
 // odometer advances a multi-index over dims (last index fastest).
@@ -343,8 +385,12 @@ func gatherRun(dst, in []float32, off, stride int) {
 
 // execConv is the ConvGeneral executor.
 func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+	st := stateOf(nodeOf(node))
+	if st == nil {
+		return builtinConv(backend, node, inputs, owned)
+	}
 	inB, kB := bufferOf(inputs[0]), bufferOf(inputs[1])
-	p := planConv(node, inB.shape.Dimensions, kB.shape.Dimensions, inB.shape.DType)
+	p := planConv(st, node, inB.shape.Dimensions, kB.shape.Dimensions, inB.shape.DType)
 	if p.builtin {
 		return builtinConv(backend, node, inputs, owned)
 	}
@@ -534,26 +580,50 @@ type dotPlan struct {
 	transA, transB bool
 }
 
-var dotPlans sync.Map // *simplego.Node -> *dotPlan
-
-// planDot recognises DotGeneral nodes whose operands are [batch, M, K] or [batch, K, M] (lhs) and
-// [batch, K, N] or [batch, N, K] (rhs) when flattened, with the batch axes first.
-func planDot(node *simplego.Node, lhsDims, rhsDims []int, dtype dtypes.DType) *dotPlan {
-	if p, ok := dotPlans.Load(node); ok {
-		return p.(*dotPlan)
-	}
-	data := nodeOf(node).data
-	p := &dotPlan{builtin: true}
-	defer func() { dotPlans.Store(node, p) }()
-	if dtype != dtypes.Float32 || reflectTypeName(data) != dotDataType {
+// planDot returns the node's plan, working it out on the first execution.
+func planDot(st *builderState, node *simplego.Node, lhsDims, rhsDims []int, dtype dtypes.DType) *dotPlan {
+	nm := nodeOf(node)
+	st.mu.Lock()
+	p, ok := st.dots[nm.builderIdx]
+	st.mu.Unlock()
+	if ok {
 		return p
 	}
-	lc, lb := readInts(data, "lhsContractingAxes"), readInts(data, "lhsBatchAxes")
-	rc, rb := readInts(data, "rhsContractingAxes"), readInts(data, "rhsBatchAxes")
+	p, err := newDotPlan(nm, lhsDims, rhsDims, dtype)
+	if err != nil {
+		p = &dotPlan{builtin: true}
+	}
+	st.mu.Lock()
+	st.dots[nm.builderIdx] = p
+	st.mu.Unlock()
+	return p
+}
+
+// newDotPlan recognises DotGeneral nodes whose operands are [batch, M, K] or [batch, K, M] (lhs)
+// and [batch, K, N] or [batch, N, K] (rhs) when flattened, with the batch axes first; others get
+// a builtin plan. It returns an error when the node's parameters cannot be read.
+func newDotPlan(nm *nodeMirror, lhsDims, rhsDims []int, dtype dtypes.DType) (*dotPlan, error) {
+	data := nm.data
+	p := &dotPlan{builtin: true}
+	if dtype != dtypes.Float32 || reflectTypeName(data) != dotDataType {
+		return p, nil
+	}
+	var axes [4][]int
+	for i, name := range []string{"lhsContractingAxes", "lhsBatchAxes", "rhsContractingAxes", "rhsBatchAxes"} {
+		v, err := readAs[[]int](data, name)
+		if err != nil {
+			return nil, err
+		}
+		axes[i] = v
+	}
+	lc, lb, rc, rb := axes[0], axes[1], axes[2], axes[3]
+	if len(lb) != len(rb) {
+		return p, nil
+	}
 	// Batch axes first, in order.
 	for i := range lb {
 		if lb[i] != i || rb[i] != i {
-			return p
+			return p, nil
 		}
 	}
 	nb := len(lb)
@@ -578,7 +648,7 @@ func planDot(node *simplego.Node, lhsDims, rhsDims []int, dtype dtypes.DType) *d
 	lFirst, ok1 := layout(lc, len(lhsDims))
 	rFirst, ok2 := layout(rc, len(rhsDims))
 	if !ok1 || !ok2 {
-		return p
+		return p, nil
 	}
 	prod := func(d []int) int {
 		s := 1
@@ -597,16 +667,20 @@ func planDot(node *simplego.Node, lhsDims, rhsDims []int, dtype dtypes.DType) *d
 	p.transA = lFirst  // lhs is [batch, K, M]
 	p.transB = !rFirst // rhs is [batch, N, K]
 	if slices.Contains([]int{p.batch, p.m, p.n, p.k}, 0) {
-		return p
+		return p, nil
 	}
 	p.builtin = false
-	return p
+	return p, nil
 }
 
 // execDot is the DotGeneral executor.
 func execDot(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+	st := stateOf(nodeOf(node))
+	if st == nil {
+		return builtinDot(backend, node, inputs, owned)
+	}
 	lB, rB := bufferOf(inputs[0]), bufferOf(inputs[1])
-	p := planDot(node, lB.shape.Dimensions, rB.shape.Dimensions, lB.shape.DType)
+	p := planDot(st, node, lB.shape.Dimensions, rB.shape.Dimensions, lB.shape.DType)
 	if p.builtin {
 		return builtinDot(backend, node, inputs, owned)
 	}

@@ -1,4 +1,4 @@
-package backend
+package kernels
 
 import (
 	"math"
@@ -7,7 +7,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/pathogan-go/pathogan/pathogan/vec"
+	"github.com/pathogan-go/pathogan/pathogan/internal/vec"
 )
 
 // This file holds float32 executors for the Go backend's most frequent element-wise ops (binary
@@ -161,7 +161,7 @@ var reduceOps = []backends.OpType{backends.OpTypeReduceSum, backends.OpTypeReduc
 // builtinExec holds simplego's executors replaced by the ones in this file.
 var builtinExec [backends.OpTypeLast]sgExecutor
 
-// installElementwise replaces the executors listed above (called by installKernels).
+// installElementwise replaces the executors listed above (called by Install).
 func installElementwise() {
 	set := func(op backends.OpType, ex sgExecutor) {
 		if sgNodeExecutors[op] == nil {
@@ -202,7 +202,7 @@ func execBinary(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 	nm := nodeOf(node)
 	la, lb := bufferOf(inputs[0]), bufferOf(inputs[1])
 	out := nm.shape
-	if out.DType != dtypes.Float32 || la.shape.Rank() != out.Rank() || lb.shape.Rank() != out.Rank() {
+	if stateOf(nm) == nil || out.DType != dtypes.Float32 || la.shape.Rank() != out.Rank() || lb.shape.Rank() != out.Rank() {
 		return builtinExec[nm.opType](backend, node, inputs, owned)
 	}
 	a, b := flat32(inputs[0]), flat32(inputs[1])
@@ -308,7 +308,7 @@ func min32(a, b float32) float32 { return min(a, b) }
 
 func execUnary(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
 	nm := nodeOf(node)
-	if nm.shape.DType != dtypes.Float32 {
+	if stateOf(nm) == nil || nm.shape.DType != dtypes.Float32 {
 		return builtinExec[nm.opType](backend, node, inputs, owned)
 	}
 	x := flat32(inputs[0])
@@ -366,7 +366,7 @@ func execWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simpleg
 	n := nm.shape.Size()
 	cond, _ := bufferOf(inputs[0]).flat.([]bool)
 	okLen := func(l int) bool { return l == 1 || l == n }
-	if nm.shape.DType != dtypes.Float32 || cond == nil || !okLen(len(cond)) ||
+	if stateOf(nm) == nil || nm.shape.DType != dtypes.Float32 || cond == nil || !okLen(len(cond)) ||
 		!okLen(len(flat32(inputs[1]))) || !okLen(len(flat32(inputs[2]))) {
 		return builtinExec[nm.opType](backend, node, inputs, owned)
 	}
@@ -404,7 +404,7 @@ func execWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simpleg
 func execBroadcastInDim(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
 	nm := nodeOf(node)
 	axes, ok := nm.data.([]int)
-	if nm.shape.DType != dtypes.Float32 || !ok {
+	if stateOf(nm) == nil || nm.shape.DType != dtypes.Float32 || !ok {
 		return builtinExec[nm.opType](backend, node, inputs, owned)
 	}
 	x := flat32(inputs[0])
@@ -442,7 +442,7 @@ func execBroadcastInDim(backend *simplego.Backend, node *simplego.Node, inputs [
 func execReduce(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
 	nm := nodeOf(node)
 	axes, ok := nm.data.([]int)
-	if nm.shape.DType != dtypes.Float32 || !ok || len(axes) == 0 {
+	if stateOf(nm) == nil || nm.shape.DType != dtypes.Float32 || !ok || len(axes) == 0 {
 		return builtinExec[nm.opType](backend, node, inputs, owned)
 	}
 	x := flat32(inputs[0])
@@ -537,10 +537,14 @@ func execReduce(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 
 func execSlice(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
 	nm := nodeOf(node)
-	if nm.shape.DType != dtypes.Float32 || reflectTypeName(nm.data) != "*simplego.sliceNode" {
+	if stateOf(nm) == nil || nm.shape.DType != dtypes.Float32 || reflectTypeName(nm.data) != "*simplego.sliceNode" {
 		return builtinExec[nm.opType](backend, node, inputs, owned)
 	}
-	starts, strides := readInts(nm.data, "starts"), readInts(nm.data, "strides")
+	starts, err1 := readAs[[]int](nm.data, "starts")
+	strides, err2 := readAs[[]int](nm.data, "strides")
+	if err1 != nil || err2 != nil {
+		return builtinExec[nm.opType](backend, node, inputs, owned)
+	}
 	x := flat32(inputs[0])
 	inDims := bufferOf(inputs[0]).shape.Dimensions
 	outDims := nm.shape.Dimensions

@@ -1,0 +1,10 @@
+// Package kernels holds float32 executors for GoMLX v0.26.0's pure-Go backend (simplego):
+// ConvGeneral as blocked im2col and matrix products (package internal/gemm), DotGeneral as batched
+// matrix products, and the frequent element-wise ops, reductions, Slice and BroadcastInDim on
+// contiguous runs with package internal/vec's loops, split over the cores.
+//
+// Nothing happens at import. Install puts the executors into simplego's executor table (after
+// checking the GoMLX version and the layouts of the structs read); Adopt then selects the
+// builders whose nodes they run. The pathogan Go backend (package backend) does both; every
+// other simplego backend keeps simplego's executors.
+package kernels
