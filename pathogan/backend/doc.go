@@ -55,25 +55,24 @@
 //     defined yet". This package registers exact ones (zero for the piecewise-constant ops).
 //     Sign already stops gradients.
 //  6. GoMLX's DotGeneral and Dot gradients multiply a broadcast copy of the operands and reduce,
-//     materialising a batch x lhsCross x rhsCross x contracted tensor: 9-13x slower than a matmul
-//     for the gradient of a [256,576]x[576,64] product here (BenchmarkDenseGradient). This package replaces them
+//     materialising a batch x lhsCross x rhsCross x contracted tensor, several times slower than
+//     a matmul (BenchmarkDenseGradient; docs/benchmarks.md). This package replaces them
 //     (globally) with one DotGeneral plus a transpose per operand.
-//  7. The Go backend runs every op one element at a time on one core: a PathoGAN step at 64 px,
-//     base 8 took 13.1 s against PyTorch's 0.61 s. This package installs its own float32
+//  7. The Go backend runs every op one element at a time on one core, far behind PyTorch on
+//     the CPU (docs/benchmarks.md, "The Go backend's design"). This package installs its own float32
 //     executors into simplego (package internal/kernels; simplego's executor table is reached
 //     with go:linkname, after the version and layout checks above). They run only the graphs of
 //     GoBackends: a plain simplego backend in the same process keeps simplego's executors. Each
 //     graph's per-node plans are released when its executable is finalized or garbage collected:
 //     - ConvGeneral: im2col in cache-sized blocks and matrix products through
-//     package internal/gemm (Debian's OpenBLAS loaded at run time, an AVX2 kernel of its own for
-//     products with at most 8 columns, else pure Go), on every core; input and kernel
+//     package internal/gemm (its own packed, cache-blocked product with AVX-512 or AVX2/FMA
+//     kernels; OpenBLAS or pure Go on request, see PATHOGAN_BLAS), on every core; input and kernel
 //     dilations and every axes layout, so the gradients' convolutions run there too;
 //     - DotGeneral as batched matrix products when its axes allow (else simplego's);
 //     - the element-wise ops (with package internal/vec's AVX2 loops): binary arithmetic
 //     with broadcasting, Where, Exp, Expm1, Sign and other unary functions, BroadcastInDim,
 //     Slice, sum/max/min reductions, on contiguous runs, split over the cores.
-//     With them the step takes about 0.45-0.8 s, depending on how busy the machine is (see
-//     docs/benchmarks.md). Sums are split the same way whatever the number of cores, so
+//     The step times with them are in docs/benchmarks.md. Sums are split the same way whatever the number of cores, so
 //     results do not depend on it. "go:conv=im2col" (strided slices + one matmul in the graph)
 //     and "go:conv=native" (simplego's own convolution executor, for every dtype) remain.
 //  8. The default executor runs the ops of a graph in parallel when it is the only execution.

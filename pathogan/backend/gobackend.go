@@ -27,8 +27,8 @@ const (
 	ConvKernel ConvMode = iota
 
 	// ConvIm2Col lowers every ungrouped ConvGeneral to strided slices, one concatenation and one
-	// DotGeneral (matrix multiplication) in the graph. It was measured 2-4x faster than the Go
-	// backend's direct convolution loop, forward and backward.
+	// DotGeneral (matrix multiplication) in the graph. It is faster than the Go backend's direct
+	// convolution loop, forward and backward (docs/benchmarks.md, "The Go backend's design").
 	ConvIm2Col
 
 	// ConvNative runs simplego's own ConvGeneral executor (its direct loop), for every dtype, and
@@ -71,9 +71,8 @@ var _ backends.Backend = (*GoBackend)(nil)
 // dynamic/parallel executor of v0.26.0 deadlocks on small machines (see the package doc).
 // If no dotgeneral_* option is given, dotgeneral_small is added: simplego's blocked ("large")
 // matmul pads both output dimensions to 64, which wastes most of its work on the skinny
-// im2col matmuls of narrow conv nets (a [16384, 196] x [196, 4] product ran at 0.31 GFLOP/s
-// blocked and 1.29 GFLOP/s unblocked here; a PathoGAN step of the small preset took 13.2 s
-// blocked and 9.7 s unblocked). Give dotgeneral_large for wide networks.
+// im2col matmuls of narrow conv nets (docs/benchmarks.md, "The Go backend's design"). Give
+// dotgeneral_large for wide networks.
 // simplego itself prints one line to stdout when parallelism=N is given.
 //
 // NewGoBackend calls Install: the first Go backend of a process registers this package's

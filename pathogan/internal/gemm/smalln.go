@@ -1,9 +1,10 @@
 package gemm
 
 // smallN is the widest C for which Sgemm uses its own AVX2/FMA kernel instead of the BLAS:
-// OpenBLAS reaches only 15-37 GFLOP/s on products with 5 or 8 columns (the narrow convolutions
-// of a base-8 network), where eight rows of C in eight registers, one broadcast and one fused
-// multiply-add per element of A, reach about twice that.
+// general kernels, OpenBLAS's included, reach a small share of their rate on products with 5 or
+// 8 columns (the narrow convolutions of a base-8 network), where eight rows of C in eight
+// registers, one broadcast and one fused multiply-add per element of A, do about twice as well
+// (docs/benchmarks.md, "The Go backend's design").
 const smallN = 8
 
 // useSmallN says whether smallNSgemm takes this product.
