@@ -18,6 +18,17 @@ import (
 // numpy.load reads it as it is. The writer streams rows and fills in the shape
 // when it is closed; the reader reads rows on demand with ReadAt, so a cache far
 // larger than memory can be used.
+//
+// This file is the .npy code that codeberg.org/sbinet/npyio (v0.14.0) cannot
+// replace; ReadMaskNpy decodes whole arrays through npyio. npyio writes whole
+// arrays of a known shape, always with a version 2.0 header, and reads whole
+// arrays from an io.Reader: it can neither stream rows of a count known only
+// at the end, nor keep the cache's fixed 128-byte version 1.0 header (which
+// the tests and old caches rely on), nor read one row at an offset. Its
+// header parser panics on some malformed dicts (no trailing ", ", keys in
+// another order, no final '\n'), reads "(2, 3)}" as shape (2,), allocates
+// whatever header length a file claims and refuses format 3.0; so the header
+// reader below is ours too, bounded and fuzzed (FuzzNpy).
 
 // npyHeaderLen is the fixed size of the headers this package writes (magic,
 // version, length, dict and padding). Every shape with up to 4 dimensions of
