@@ -31,7 +31,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add(bytes.Replace(good, []byte(`"dims":[2,2]`), []byte(`"dims":[9223372036854775807,4]`), 1), true)
 	// Headers of the same length that lie about the data, with the CRC fixed
 	// (second argument) so that the header checks meet them: a variable
-	// moved onto the next one or past the end, a length that disagrees with
+	// moved onto another or past the end, a length that disagrees with
 	// dims and dtype, an unknown dtype, an empty dimension, and two
 	// overlapping variables (the one decode accepts: the file's length
 	// still adds up).
