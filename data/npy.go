@@ -79,7 +79,7 @@ type npyWriter struct {
 // by close) for an array of shape [rows, rowShape...] with the given numpy
 // dtype descr ('<f4', '|u1').
 func newNpyWriter(path, descr string, itemSize int, rowShape []int) (*npyWriter, error) {
-	f, err := atomicfile.Create(path, ".npy-*.tmp")
+	f, err := atomicfile.Create(path, "")
 	if err != nil {
 		return nil, err
 	}

@@ -334,6 +334,10 @@ func TestContrasts(t *testing.T) {
 	}
 }
 
+// TestProceduralAnatomy runs under -short too, though it takes about 2 s: it
+// is the only test of AnatomyProcedural, and three quarters of its time go
+// to building the procedural brain at its fixed resolution, which a smaller
+// output shape does not shorten.
 func TestProceduralAnatomy(t *testing.T) {
 	cfg := testConfig()
 	cfg.Anatomy = AnatomyProcedural
