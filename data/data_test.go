@@ -222,6 +222,21 @@ func TestPrepare(t *testing.T) {
 	if !strings.Contains(sum.Skipped[1].Reason, "P08_t1ce.nii.gz: grid [12 10 19] does not match") {
 		t.Errorf("P08 reason: %q", sum.Skipped[1].Reason)
 	}
+	// Every file of the set is readable by everyone (the temporary files
+	// they are written through are 0600), and no temporary file is left.
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o644 || strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("%s in the set: mode %v (want a file of mode 0644)", e.Name(), fi.Mode())
+		}
+	}
 	set, err := Open(out)
 	if err != nil {
 		t.Fatal(err)

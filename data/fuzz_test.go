@@ -30,6 +30,17 @@ func FuzzNpy(f *testing.F) {
 	}
 	f.Add(npyBytes(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }", le(0.0, math.NaN())), uint8(3), uint8(4), uint8(5))
 	f.Add(npyBytes(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", le(float32(1), float32(2))), uint8(0), uint8(0), uint8(0))
+	// Mask dtypes, and headers that npyio's own parser misreads or panics on
+	// (no trailing ", ", keys in another order, no '\n'), a scalar, a
+	// negative dimension and a version 2.0 header claiming 2 GiB.
+	f.Add(npyBytes(1, "{'descr': '|b1', 'fortran_order': False, 'shape': (2, 2), }", []byte{0, 1, 2, 0}), uint8(0), uint8(0), uint8(0))
+	f.Add(npyBytes(1, "{'descr': '<i2', 'fortran_order': False, 'shape': (1, 3), }", le(int16(0), int16(-1), int16(256))), uint8(0), uint8(0), uint8(0))
+	f.Add(npyBytes(1, "{'descr': '<u8', 'fortran_order': False, 'shape': (1, 1)}", le(uint64(1<<63))), uint8(0), uint8(0), uint8(0))
+	f.Add(npyBytes(1, "{'shape': (2, 1), 'fortran_order': False, 'descr': '<f4'}", le(float32(0), float32(-0.5))), uint8(0), uint8(0), uint8(0))
+	f.Add(append([]byte("\x93NUMPY\x01\x00\x10\x00"), "{'descr': '|u1'}"...), uint8(0), uint8(0), uint8(0))
+	f.Add(npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", le(float32(1))), uint8(0), uint8(0), uint8(0))
+	f.Add(npyBytes(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (-1, 2), }", nil), uint8(0), uint8(0), uint8(0))
+	f.Add(append([]byte("\x93NUMPY\x02\x00"), 0, 0, 0, 0x80), uint8(0), uint8(0), uint8(0))
 	f.Fuzz(func(t *testing.T, b []byte, rows, h, w uint8) {
 		const name = "fuzz.npy"
 		for _, dt := range []struct {
@@ -65,9 +76,22 @@ func FuzzNpy(f *testing.F) {
 			if len(mask) != mh*mw {
 				t.Fatalf("mask of %d pixels, shape (%d, %d)", len(mask), mh, mw)
 			}
-			for _, v := range mask {
-				if v > 1 {
-					t.Fatalf("mask value %d", v)
+			// Each pixel against the definition, from the raw bytes: a
+			// float is set when not ±0, an integer or bool when any of its
+			// bytes is not 0.
+			descr, _, off, _ := readNpyHeader(bytes.NewReader(b), name)
+			item := npyMaskItem[descr]
+			for i, v := range mask {
+				raw := b[off+int64(i*item) : off+int64((i+1)*item)]
+				want := !bytes.Equal(raw, make([]byte, item))
+				switch descr {
+				case "<f4":
+					want = math.Float32frombits(binary.LittleEndian.Uint32(raw)) != 0
+				case "<f8":
+					want = math.Float64frombits(binary.LittleEndian.Uint64(raw)) != 0
+				}
+				if (v == 1) != want || v > 1 {
+					t.Fatalf("%s pixel %d of (%d, %d): %d from % x", descr, i, mh, mw, v, raw)
 				}
 			}
 		}

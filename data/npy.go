@@ -10,12 +10,25 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/pathogan-go/pathogan/internal/atomicfile"
 )
 
 // The slice cache is stored as NumPy .npy files (format version 1.0), so that
 // numpy.load reads it as it is. The writer streams rows and fills in the shape
 // when it is closed; the reader reads rows on demand with ReadAt, so a cache far
 // larger than memory can be used.
+//
+// This file is the .npy code that codeberg.org/sbinet/npyio (v0.14.0) cannot
+// replace; ReadMaskNpy decodes whole arrays through npyio. npyio writes whole
+// arrays of a known shape, always with a version 2.0 header, and reads whole
+// arrays from an io.Reader: it can neither stream rows of a count known only
+// at the end, nor keep the cache's fixed 128-byte version 1.0 header (which
+// the tests and old caches rely on), nor read one row at an offset. Its
+// header parser panics on some malformed dicts (no trailing ", ", keys in
+// another order, no final '\n'), reads "(2, 3)}" as shape (2,), allocates
+// whatever header length a file claims and refuses format 3.0; so the header
+// reader below is ours too, bounded and fuzzed (FuzzNpy).
 
 // npyHeaderLen is the fixed size of the headers this package writes (magic,
 // version, length, dict and padding). Every shape with up to 4 dimensions of
@@ -51,10 +64,10 @@ func npyHeader(descr string, shape []int) []byte {
 }
 
 // npyWriter streams rows (the first axis) of a C-ordered array to a .npy file.
+// npyio cannot do this job: it writes whole arrays of a known shape, and the
+// row count of the slice cache is known only once the last patient is done.
 type npyWriter struct {
-	f        *os.File
-	tmp      string
-	path     string
+	f        *atomicfile.File
 	descr    string
 	rowShape []int
 	rowBytes int
@@ -62,15 +75,15 @@ type npyWriter struct {
 	buf      []byte
 }
 
-// newNpyWriter creates path (through a temporary file renamed on Close) for an
-// array of shape [rows, rowShape...] with the given numpy dtype descr ('<f4',
-// '|u1').
+// newNpyWriter creates path (through internal/atomicfile, renamed into place
+// by close) for an array of shape [rows, rowShape...] with the given numpy
+// dtype descr ('<f4', '|u1').
 func newNpyWriter(path, descr string, itemSize int, rowShape []int) (*npyWriter, error) {
-	f, err := os.CreateTemp(dirOf(path), ".npy-*.tmp")
+	f, err := atomicfile.Create(path, "")
 	if err != nil {
 		return nil, err
 	}
-	w := &npyWriter{f: f, tmp: f.Name(), path: path, descr: descr, rowShape: rowShape, rowBytes: itemSize}
+	w := &npyWriter{f: f, descr: descr, rowShape: rowShape, rowBytes: itemSize}
 	for _, d := range rowShape {
 		w.rowBytes *= d
 	}
@@ -79,13 +92,6 @@ func newNpyWriter(path, descr string, itemSize int, rowShape []int) (*npyWriter,
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return w, nil
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		return path[:i+1]
-	}
-	return "."
 }
 
 // writeFloat32 appends one row of float32 values.
@@ -106,37 +112,25 @@ func (w *npyWriter) writeRow(b []byte) error {
 		panic(fmt.Sprintf("data: npy row of %d bytes, want %d", len(b), w.rowBytes))
 	}
 	if _, err := w.f.Write(b); err != nil {
-		return fmt.Errorf("%s: %w", w.path, err)
+		return fmt.Errorf("%s: %w", w.f.Path(), err)
 	}
 	w.rows++
 	return nil
 }
 
-// close writes the header with the final row count, syncs, and renames the
-// file into place.
+// close writes the header with the final row count and commits the file
+// (synced, 0644, renamed into place).
 func (w *npyWriter) close() error {
 	shape := append([]int{w.rows}, w.rowShape...)
 	if _, err := w.f.WriteAt(npyHeader(w.descr, shape), 0); err != nil {
 		w.abort()
-		return fmt.Errorf("%s: %w", w.path, err)
+		return fmt.Errorf("%s: %w", w.f.Path(), err)
 	}
-	if err := w.f.Sync(); err != nil {
-		w.abort()
-		return fmt.Errorf("%s: %w", w.path, err)
-	}
-	if err := w.f.Close(); err != nil {
-		os.Remove(w.tmp)
-		return fmt.Errorf("%s: %w", w.path, err)
-	}
-	os.Chmod(w.tmp, 0o644)
-	return os.Rename(w.tmp, w.path)
+	return w.f.Commit()
 }
 
 // abort removes the temporary file.
-func (w *npyWriter) abort() {
-	w.f.Close()
-	os.Remove(w.tmp)
-}
+func (w *npyWriter) abort() { w.f.Abort() }
 
 // npyArray is an open .npy file read row by row.
 type npyArray struct {

@@ -2,11 +2,12 @@ package data
 
 import (
 	"bufio"
-	"encoding/binary"
+	"bytes"
 	"fmt"
 	"io"
-	"math"
 	"os"
+
+	"codeberg.org/sbinet/npyio/npy"
 )
 
 // npyMaskItem maps the dtypes ReadMaskNpy accepts to their item sizes.
@@ -30,7 +31,8 @@ const MaxMaskPixels = 1 << 25
 // rank or dtype, a mask of more than MaxMaskPixels, and a file that is not
 // exactly as long as its header says (truncated or with bytes after the
 // data) are errors naming the file. The header is checked before the data is
-// read, and the data is read in pieces, so memory stays at the mask's size.
+// read, and the data is decoded by npyio in pieces, so memory stays at the
+// mask's size.
 func ReadMaskNpy(path string) (mask []uint8, h, w int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -67,40 +69,75 @@ func readMaskNpy(r io.ReaderAt, size int64, path string) (mask []uint8, h, w int
 	if h > 0 && w > MaxMaskPixels/h {
 		return fail("shape (%d, %d): more than the %d pixels this reader accepts", h, w, MaxMaskPixels)
 	}
-	n := h * w
-	mask = make([]uint8, n)
-	br := bufio.NewReaderSize(io.NewSectionReader(r, offset, int64(n*item)), 1<<16)
-	v := make([]byte, item)
-	le := binary.LittleEndian
-	for i := range mask {
-		if _, err := io.ReadFull(br, v); err != nil {
-			return fail("pixel %d: %v", i, err)
-		}
-		var nz bool
-		switch descr {
-		case "<f4":
-			f := math.Float32frombits(le.Uint32(v))
-			if f != f {
-				return fail("NaN at pixel (%d, %d)", i/w, i%w)
-			}
-			nz = f != 0
-		case "<f8":
-			f := math.Float64frombits(le.Uint64(v))
-			if math.IsNaN(f) {
-				return fail("NaN at pixel (%d, %d)", i/w, i%w)
-			}
-			nz = f != 0
-		default: // integers and bool: any non-zero byte
-			for _, c := range v {
-				if c != 0 {
-					nz = true
-					break
-				}
-			}
-		}
-		if nz {
-			mask[i] = 1
-		}
+	// npyio decodes the data. It is handed a canonical version 1.0 header
+	// built from the dtype and shape checked above rather than the file's own:
+	// npyio v0.14.0's header parser panics on some malformed dicts, reads a
+	// shape tuple without a trailing ", " as shorter than it is, allocates
+	// whatever header length a file claims and refuses format 3.0, so
+	// readNpyHeader reads the header. Booleans are decoded as bytes (any
+	// non-zero byte is true): npyio leaves a bool whose byte is neither 0
+	// nor 1 as it was in the buffer.
+	hd := descr
+	if descr == "|b1" {
+		hd = "|u1"
+	}
+	data := io.NewSectionReader(r, offset, int64(h*w*item))
+	rd, err := npy.NewReader(io.MultiReader(bytes.NewReader(npyHeader(hd, shape)), bufio.NewReaderSize(data, 1<<16)))
+	if err != nil {
+		return fail("%v", err)
+	}
+	mask = make([]uint8, h*w)
+	var nan int
+	switch descr {
+	case "|u1", "<u1", "|b1":
+		nan, err = maskFrom[uint8](rd, mask)
+	case "|i1", "<i1":
+		nan, err = maskFrom[int8](rd, mask)
+	case "<i2":
+		nan, err = maskFrom[int16](rd, mask)
+	case "<i4":
+		nan, err = maskFrom[int32](rd, mask)
+	case "<i8":
+		nan, err = maskFrom[int64](rd, mask)
+	case "<u2":
+		nan, err = maskFrom[uint16](rd, mask)
+	case "<u4":
+		nan, err = maskFrom[uint32](rd, mask)
+	case "<u8":
+		nan, err = maskFrom[uint64](rd, mask)
+	case "<f4":
+		nan, err = maskFrom[float32](rd, mask)
+	case "<f8":
+		nan, err = maskFrom[float64](rd, mask)
+	}
+	if err != nil {
+		return fail("reading the data: %v", err)
+	}
+	if nan >= 0 {
+		return fail("NaN at pixel (%d, %d)", nan/w, nan%w)
 	}
 	return mask, h, w, nil
+}
+
+// maskFrom reads len(mask) values of type T from rd, 64 Ki at a time so that
+// memory stays at the mask's size, and sets mask[i] to 1 where the value is
+// not zero. It returns the index of the first NaN, or -1.
+func maskFrom[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32 | float64](rd *npy.Reader, mask []uint8) (nan int, err error) {
+	var zero T
+	buf := make([]T, min(len(mask), 1<<16))
+	for i := 0; i < len(mask); i += len(buf) {
+		b := buf[:min(len(buf), len(mask)-i)]
+		if err := rd.Read(&b); err != nil {
+			return -1, err
+		}
+		for j, v := range b {
+			if v != v { // only a floating-point NaN differs from itself
+				return i + j, nil
+			}
+			if v != zero {
+				mask[i+j] = 1
+			}
+		}
+	}
+	return -1, nil
 }

@@ -62,6 +62,11 @@ func TestReadMaskNpy(t *testing.T) {
 	}{
 		{"u1 v1", 1, "|u1", []byte{0, 1, 255, 0, 0, 7}},
 		{"b1 v2", 2, "|b1", []byte{0, 1, 1, 0, 0, 1}},
+		// numpy writes only 0 and 1; any other byte is true too.
+		{"b1 byte 2", 1, "|b1", []byte{0, 2, 1, 0, 0, 0x80}},
+		// A dict without the trailing ", " (npyio's own parser reads this
+		// shape as (2,)).
+		{"u1 no trailing comma", 1, "|u1", []byte{0, 1, 1, 0, 0, 1}},
 		{"i1 v3", 3, "|i1", []byte{0, 0xff, 2, 0, 0, 1}},
 		{"<i1", 1, "<i1", []byte{0, 0xff, 2, 0, 0, 1}},
 		{"<i2", 1, "<i2", le(int16(0), int16(-1), int16(256), int16(0), int16(0), int16(4))},
@@ -76,6 +81,9 @@ func TestReadMaskNpy(t *testing.T) {
 	}
 	for _, c := range cases {
 		dict := "{'descr': '" + c.descr + "', 'fortran_order': False, 'shape': (2, 3), }"
+		if strings.Contains(c.name, "no trailing comma") {
+			dict = "{'descr': '" + c.descr + "', 'fortran_order': False, 'shape': (2, 3)}"
+		}
 		p := writeTemp(t, "m.npy", npyBytes(c.version, dict, c.data))
 		m, h, w, err := ReadMaskNpy(p)
 		if err != nil {
@@ -86,6 +94,44 @@ func TestReadMaskNpy(t *testing.T) {
 			t.Errorf("%s: %dx%d %v, want 2x3 %v", c.name, h, w, m, want)
 		}
 	}
+}
+
+// TestReadMaskNpyLarge reads a mask of 300 x 300 pixels, more than one piece
+// of the decoder (65,536 values) with a remainder, where pixel i is set when
+// i%7 == 3; then the same with a NaN in the second piece.
+func TestReadMaskNpyLarge(t *testing.T) {
+	const h, w = 300, 300
+	vals := make([]float32, h*w)
+	want := make([]uint8, h*w)
+	for i := range vals {
+		if i%7 == 3 {
+			vals[i], want[i] = float32(i), 1
+		}
+	}
+	dict := "{'descr': '<f4', 'fortran_order': False, 'shape': (300, 300), }"
+	p := writeTemp(t, "big.npy", npyBytes(1, dict, le(vals)))
+	m, gh, gw, err := ReadMaskNpy(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gh != h || gw != w || !bytes.Equal(m, want) {
+		t.Errorf("read %dx%d, %d pixels differ", gh, gw, countDiff(m, want))
+	}
+	vals[70000] = float32(math.NaN()) // (233, 100)
+	p = writeTemp(t, "nan.npy", npyBytes(1, dict, le(vals)))
+	if _, _, _, err := ReadMaskNpy(p); err == nil || !strings.Contains(err.Error(), "NaN at pixel (233, 100)") {
+		t.Errorf("NaN in the second piece: %v", err)
+	}
+}
+
+func countDiff(a, b []uint8) int {
+	n := 0
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			n++
+		}
+	}
+	return n + max(len(a), len(b)) - min(len(a), len(b))
 }
 
 func TestReadMaskNpyErrors(t *testing.T) {

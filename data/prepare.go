@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/pathogan-go/pathogan/internal/atomicfile"
 )
 
 // Class is a slice's image-level label: the only label PathoGAN trains with.
@@ -293,7 +295,7 @@ func Prepare(root, out string, opt Options, progress func(done, total int)) (*Su
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(out, SummaryFile), append(js, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(out, SummaryFile), append(js, '\n')); err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -579,14 +581,14 @@ func (w *setWriter) close(split map[string]string) error {
 		w.healthy = nil
 	}
 	w.csv.Flush()
-	if err := writeFileAtomic(filepath.Join(w.dir, SlicesFile), w.meta.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(w.dir, SlicesFile), w.meta.Bytes()); err != nil {
 		return err
 	}
 	var sb bytes.Buffer
 	if err := WriteSplitCSV(&sb, split); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(w.dir, SplitFile), sb.Bytes())
+	return atomicfile.WriteFile(filepath.Join(w.dir, SplitFile), sb.Bytes())
 }
 
 func (w *setWriter) abort() {
@@ -599,28 +601,4 @@ func (w *setWriter) abort() {
 	if w.healthy != nil {
 		w.healthy.abort()
 	}
-}
-
-// writeFileAtomic writes b to path through a temporary file and a rename.
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	os.Chmod(f.Name(), 0o644)
-	return os.Rename(f.Name(), path)
 }

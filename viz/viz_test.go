@@ -128,7 +128,7 @@ func writePreviewPNG(t *testing.T, name string, b []byte) {
 	if err := os.MkdirAll(*preview, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(filepath.Join(*preview, name+".png"), b); err != nil {
+	if err := os.WriteFile(filepath.Join(*preview, name+".png"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

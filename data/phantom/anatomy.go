@@ -2,11 +2,9 @@ package phantom
 
 import (
 	"bytes"
-	"compress/gzip"
 	_ "embed"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"sync"
 
@@ -156,28 +154,6 @@ func ExtractSlab(templatePath string) (*nifti.Image, error) {
 		out[i] = float32(math.Round(float64(t)))
 	}
 	return nifti.FromFloat32([]int{hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1}, nifti.Uint8, out)
-}
-
-// WriteSlab writes ExtractSlab(templatePath) to outPath (normally SlabFile),
-// gzip-compressed at the best compression level.
-func WriteSlab(templatePath, outPath string) error {
-	im, err := ExtractSlab(templatePath)
-	if err != nil {
-		return err
-	}
-	b, err := im.Encode()
-	if err != nil {
-		return fmt.Errorf("phantom: %s: %w", outPath, err)
-	}
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if _, err := zw.Write(b); err != nil {
-		return fmt.Errorf("phantom: %s: %w", outPath, err)
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("phantom: %s: %w", outPath, err)
-	}
-	return os.WriteFile(outPath, buf.Bytes(), 0o644)
 }
 
 // embeddedSlab decodes the embedded slab.

@@ -27,7 +27,12 @@ func TestHealthyCounterpart(t *testing.T) {
 	cfg := testConfig()
 	hcfg := cfg
 	hcfg.Healthy = true
-	for _, index := range []int{0, 3} { // HGG, LGG
+	indices := []int{0, 3} // HGG, LGG
+	if testing.Short() {
+		// Both grades take about 5 s; -short checks the HGG patient only.
+		indices = indices[:1]
+	}
+	for _, index := range indices {
 		p, tissue := gen(t, cfg, index)
 		if p.HasHealthy() {
 			t.Fatalf("%s: healthy counterpart without Config.Healthy", p.ID)

@@ -84,6 +84,11 @@ func readDir(t *testing.T, dir string) map[string][]byte {
 func TestDeterministic(t *testing.T) {
 	cfg := testConfig()
 	cfg.Patients = 2
+	if testing.Short() {
+		// Three writes of two full-size patients take about 3 s; -short
+		// checks the same at a quarter of the resolution.
+		cfg.Shape = [3]int{60, 60, 78}
+	}
 	d1, d2, d3 := t.TempDir(), t.TempDir(), t.TempDir()
 	if err := Write(d1, cfg, 2, nil); err != nil {
 		t.Fatal(err)
@@ -329,6 +334,10 @@ func TestContrasts(t *testing.T) {
 	}
 }
 
+// TestProceduralAnatomy runs under -short too, though it takes about 2 s: it
+// is the only test of AnatomyProcedural, and three quarters of its time go
+// to building the procedural brain at its fixed resolution, which a smaller
+// output shape does not shorten.
 func TestProceduralAnatomy(t *testing.T) {
 	cfg := testConfig()
 	cfg.Anatomy = AnatomyProcedural

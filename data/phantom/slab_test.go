@@ -1,14 +1,39 @@
 package phantom
 
 import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
 	"os"
 	"slices"
 	"testing"
+
+	"github.com/pathogan-go/pathogan/internal/atomicfile"
 )
 
 // colinTemplate is Colin27's skull-stripped T1 as Debian's mricron-data
 // package installs it.
 const colinTemplate = "/usr/share/mricron/templates/ch2bet.nii.gz"
+
+// writeSlab writes ExtractSlab(templatePath) to outPath (normally SlabFile),
+// gzip-compressed at the best compression level.
+func writeSlab(templatePath, outPath string) error {
+	im, err := ExtractSlab(templatePath)
+	if err != nil {
+		return err
+	}
+	b, err := im.Encode()
+	if err != nil {
+		return fmt.Errorf("phantom: %s: %w", outPath, err)
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(b)
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("phantom: %s: %w", outPath, err)
+	}
+	return atomicfile.WriteFile(outPath, buf.Bytes())
+}
 
 // TestEmbeddedSlabMatchesTemplate checks that the embedded slab is exactly
 // ExtractSlab of the Colin27 template. With PHANTOM_WRITE_SLAB=1 it
@@ -20,7 +45,7 @@ func TestEmbeddedSlabMatchesTemplate(t *testing.T) {
 		t.Skipf("template not installed (apt install mricron-data): %v", err)
 	}
 	if os.Getenv("PHANTOM_WRITE_SLAB") == "1" {
-		if err := WriteSlab(colinTemplate, SlabFile); err != nil {
+		if err := writeSlab(colinTemplate, SlabFile); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("wrote %s; rebuild to embed it", SlabFile)

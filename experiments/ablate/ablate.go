@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"math"
 	"os"
@@ -25,8 +24,8 @@ import (
 
 	"github.com/pathogan-go/pathogan/data"
 	"github.com/pathogan-go/pathogan/experiments/evaluate"
+	"github.com/pathogan-go/pathogan/internal/atomicfile"
 	"github.com/pathogan-go/pathogan/pathogan"
-	"github.com/pathogan-go/pathogan/pathogan/atomicfile"
 	"github.com/pathogan-go/pathogan/pathogan/diagnose"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
 	"github.com/pathogan-go/pathogan/pathogan/training"
@@ -316,7 +315,7 @@ func score(b backends.Backend, set *data.Set, dir string, v Variant, seed uint64
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFile(filepath.Join(dir, scoreFile), append(js, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, scoreFile), append(js, '\n')); err != nil {
 		return nil, err
 	}
 	return sc, nil
@@ -498,12 +497,4 @@ func Table(sums []Summary) string {
 			plain(s.Samples, "%.2f"), plain(s.SamplesIoU, "%.2f"), s.LiveRuns, s.Seeds, plain(s.InpaintError, "%.3f"))
 	}
 	return b.String()
-}
-
-// writeFile writes b to path atomically.
-func writeFile(path string, b []byte) error {
-	return atomicfile.Write(path, "."+filepath.Base(path)+".tmp*", func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
 }

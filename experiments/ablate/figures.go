@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 
 	"github.com/pathogan-go/pathogan/data"
+	"github.com/pathogan-go/pathogan/internal/atomicfile"
 	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/viz"
 )
@@ -119,19 +120,19 @@ func Write(b backends.Backend, set *data.Set, opt Options, scores []Score) error
 	if err != nil {
 		return err
 	}
-	if err := writeFile(filepath.Join(opt.Out, JSONFile), append(js, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(opt.Out, JSONFile), append(js, '\n')); err != nil {
 		return err
 	}
 	md := fmt.Sprintf("# Ablation: preset %s, %d steps, seeds %v\n\nData: %s. Common settings: %s.\n\n%s",
 		opt.Preset, opt.Steps, opt.Seeds, set.Dir, cmp.Or(opt.Settings, "none"), Table(sums))
-	if err := writeFile(filepath.Join(opt.Out, TableFile), []byte(md)); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(opt.Out, TableFile), []byte(md)); err != nil {
 		return err
 	}
 	png, err := DiceBoxes(scores, 900, 500)
 	if err != nil {
 		return err
 	}
-	if err := writeFile(filepath.Join(opt.Out, BoxesFile), png); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(opt.Out, BoxesFile), png); err != nil {
 		return err
 	}
 	img, err := SliceFigure(b, set, opt, 3)
@@ -141,5 +142,5 @@ func Write(b backends.Backend, set *data.Set, opt Options, scores []Score) error
 	if png, err = viz.PNG(img); err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(opt.Out, SlicesFile), png)
+	return atomicfile.WriteFile(filepath.Join(opt.Out, SlicesFile), png)
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/pathogan-go/pathogan/data"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
 
-	"github.com/pathogan-go/pathogan/pathogan/atomicfile"
+	"github.com/pathogan-go/pathogan/internal/atomicfile"
 )
 
 // Segmenter gives a tumour probability per pixel, [n][h][w], for images
@@ -194,7 +194,7 @@ func Write(dir string, rows []Row, meta Meta) error {
 			strconv.Itoa(r.Predicted), strconv.Itoa(r.Overlap), fmtFloat(r.Dice), fmtFloat(r.HD95), fmtFloat(r.AVD),
 			fmtFloat(r.HD95Max), fmtFloat(r.AVDMean)})
 	}
-	if err := writeAtomic(filepath.Join(dir, CSVFile), func(f io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(dir, CSVFile), "", func(f io.Writer) error {
 		w := csv.NewWriter(f)
 		w.WriteAll(recs)
 		return w.Error()
@@ -202,16 +202,7 @@ func Write(dir string, rows []Row, meta Meta) error {
 		return err
 	}
 	js, _ := json.MarshalIndent(meta, "", "  ")
-	return writeAtomic(filepath.Join(dir, MetaFile), func(f io.Writer) error {
-		_, err := f.Write(append(js, '\n'))
-		return err
-	})
-}
-
-// writeAtomic writes path whole or not at all, readable by everyone
-// (before, eval.csv and eval.json were left 0600 and not synced).
-func writeAtomic(path string, fill func(io.Writer) error) error {
-	return atomicfile.Write(path, "."+filepath.Base(path)+"-*.tmp", fill)
+	return atomicfile.WriteFile(filepath.Join(dir, MetaFile), append(js, '\n'))
 }
 
 // Read reads dir/eval.csv and dir/eval.json.

@@ -106,9 +106,6 @@ type Options struct {
 	Batch int
 }
 
-// AllSlices selects every axial slice.
-func AllSlices() Options { return Options{SliceMin: 0, SliceMax: -1} }
-
 // Result is one patient segmented. Volumes are on the input's grid, in
 // NIfTI order (x fastest).
 type Result struct {

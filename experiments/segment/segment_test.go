@@ -391,7 +391,7 @@ func TestBadInput(t *testing.T) {
 	m := shippedModel(t)
 	three := *m
 	three.Channels, three.Path = 3, "three.ckpt"
-	if _, err := Run(&three, scans, AllSlices(), nil); err == nil || !strings.Contains(err.Error(), "three.ckpt") || !strings.Contains(err.Error(), "3 channels") {
+	if _, err := Run(&three, scans, allSlices, nil); err == nil || !strings.Contains(err.Error(), "three.ckpt") || !strings.Contains(err.Error(), "3 channels") {
 		t.Errorf("3-channel model: %v", err)
 	}
 	if _, err := Run(m, scans, Options{SliceMin: 3, SliceMax: 6}, nil); err == nil || !strings.Contains(err.Error(), files[data.FLAIR]) {
@@ -399,7 +399,7 @@ func TestBadInput(t *testing.T) {
 	}
 	// a write that fails half-way (the T1 output's name is taken by a
 	// folder) leaves nothing
-	r, err := Run(m, scans, AllSlices(), nil)
+	r, err := Run(m, scans, allSlices, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +515,7 @@ func TestUNetThroughSegment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Run(m, scans, AllSlices(), nil)
+	r, err := Run(m, scans, allSlices, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -533,3 +533,6 @@ func TestUNetThroughSegment(t *testing.T) {
 		t.Errorf("wrote %v, want %v", got, want)
 	}
 }
+
+// allSlices selects every axial slice.
+var allSlices = Options{SliceMin: 0, SliceMax: -1}

@@ -39,7 +39,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"github.com/pathogan-go/pathogan/pathogan/atomicfile"
+	"github.com/pathogan-go/pathogan/internal/atomicfile"
 )
 
 // Magic numbers: magic starts every checkpoint written now (with a CRC-32C

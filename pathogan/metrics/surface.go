@@ -190,13 +190,6 @@ func (c *Calculator) directed(dst []float64, from, to []uint8, h, w int, bb box)
 	return dst
 }
 
-// SurfaceDistances is Calculator.SurfaceDistances with a fresh Calculator;
-// the returned slices belong to the caller.
-func SurfaceDistances(pred, truth []uint8, h, w int) (pt, tp []float64, err error) {
-	var c Calculator
-	return c.SurfaceDistances(pred, truth, h, w)
-}
-
 // Percentile returns the q-th percentile (0 <= q <= 100) of xs with numpy's
 // default definition (method "linear", as MedPy's hd95 uses): with the
 // values sorted, x₀ <= … <= x_{n−1}, and r = q/100·(n−1),

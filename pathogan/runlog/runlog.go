@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pathogan-go/pathogan/pathogan/atomicfile"
+	"github.com/pathogan-go/pathogan/internal/atomicfile"
 )
 
 // FileName is the log's name in a run folder.

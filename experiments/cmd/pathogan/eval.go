@@ -14,12 +14,12 @@ import (
 	"github.com/pathogan-go/pathogan/experiments/evaluate"
 	"github.com/pathogan-go/pathogan/experiments/progress"
 	"github.com/pathogan-go/pathogan/experiments/segment"
+	"github.com/pathogan-go/pathogan/internal/atomicfile"
 	"github.com/pathogan-go/pathogan/pathogan/backend"
 	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
 	"github.com/pathogan-go/pathogan/pathogan/mdgru"
 	"github.com/pathogan-go/pathogan/pathogan/metrics"
 	"github.com/pathogan-go/pathogan/pathogan/unet"
-	"github.com/pathogan-go/pathogan/viz"
 )
 
 // Method names printed in tables.
@@ -168,7 +168,7 @@ func writeCSVFile(path string, recs [][]string) error {
 	if err := w.Error(); err != nil {
 		return err
 	}
-	return viz.WriteFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 // methodName is the name Table 1 gives a model: "PathoGAN", "U-Net,

@@ -17,6 +17,7 @@ import (
 	"github.com/pathogan-go/pathogan/experiments/evaluate"
 	"github.com/pathogan-go/pathogan/experiments/progress"
 	"github.com/pathogan-go/pathogan/experiments/quickstart"
+	"github.com/pathogan-go/pathogan/internal/atomicfile"
 	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/backend"
 	"github.com/pathogan-go/pathogan/pathogan/checkpoint"
@@ -146,7 +147,7 @@ func runReproduce(args []string) error {
 	}
 	saveTiming := func() {
 		js, _ := json.MarshalIndent(timing, "", "  ")
-		viz.WriteFileAtomic(timingPath, append(js, '\n'))
+		atomicfile.WriteFile(timingPath, append(js, '\n'))
 	}
 	stage := func(name string, f func() error) error {
 		start := time.Now()
@@ -280,7 +281,7 @@ func runReproduce(args []string) error {
 		otherEntries = append(otherEntries, e)
 	}
 	otherTable, _ := evaluate.Table(otherEntries)
-	if err := viz.WriteFileAtomic(filepath.Join(reportDir, "table.md"), []byte(table+"\n"+otherTable)); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(reportDir, "table.md"), []byte(table+"\n"+otherTable)); err != nil {
 		return err
 	}
 	if err := writeCSVFile(filepath.Join(reportDir, "table.csv"), recs); err != nil {
@@ -349,13 +350,13 @@ func runReproduce(args []string) error {
 		res.InpaintMAEOutside = &inpaint.MeanOutside
 	}
 	js, _ := json.MarshalIndent(res, "", "  ")
-	if err := viz.WriteFileAtomic(filepath.Join(reportDir, "metrics.json"), append(js, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(reportDir, "metrics.json"), append(js, '\n')); err != nil {
 		return err
 	}
 	report := reproduceReport(reportArgs{args: args, source: source, brats: *brats != "", sum: sum, cfg: cfg, ucfg: ucfg, mcfg: mcfg, mdgruSteps: *mdgruSteps,
 		steps: *steps, baseSteps: *baseSteps, backend: info.String(), table: table, otherTable: otherTable, timing: timing, figs: figs,
 		sel: sel, chosenTest: chosenTest, lastTest: lastTest, insp: insp, inpaint: inpaint})
-	if err := viz.WriteFileAtomic(filepath.Join(reportDir, "report.md"), []byte(report)); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(reportDir, "report.md"), []byte(report)); err != nil {
 		return err
 	}
 	fmt.Print(table)
@@ -461,7 +462,7 @@ func selectPathoGAN(b backends.Backend, runDir string, ds *data.Set, steps int) 
 	}
 	js, _ := json.MarshalIndent(map[string]any{"rule": sel.Rule, "chosen_step": sel.Candidates[sel.Chosen].Step,
 		"chosen_checkpoint": filepath.Base(sel.Candidates[sel.Chosen].Path)}, "", "  ")
-	return sel, viz.WriteFileAtomic(filepath.Join(runDir, "selection.json"), append(js, '\n'))
+	return sel, atomicfile.WriteFile(filepath.Join(runDir, "selection.json"), append(js, '\n'))
 }
 
 // fmtChannels writes per-channel values and their mean: "0.12 / 0.08 / 0.09 / 0.11 (0.10)".
@@ -580,7 +581,7 @@ func reproduceFigures(b backends.Backend, ds *data.Set, pganPath, unetDir, repor
 	if err != nil {
 		return nil, err
 	}
-	if err := viz.WriteFileAtomic(filepath.Join(reportDir, "selection.png"), png); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(reportDir, "selection.png"), png); err != nil {
 		return nil, err
 	}
 	figs = append(figs, reportFigure{"selection.png", fmt.Sprintf("Model selection on the validation patients, per saved checkpoint: the AUC, the validation Dice (shown only) and whether the latent space is live (rule: %s). Chosen: step %d.",
@@ -593,7 +594,7 @@ func reproduceFigures(b backends.Backend, ds *data.Set, pganPath, unetDir, repor
 		if err != nil {
 			return nil, err
 		}
-		if err := viz.WriteFileAtomic(filepath.Join(reportDir, r.file), png); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(reportDir, r.file), png); err != nil {
 			return nil, err
 		}
 		figs = append(figs, reportFigure{r.file, r.name + "'s loss terms per training step (red: moving average)."})
@@ -614,7 +615,7 @@ func reproduceFigures(b backends.Backend, ds *data.Set, pganPath, unetDir, repor
 	if err != nil {
 		return nil, err
 	}
-	if err := viz.WriteFileAtomic(filepath.Join(reportDir, "dice.png"), png); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(reportDir, "dice.png"), png); err != nil {
 		return nil, err
 	}
 	figs = append(figs, reportFigure{"dice.png", "Distribution of the per-slice Dice on the test patients' pathological slices."})
