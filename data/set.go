@@ -215,6 +215,10 @@ type Sampler struct {
 	lab     []uint8
 }
 
+// saltSampler is the second word of a sampler's random stream, so that it
+// draws independently of other streams of the same seed.
+const saltSampler = 0xda7a
+
 // NewSampler returns a sampler over the given slice indices (for example
 // s.Select(Train, Healthy)). aug is the augmentation, nil for none.
 func (s *Set) NewSampler(indices []int, seed uint64, aug *augment.Config) (*Sampler, error) {
@@ -226,7 +230,7 @@ func (s *Set) NewSampler(indices []int, seed uint64, aug *augment.Config) (*Samp
 			return nil, err
 		}
 	}
-	return &Sampler{set: s, indices: indices, rng: rand.New(rand.NewPCG(seed, 0xda7a)), aug: aug}, nil
+	return &Sampler{set: s, indices: indices, rng: rand.New(rand.NewPCG(seed, saltSampler)), aug: aug}, nil
 }
 
 // Next fills images ([n][H][W][C]) and labels ([n][H][W]; may be nil) with n

@@ -19,6 +19,10 @@ const (
 	Test  = "test"
 )
 
+// saltSplit is the second word of each grade's shuffling stream (plus the
+// grade's index), so the split draws independently of other streams of seed.
+const saltSplit = 0x5eed
+
 // Splits lists the split names, in the order tables show them.
 var Splits = []string{Train, Val, Test}
 
@@ -60,7 +64,7 @@ func SplitPatients(patients []PatientFiles, testFraction, valFraction float64, s
 	for gi, g := range grades {
 		ids := byGrade[g]
 		sort.Strings(ids)
-		rng := rand.New(rand.NewPCG(seed, uint64(gi)+0x5eed))
+		rng := rand.New(rand.NewPCG(seed, uint64(gi)+saltSplit))
 		rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
 		nTest := int(math.Round(testFraction * float64(len(ids))))
 		nVal := int(math.Round(valFraction * float64(len(ids))))

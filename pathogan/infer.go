@@ -235,9 +235,13 @@ func (m *Inference) Decode(x, gamma, delta []float32) (Translation, error) {
 	return translationOf(out), nil
 }
 
+// saltDeltas is the second word of SampleDeltas' random stream, so its codes
+// are independent of other streams drawn from the same seed.
+const saltDeltas = 0xde17a
+
 // SampleDeltas draws n pathology codes δB ~ N(0, I), [n][z], from seed.
 func (m *Inference) SampleDeltas(n int, seed uint64) []float32 {
-	r := rand.New(rand.NewPCG(seed, 0xde17a))
+	r := rand.New(rand.NewPCG(seed, saltDeltas))
 	d := make([]float32, n*m.Cfg.Z)
 	for i := range d {
 		d[i] = float32(r.NormFloat64())

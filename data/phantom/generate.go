@@ -150,13 +150,20 @@ func (c Config) PatientID(index int) string {
 	return fmt.Sprintf("Phantom_%s_%04d", g, index+1)
 }
 
+// Salts mixed into the seed so that each random stream is independent of
+// the others drawn from the same seed: the ASCII of "phantom!" and "healthy!".
+const (
+	saltPatient = 0x7068616e746f6d21
+	saltHealthy = 0x6865616c74687921
+)
+
 // patientRand returns patient index's own random stream.
 func patientRand(seed uint64, index int) *rand.Rand {
 	x := uint64(index) + 0x9e3779b97f4a7c15
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	x ^= x >> 31
-	return rand.New(rand.NewPCG(seed^0x7068616e746f6d21, x))
+	return rand.New(rand.NewPCG(seed^saltPatient, x))
 }
 
 // Tissue and tumour classes indexing the intensity table.
@@ -344,7 +351,7 @@ func generate(cfg Config, index int, tissueMap []uint8) (*Patient, error) {
 // healthy counterpart at the brain voxels that are not brain in the
 // pathological image; it is independent of patientRand's.
 func healthyRand(seed uint64, index int) *rand.Rand {
-	return patientRand(seed^0x6865616c74687921, index)
+	return patientRand(seed^saltHealthy, index)
 }
 
 // render fills the patient's images and labels, and when rh is not nil the
