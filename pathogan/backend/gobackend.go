@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/pathogan-go/pathogan/pathogan/internal/gradients"
 	"github.com/pathogan-go/pathogan/pathogan/internal/kernels"
 	"github.com/pkg/errors"
 )
@@ -394,9 +395,9 @@ func (b *goBuilder) ConvGeneral(input, kernel backends.Op, axes backends.Convolv
 	if n < 1 || kShape.Rank() != n+2 || len(axes.InputSpatial) != n || len(axes.KernelSpatial) != n || len(axes.OutputSpatial) != n {
 		return nil, errors.Errorf("pathogan: ConvGeneral with inconsistent ranks/axes: input %s, kernel %s, axes %+v", inShape, kShape, axes)
 	}
-	strides = onesWhereUnset(strides, n)
-	kernelDilations = onesWhereUnset(kernelDilations, n)
-	inputDilations = onesWhereUnset(inputDilations, n)
+	strides = gradients.OnesWhereUnset(strides, n)
+	kernelDilations = gradients.OnesWhereUnset(kernelDilations, n)
+	inputDilations = gradients.OnesWhereUnset(inputDilations, n)
 	pads := make([][2]int, n)
 	copy(pads, paddings)
 	channelGroupCount = max(channelGroupCount, 1)
@@ -419,7 +420,7 @@ func (b *goBuilder) ConvGeneral(input, kernel backends.Op, axes backends.Convolv
 		if input, err = b.Pad(input, zero, cfg...); err != nil {
 			return nil, err
 		}
-		inputDilations = onesWhereUnset(nil, n)
+		inputDilations = gradients.OnesWhereUnset(nil, n)
 	}
 
 	if b.convMode == ConvNative || channelGroupCount > 1 || batchGroupCount > 1 {
@@ -614,17 +615,4 @@ func unravel(flat int, dims []int) []int {
 		flat /= dims[i]
 	}
 	return idx
-}
-
-// onesWhereUnset returns n per-axis values (strides, dilations): v's where
-// given and positive, 1 elsewhere (GoMLX passes nil or zeros for "default").
-func onesWhereUnset(v []int, n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = 1
-		if i < len(v) && v[i] > 0 {
-			out[i] = v[i]
-		}
-	}
-	return out
 }

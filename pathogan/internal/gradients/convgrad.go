@@ -31,9 +31,9 @@ func readConvParams(node *Node) convParams {
 		OutputSpatial:        intsField(a, "OutputSpatial"),
 	}
 	n := len(cp.axes.InputSpatial)
-	cp.strides = onesWhereUnset(intsField(p, "strides"), n)
-	cp.inputDilations = onesWhereUnset(intsField(p, "inputDilations"), n)
-	cp.kernelDil = onesWhereUnset(intsField(p, "kernelDilations"), n)
+	cp.strides = OnesWhereUnset(intsField(p, "strides"), n)
+	cp.inputDilations = OnesWhereUnset(intsField(p, "inputDilations"), n)
+	cp.kernelDil = OnesWhereUnset(intsField(p, "kernelDilations"), n)
 	cp.paddings = make([][2]int, n)
 	pads := p.FieldByName("paddings")
 	for i := 0; i < pads.Len() && i < n; i++ {

@@ -116,9 +116,9 @@ func Added() []NodeType {
 	return slices.Clone(added)
 }
 
-// onesWhereUnset returns n per-axis values (strides, dilations): v's where given and positive,
+// OnesWhereUnset returns n per-axis values (strides, dilations): v's where given and positive,
 // 1 elsewhere (GoMLX passes nil or zeros for "default").
-func onesWhereUnset(v []int, n int) []int {
+func OnesWhereUnset(v []int, n int) []int {
 	out := make([]int, n)
 	for i := range out {
 		out[i] = 1
