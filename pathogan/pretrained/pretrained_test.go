@@ -2,6 +2,7 @@ package pretrained
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -120,4 +121,50 @@ func testDice(t *testing.T, m *pathogan.Inference, set *data.Set) *metrics.Summa
 		sum.Add(metrics.Dice(metrics.Threshold(lm[:px], c.Threshold), truth))
 	}
 	return &sum
+}
+
+// TestSlices: the shipped example slices decode, have the model's shape,
+// the pathological ones hold a tumour and the healthy ones none, and the
+// shipped model segments the largest tumour (Dice above 0.5).
+func TestSlices(t *testing.T) {
+	all, err := Slices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 4 {
+		t.Fatalf("%d example slices, want 4", len(all))
+	}
+	for _, s := range all {
+		tumour := 0
+		for _, l := range s.Label {
+			if l != 0 {
+				tumour++
+			}
+		}
+		if s.Size != 64 || s.Channels != 4 || (strings.HasPrefix(s.Role, "healthy") != (tumour == 0)) {
+			t.Errorf("%s (%s): %d×%d×%d, %d tumour px", s.Name, s.Role, s.Size, s.Size, s.Channels, tumour)
+		}
+	}
+	b, _, err := backend.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := PathoGAN(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := SliceByRole(RoleLargest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm, err := m.Segment(s.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := metrics.Dice(metrics.Threshold(lm, m.Cfg.Threshold), s.Label); d < 0.5 {
+		t.Errorf("shipped model on %s: Dice %.3f, want > 0.5", s.Name, d)
+	}
+	if _, err := SliceByRole("nope"); err == nil {
+		t.Error("SliceByRole(nope): no error")
+	}
 }
