@@ -359,28 +359,13 @@ func (m *MeanStd) UnmarshalJSON(b []byte) error {
 }
 
 func meanStd(v []float64) MeanStd {
-	var finite []float64
+	var sum metrics.Summary // leaves NaNs out
 	for _, x := range v {
-		if !math.IsNaN(x) {
-			finite = append(finite, x)
-		}
+		sum.Add(x)
 	}
-	ms := MeanStd{Mean: math.NaN(), Std: math.NaN(), N: len(finite)}
-	if len(finite) == 0 {
-		return ms
-	}
-	var s float64
-	for _, x := range finite {
-		s += x
-	}
-	ms.Mean = s / float64(len(finite))
-	ms.Std = 0
-	if len(finite) > 1 {
-		var ss float64
-		for _, x := range finite {
-			ss += (x - ms.Mean) * (x - ms.Mean)
-		}
-		ms.Std = math.Sqrt(ss / float64(len(finite)-1))
+	ms := MeanStd{Mean: sum.Mean(), Std: sum.Std(), N: sum.N()}
+	if ms.N == 1 {
+		ms.Std = 0
 	}
 	return ms
 }

@@ -47,14 +47,7 @@ func TestShippedModel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 10 phantom patients")
 	}
-	b, _, err := backend.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := PathoGAN(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := shipped(t)
 	if m.Cfg.Size != 64 || m.Cfg.Channels != 4 {
 		t.Fatalf("shipped model takes %dx%dx%d", m.Cfg.Size, m.Cfg.Size, m.Cfg.Channels)
 	}
@@ -145,14 +138,7 @@ func TestSlices(t *testing.T) {
 			t.Errorf("%s (%s): %d×%d×%d, %d tumour px", s.Name, s.Role, s.Size, s.Size, s.Channels, tumour)
 		}
 	}
-	b, _, err := backend.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := PathoGAN(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := shipped(t)
 	s, err := SliceByRole(RoleLargest)
 	if err != nil {
 		t.Fatal(err)
@@ -167,4 +153,18 @@ func TestSlices(t *testing.T) {
 	if _, err := SliceByRole("nope"); err == nil {
 		t.Error("SliceByRole(nope): no error")
 	}
+}
+
+// shipped loads the shipped model on the default backend.
+func shipped(t *testing.T) *pathogan.Inference {
+	t.Helper()
+	b, _, err := backend.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := PathoGAN(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
