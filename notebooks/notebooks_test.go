@@ -35,6 +35,7 @@ func requirements() []string {
 // cell is the part of a notebook cell the test reads.
 type cell struct {
 	CellType string `json:"cell_type"`
+	Source   any    `json:"source"`
 	Outputs  []struct {
 		OutputType string         `json:"output_type"`
 		Name       string         `json:"name"`
@@ -117,8 +118,15 @@ func TestNotebooks(t *testing.T) {
 				}
 			}
 			// 05 needs a BraTS copy, which the test does not have.
-			if pictures == 0 && !strings.HasPrefix(name, "05-") {
-				t.Errorf("%s shows no picture", name)
+			if !strings.HasPrefix(name, "05-") {
+				if pictures == 0 {
+					t.Errorf("%s shows no picture", name)
+				}
+				for i, c := range nb.Cells {
+					if meantToShow(c) && !shows(c) {
+						t.Errorf("cell %d calls a show function but shows no picture", i)
+					}
+				}
 			}
 			first := "no picture"
 			if firstCell >= 0 {
@@ -141,6 +149,17 @@ func shows(c cell) bool {
 		}
 	}
 	return false
+}
+
+// meantToShow reports whether a code cell runs (has a %% block) and calls
+// one of gonbviz's show functions or showAblation, so that it should end with
+// a picture in its output; a cell that says it "shows nothing until" something
+// is there is exempt.
+func meantToShow(c cell) bool {
+	src := textOf(c.Source)
+	_, body, ok := strings.Cut(src, "%%")
+	return c.CellType == "code" && ok && !strings.Contains(body, "shows nothing until") &&
+		(strings.Contains(body, "gonbviz.Show") || strings.Contains(body, "showAblation("))
 }
 
 // textOf joins a notebook text field (a string or a list of strings).

@@ -1,7 +1,8 @@
 // Package gonbviz shows the pictures of package viz in a GoNB (Go Jupyter
 // kernel) notebook. It is kept apart from viz so that viz builds and tests
 // without Jupyter. Outside a notebook every function does nothing and returns
-// nil.
+// nil. Each function returns once GoNB has the picture (gonbui.Sync), so a
+// cell that ends right after showing one does not lose it.
 package gonbviz
 
 import (
@@ -19,13 +20,21 @@ func Show(img image.Image) error {
 	if !gonbui.IsNotebook {
 		return nil
 	}
-	return gonbui.DisplayImage(img)
+	if err := gonbui.DisplayImage(img); err != nil {
+		return err
+	}
+	gonbui.Sync()
+	return nil
 }
 
 // ShowPNG displays PNG bytes, such as the plots of package viz, in the cell's
 // output.
 func ShowPNG(b []byte) {
+	if !gonbui.IsNotebook {
+		return
+	}
 	gonbui.DisplayPng(b)
+	gonbui.Sync()
 }
 
 // ShowPlot displays the result of a viz plot function, b or its error:
@@ -69,5 +78,6 @@ func ShowCaptioned(captions []string, imgs ...image.Image) error {
 	}
 	sb.WriteString(`</div>`)
 	gonbui.DisplayHTML(sb.String())
+	gonbui.Sync()
 	return nil
 }
