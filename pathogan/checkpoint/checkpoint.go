@@ -348,13 +348,24 @@ func readCapped(path string) ([]byte, error) {
 // offset; summed: with a checksum trailer), or an error when the file of
 // size bytes does not have that length.
 func fileSize(h *Header, start int64, summed bool, size int64, path string) (int64, error) {
-	want := start
+	// The writer stores the variables one after another in the header's
+	// order; anything else (overlapping, reordered or with gaps) would let
+	// one variable's bytes be read as another's.
+	var off int64
+	seen := make(map[string]bool, len(h.Variables))
 	for _, v := range h.Variables {
-		if v.Length < 0 || v.Offset < 0 || v.Offset > size || v.Length > size {
-			return 0, damaged(path, "variable %s: %d bytes at %d in a %d-byte file", v.Name, v.Length, v.Offset, size)
+		if v.Length < 0 || v.Length > size || v.Offset != off {
+			return 0, damaged(path, "variable %s: %d bytes at %d, where the variables before it end at %d (overlapping, out of order or with a gap)", v.Name, v.Length, v.Offset, off)
 		}
-		want = max(want, start+v.Offset+v.Length)
+		if seen[v.Name] {
+			return 0, damaged(path, "variable %s is stored twice", v.Name)
+		}
+		seen[v.Name] = true
+		if off += v.Length; off > size {
+			return 0, damaged(path, "the variables take %d bytes, more than the %d-byte file", off, size)
+		}
 	}
+	want := start + off
 	if summed {
 		want += 4
 	}

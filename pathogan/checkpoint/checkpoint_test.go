@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -155,6 +156,69 @@ func TestDamageIsFound(t *testing.T) {
 		}
 		if _, err := LoadBytes(b, name, context.New()); err == nil {
 			t.Errorf("%s: LoadBytes accepted it", name)
+		}
+	}
+}
+
+// TestLayoutIsChecked: a header whose variables overlap, or that names a
+// variable twice, is damage even when the lengths add up to the file's and
+// the checksum is right.
+func TestLayoutIsChecked(t *testing.T) {
+	dir := t.TempDir()
+	p, err := Save(dir, newContext(), Header{Step: 3, Config: json.RawMessage(`{}`)}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := os.ReadFile(p)
+	h, start, _, err := readHeader(bytes.NewReader(good), p)
+	if err != nil || len(h.Variables) != 2 || h.Variables[0].Length != 16 || h.Variables[1].Length != 8 {
+		t.Fatalf("unexpected layout %+v: %v", h, err)
+	}
+	data := good[start : len(good)-4]
+	// rebuild writes a checkpoint with header h and tensor data d, as a
+	// writer with another layout would, checksum included.
+	rebuild := func(h Header, d []byte) []byte {
+		js, err := json.Marshal(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		b.WriteString(magic)
+		binary.Write(&b, binary.LittleEndian, uint64(len(js)))
+		b.Write(js)
+		b.Write(d)
+		return binary.LittleEndian.AppendUint32(b.Bytes(), crc32.Checksum(b.Bytes(), crcTable))
+	}
+	if _, err := LoadBytes(rebuild(*h, data), "same", context.New()); err != nil {
+		t.Fatalf("rebuilt intact file: %v", err)
+	}
+	overlap := *h
+	overlap.Variables = slices.Clone(h.Variables)
+	overlap.Variables[1].Offset = 8 // the step read from the weights' last 8 bytes
+	gap := *h
+	gap.Variables = slices.Clone(h.Variables)
+	gap.Variables[1].Offset = 24 // 8 unexplained bytes before the step
+	twice := *h
+	twice.Variables = slices.Clone(h.Variables)
+	twice.Variables[1] = twice.Variables[0]
+	twice.Variables[1].Offset = 16
+	cases := map[string]struct {
+		b    []byte
+		want string
+	}{
+		"overlap": {rebuild(overlap, data[:16]), "overlapping"},
+		"gap":     {rebuild(gap, append(append(bytes.Clone(data[:16]), make([]byte, 8)...), data[16:]...)), "gap"},
+		"twice":   {rebuild(twice, append(bytes.Clone(data[:16]), data[:16]...)), "stored twice"},
+	}
+	for name, c := range cases {
+		path := filepath.Join(dir, name+".ckpt")
+		os.WriteFile(path, c.b, 0o644)
+		_, lerr := Load(path, context.New())
+		_, verr := Verify(path)
+		for _, err := range []error{lerr, verr} {
+			if err == nil || !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("%s: %v, want damage naming the file and %q", name, err, c.want)
+			}
 		}
 	}
 }
