@@ -65,9 +65,9 @@ type Config struct {
 	// modes remove p̂B's checkerboard; "resize" also narrowed GA's samples.
 	// Over three seeds "resize_zb" kept test Dice within the seed spread and
 	// put ŷA's inpainting error below the trivial baseline's in every seed
-	// (docs/model.md, "The checkerboard in p̂B"); every preset still keeps
-	// "transpose" until a main job with "resize_zb" replaces the committed
-	// results. "" reads as "transpose".
+	// (docs/model.md, "The checkerboard in p̂B"), so the "small" preset
+	// uses it; "mini" and "tiny" keep "transpose" (not measured at 32 px),
+	// and "paper" keeps section 2.4's. "" reads as "transpose".
 	Upsample string `json:"upsample"`
 
 	// LambdaGAN weights the LSGAN terms (eq. 7); the paper writes no weight: 1.
@@ -187,10 +187,11 @@ var Presets = map[string]func() Config{
 	// small: 64x64, widths / 8, z = 32, nine blocks (the PyTorch reference's
 	// "--size 64 --base 8 --z 32 --res 9"), three down-samplings (i = 8),
 	// GB's relevancy term at 4 λR (RelevancyScaleB), the mode-seeking term
-	// at 0.5 (LambdaDiversity).
+	// at 0.5 (LambdaDiversity), ZB up-sampling by resize-convolution
+	// (Upsample "resize_zb").
 	"small": func() Config {
 		c := scaled(withDefaults("small", 64, 8, 32, 9, 8), 3)
-		c.RelevancyScaleB, c.LambdaDiversity = 4, 0.5
+		c.RelevancyScaleB, c.LambdaDiversity, c.Upsample = 4, 0.5, "resize_zb"
 		return c
 	},
 	// mini: 32x32, widths / 16, z = 16, three blocks, two down-samplings (i = 8).
@@ -221,13 +222,15 @@ func scaled(c Config, downs int) Config {
 
 // Section24 returns c with section 2.4's networks and objective: four
 // down-samplings, N(0, 0.02) dense layers, no log-variance offset, the
-// identity loss at weight 1, no latent regression or mode-seeking term
+// identity loss at weight 1, no latent regression or mode-seeking term,
+// GB's relevancy term at λR and the transposed up-sampling layers
 // (what scaled() changes undone). Sizes, widths and training settings stay.
 // The PyTorch reference (experiments/torchref/pathogan_step.py) implements this
 // form, so `pathogan bench` times it.
 func (c Config) Section24() Config {
 	c.Downsamplings, c.DenseInit, c.LogVarOffset, c.LambdaIdt, c.LambdaLatent, c.LambdaDiversity, c.DiversityFloor = 0, "", 0, 1, 0, 0, 0
 	c.RelevancyScaleB = 1
+	c.Upsample = ""
 	return c
 }
 
