@@ -171,10 +171,11 @@ func TestSegmentSeesWhatEvalSees(t *testing.T) {
 // 64 px labelmap against the 64 px truth, segment thresholds the labelmap
 // resampled bilinearly to 240 px against the native truth. The slices they
 // count differ little (segment over eval's slices is within 0.001 of its
-// whole range here); the rest is resolution, and it favours segment. The
-// issue asked for 0.01; with the model shipped first these patients were
-// 0.0024-0.0052 apart, with the one shipped now up to 0.0107 (and on the
-// main job's eight test patients up to 0.0195, all with segment higher).
+// whole range here); the rest is resolution. The issue asked for 0.01;
+// these patients were 0.0024-0.0052 apart with the first shipped model,
+// up to 0.0107 with the second and 0.0033-0.0050 with the one shipped now,
+// which on the main job's eight test patients is within 0.01 for seven and
+// 0.0171 apart for Phantom_LGG_0032 (segment higher).
 // TestSegmentSeesWhatEvalSees checks the shared data path exactly.
 func TestSegmentAgreesWithEval(t *testing.T) {
 	if testing.Short() {
