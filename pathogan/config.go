@@ -97,6 +97,17 @@ type Config struct {
 	RelevancyScaleB float64 `json:"relevancy_scale_b"`
 	// LambdaKL weights the KL terms (eq. 17); paper: 0.1.
 	LambdaKL float64 `json:"lambda_kl"`
+	// KLGammaCycle adds eq. 9's KL on γA also where ΓA encodes the healthy
+	// translation ŷA in the B → A → B cycle, not only a real healthy xA.
+	// Without it that γA is a code with no cost, and the reconstruction can
+	// find the tumour's place in what GB left of it in ŷA instead of in δB:
+	// GA then puts every sampled lesion of one slice at one place
+	// (diagnose's place spread). The paper's eq. 9 names q(γA|xA) only; the
+	// PyTorch specification (../shared/bench) puts a KL on ΓA(ŷA). small
+	// uses it: the place spread of its samples rose from 4 to 9-10 px
+	// (docs/model.md, "Samples at one place"); the others do not (not
+	// measured at 32 px).
+	KLGammaCycle bool `json:"kl_gamma_cycle"`
 	// LogVarOffset is added to the log-variance half of ΓA's and ∆B's
 	// output (the same as starting that half's bias at this value): with 0
 	// the encodings start with σ = 1 around means near 0, so the code the
@@ -133,7 +144,10 @@ type Config struct {
 	// places give mean|l1 - l2| ≈ 0.034 over a 64×64 slice, and two codes
 	// mean|δ1 - δ2| ≈ 2/√π ≈ 1.13, so r ≈ 0.03; without a floor (log form
 	// alone) GA's pathologies grew to several times the real area
-	// (docs/model.md, "Runs", row p3). The scaled presets stop at 0.05.
+	// (docs/model.md, "Runs", row p3). mini and tiny stop at 0.05; small at
+	// 0.1, because at 0.05 GA met the floor by varying one lesion's size at
+	// one place, and at 0.1 it segmented better on the same data
+	// (docs/model.md, "Samples at one place").
 	DiversityFloor float64 `json:"diversity_floor"`
 	// OmegaEpsilon is the ε > 0 in ω1 and ω2 (eqs. 11, 12), in pixels; not given
 	// by the paper: 1.
@@ -187,11 +201,13 @@ var Presets = map[string]func() Config{
 	// small: 64x64, widths / 8, z = 32, nine blocks (the PyTorch reference's
 	// "--size 64 --base 8 --z 32 --res 9"), three down-samplings (i = 8),
 	// GB's relevancy term at 4 λR (RelevancyScaleB), the mode-seeking term
-	// at 0.5 (LambdaDiversity), ZB up-sampling by resize-convolution
-	// (Upsample "resize_zb").
+	// at 0.5 with its floor at 0.1 (LambdaDiversity, DiversityFloor), ZB
+	// up-sampling by resize-convolution (Upsample "resize_zb"), the KL on
+	// ΓA(ŷA) (KLGammaCycle).
 	"small": func() Config {
 		c := scaled(withDefaults("small", 64, 8, 32, 9, 8), 3)
 		c.RelevancyScaleB, c.LambdaDiversity, c.Upsample = 4, 0.5, "resize_zb"
+		c.DiversityFloor, c.KLGammaCycle = 0.1, true
 		return c
 	},
 	// mini: 32x32, widths / 16, z = 16, three blocks, two down-samplings (i = 8).
@@ -223,7 +239,8 @@ func scaled(c Config, downs int) Config {
 // Section24 returns c with section 2.4's networks and objective: four
 // down-samplings, N(0, 0.02) dense layers, no log-variance offset, the
 // identity loss at weight 1, no latent regression or mode-seeking term,
-// GB's relevancy term at λR and the transposed up-sampling layers
+// GB's relevancy term at λR, the transposed up-sampling layers and no KL on
+// ΓA(ŷA)
 // (what scaled() and the scaled presets change, undone). Sizes, widths and
 // training settings stay.
 // The PyTorch reference (experiments/torchref/pathogan_step.py) implements this
@@ -232,6 +249,7 @@ func (c Config) Section24() Config {
 	c.Downsamplings, c.DenseInit, c.LogVarOffset, c.LambdaIdt, c.LambdaLatent, c.LambdaDiversity, c.DiversityFloor = 0, "", 0, 1, 0, 0, 0
 	c.RelevancyScaleB = 1
 	c.Upsample = ""
+	c.KLGammaCycle = false
 	return c
 }
 

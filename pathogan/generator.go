@@ -132,6 +132,9 @@ type Cycles struct {
 	HatB                   Generated   // GB(xB): l̂B, p̂B, ŷA
 	DeltaMean, DeltaLogVar *graph.Node // q(δB | xB, l̂B)
 	TildeA                 Generated   // GA(ŷA, δB): l̃A, p̃A, x̃B
+	// CycleGammaMean, CycleGammaLogVar: q(γA | ŷA), the encoding GA
+	// reads from the healthy translation (its KL is Config.KLGammaCycle).
+	CycleGammaMean, CycleGammaLogVar *graph.Node
 	// DeltaPrior is the δB drawn for A → B; LatentMean is μ of
 	// ∆B(l̂A ⊙ ŷB), the code ∆B reads back from GA's output (nil unless
 	// Config.LambdaLatent > 0).
@@ -170,7 +173,7 @@ func (m *Model) Forward(xA, xB *graph.Node, training bool) *Cycles {
 	c.HatB = m.GeneratorB(xB, training)
 	c.DeltaMean, c.DeltaLogVar = m.EncodeDeltaB(c.HatB.Labelmap, xB)
 	delta := m.Reparameterize(c.DeltaMean, c.DeltaLogVar, training)
-	c.TildeA, _, _ = m.GeneratorA(c.HatB.Output, delta, training)
+	c.TildeA, c.CycleGammaMean, c.CycleGammaLogVar = m.GeneratorA(c.HatB.Output, delta, training)
 	// Identity: GA(xB, 0) and GB(xA) should change nothing (not built when
 	// λIdt is 0: two generator passes saved).
 	if m.Cfg.LambdaIdt > 0 {

@@ -162,6 +162,7 @@ func (l *Losses) List() []*graph.Node {
 //	L_Idt: λIdt ||l of GA(xB, 0)||1 and λIdt ||l of GB(xA)||1          (14)
 //	L_R:   λR relevancy of (l̂A, p̂A, xA) and of (l̂B, p̂B, xB)           (15)
 //	L_KL:  KL of γA = ΓA(xA) and of δB = ∆B(l̂B ⊙ xB)                   (9)
+//	       (and of γA = ΓA(ŷA) with Config.KLGammaCycle)
 //
 // plus, when Config.LambdaLatent or LambdaDiversity > 0 (not in the paper),
 // the latent regression λLatent |μ(∆B(l̂A ⊙ ŷB)) - δB| and the mode-seeking
@@ -191,7 +192,11 @@ func Objective(cfg Config, xA, xB *graph.Node, c *Cycles, dFakeA, dFakeB, dRealA
 		l.Identity = graph.ScalarZero(xA.Graph(), xA.DType())
 	}
 	l.Relevancy = graph.MulScalar(graph.Add(RelevancyLoss(c.HatA, xA), graph.MulScalar(RelevancyLoss(c.HatB, xB), cfg.RelevancyScaleB)), cfg.LambdaR)
-	l.KL = graph.MulScalar(graph.Add(KLLoss(c.GammaMean, c.GammaLogVar), KLLoss(c.DeltaMean, c.DeltaLogVar)), cfg.LambdaKL)
+	kl := graph.Add(KLLoss(c.GammaMean, c.GammaLogVar), KLLoss(c.DeltaMean, c.DeltaLogVar))
+	if cfg.KLGammaCycle {
+		kl = graph.Add(kl, KLLoss(c.CycleGammaMean, c.CycleGammaLogVar))
+	}
+	l.KL = graph.MulScalar(kl, cfg.LambdaKL)
 	l.Latent = graph.ScalarZero(xA.Graph(), xA.DType())
 	if c.LatentMean != nil {
 		l.Latent = graph.Add(l.Latent, graph.MulScalar(LatentLoss(c.LatentMean, c.DeltaPrior), cfg.LambdaLatent))

@@ -211,3 +211,35 @@ func TestRelevancyScaleB(t *testing.T) {
 		}
 	}
 }
+
+// TestKLGammaCycle: the option adds ΓA(ŷA)'s KL, a positive amount, to the
+// KL term (and the generator's total) and changes no other term of the
+// first step.
+func TestKLGammaCycle(t *testing.T) {
+	losses := map[bool][]float64{}
+	for _, on := range []bool{false, true} {
+		cfg, _ := Preset("tiny")
+		cfg.Batch, cfg.PoolSize, cfg.KLGammaCycle = 2, 3, on
+		tr, err := NewTrainer(testBackend(t), cfg, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := tr.Step(randomBatch(cfg, 1), randomBatch(cfg, 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		losses[on] = l
+	}
+	k := slices.Index(LossNames, "kl")
+	if added := losses[true][k] - losses[false][k]; !(added > 1e-7) {
+		t.Errorf("kl without and with kl_gamma_cycle: %g, %g; want a positive addition", losses[false][k], losses[true][k])
+	}
+	for i, name := range LossNames {
+		if name == "kl" || name == "generator" {
+			continue
+		}
+		if losses[false][i] != losses[true][i] {
+			t.Errorf("%s changed with kl_gamma_cycle: %g vs %g", name, losses[false][i], losses[true][i])
+		}
+	}
+}

@@ -93,6 +93,10 @@ type Report struct {
 	// TumourArea the true whole-tumour area of the same slices.
 	SegmentedArea Quantiles `json:"segmented_area"`
 	TumourArea    Quantiles `json:"tumour_area"`
+	// TumourPlaceSpread is the root-mean-square distance (px) of the true
+	// tumours' centroids on those slices from their mean: how far apart
+	// real tumours lie, the scale for Samples.PlaceSpread.
+	TumourPlaceSpread float64 `json:"tumour_place_spread_px"`
 }
 
 // SampleStats describes pathologies sampled into healthy slices.
@@ -106,6 +110,14 @@ type SampleStats struct {
 	// slice's samples, of the IoU of their masks (two empty masks: 1, they
 	// are the same). 1 means every δB gives the same pathology.
 	MeanPairwiseIoU float64 `json:"mean_pairwise_iou"`
+	// PlaceSpread is where the samples put their pathology: the mean, over
+	// slices with at least two non-empty samples, of the root-mean-square
+	// distance (px) of each non-empty mask's centroid from the mean of that
+	// slice's centroids. Near 0 when every draw adds its lesion at the same
+	// place and varies only its size and brightness; low IoU alone does not
+	// tell these apart, since a small and a large lesion at one place also
+	// overlap little.
+	PlaceSpread float64 `json:"place_spread_px"`
 	// Area are the quantiles of the samples' mask areas (px).
 	Area Quantiles `json:"area"`
 	// MeanLabelmap and MaxLabelmap are the mean and the largest labelmap
@@ -186,22 +198,28 @@ func Inspect(m *pathogan.Inference, set *data.Set, opt Options) (Report, error) 
 		return Report{}, err
 	}
 	px := cfg.Size * cfg.Size
-	var seg, truth []float64
+	var seg, truth, ys, xs []float64
 	for k, idx := range patho {
 		seg = append(seg, float64(countMask(probs[k*px:(k+1)*px], opt.Threshold)))
 		lab, err := set.Label(idx, nil)
 		if err != nil {
 			return Report{}, err
 		}
-		n := 0
-		for _, v := range lab {
-			if v > 0 {
-				n++
-			}
+		tm := make([]bool, len(lab))
+		for p, v := range lab {
+			tm[p] = v > 0
 		}
+		n := countTrue(tm)
 		truth = append(truth, float64(n))
+		if n > 0 {
+			y, x := Centroid(tm, cfg.Size)
+			ys, xs = append(ys, y), append(xs, x)
+		}
 	}
 	r.SegmentedArea, r.TumourArea = QuantilesOf(seg), QuantilesOf(truth)
+	if len(ys) >= 2 {
+		r.TumourPlaceSpread = rmsSpread(ys, xs)
+	}
 	return r, nil
 }
 
@@ -243,6 +261,7 @@ func Samples(m *pathogan.Inference, x []float32, perSlice int, seed uint64, thre
 	st := SampleStats{Slices: n, PerSlice: perSlice}
 	var areas []float64
 	nonEmpty, iouSum, iouN := 0, 0.0, 0
+	spreadSum, spreadN := 0.0, 0
 	for s := range n {
 		tr, err := m.SamplePathologies(x[s*per:(s+1)*per], perSlice, seed+uint64(s))
 		if err != nil {
@@ -266,6 +285,20 @@ func Samples(m *pathogan.Inference, x []float32, perSlice int, seed uint64, thre
 				iouN++
 			}
 		}
+		var ys, xs []float64
+		for _, mk := range masks {
+			if LargestRegion(mk, cfg.Size, cfg.Size) > minRegion {
+				y, x := Centroid(mk, cfg.Size)
+				ys, xs = append(ys, y), append(xs, x)
+			}
+		}
+		if len(ys) >= 2 {
+			spreadSum += rmsSpread(ys, xs)
+			spreadN++
+		}
+	}
+	if spreadN > 0 {
+		st.PlaceSpread = spreadSum / float64(spreadN)
 	}
 	st.NonEmpty = float64(nonEmpty) / float64(n*perSlice)
 	st.MeanLabelmap /= float64(n * perSlice * px)
@@ -406,6 +439,40 @@ func IoU(a, b []bool) float64 {
 		return 1
 	}
 	return float64(inter) / float64(union)
+}
+
+// Centroid returns the mean row and column of a w-wide mask's pixels (0, 0
+// for an empty mask).
+func Centroid(m []bool, w int) (y, x float64) {
+	n := 0
+	for p, v := range m {
+		if v {
+			y += float64(p / w)
+			x += float64(p % w)
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return y / float64(n), x / float64(n)
+}
+
+// rmsSpread is the root-mean-square distance of the points (ys[k], xs[k])
+// from their mean.
+func rmsSpread(ys, xs []float64) float64 {
+	var my, mx float64
+	for k := range ys {
+		my += ys[k]
+		mx += xs[k]
+	}
+	my /= float64(len(ys))
+	mx /= float64(len(xs))
+	var ss float64
+	for k := range ys {
+		ss += (ys[k]-my)*(ys[k]-my) + (xs[k]-mx)*(xs[k]-mx)
+	}
+	return math.Sqrt(ss / float64(len(ys)))
 }
 
 // LargestRegion returns the pixel count of the largest 4-connected region

@@ -51,6 +51,25 @@ func TestIoU(t *testing.T) {
 	}
 }
 
+// TestCentroidAndSpread: centroids by hand; two points 6 px apart are 3 px
+// from their mean, and points at one place spread 0.
+func TestCentroidAndSpread(t *testing.T) {
+	m, _, w := mask("....", ".##.", ".##.", "....")
+	if y, x := Centroid(m, w); y != 1.5 || x != 1.5 {
+		t.Errorf("centroid of the centre square = (%v, %v), want (1.5, 1.5)", y, x)
+	}
+	m, _, w = mask("#...", "....", "...#")
+	if y, x := Centroid(m, w); y != 1 || x != 1.5 {
+		t.Errorf("centroid of two corners = (%v, %v), want (1, 1.5)", y, x)
+	}
+	if got := rmsSpread([]float64{0, 0}, []float64{0, 6}); math.Abs(got-3) > 1e-12 {
+		t.Errorf("spread of two points 6 px apart = %v, want 3", got)
+	}
+	if got := rmsSpread([]float64{2, 2, 2}, []float64{5, 5, 5}); got != 0 {
+		t.Errorf("spread of one place = %v, want 0", got)
+	}
+}
+
 // TestActiveUnits: dimension 0 varies with variance 1/3·... > 0.01, dimension
 // 1 is constant, dimension 2 varies by 0.05 (variance 0.00083 < 0.01).
 func TestActiveUnits(t *testing.T) {

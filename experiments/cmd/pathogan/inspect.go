@@ -74,6 +74,7 @@ func printInspection(w io.Writer, r diagnose.Report) {
 	fmt.Fprintf(w, "samples: %d δB draws into each of %d healthy slices\n", s.PerSlice, s.Slices)
 	fmt.Fprintf(w, "  with a region > 20 px   %.2f\n", s.NonEmpty)
 	fmt.Fprintf(w, "  mean pairwise IoU       %.2f   (1: every draw the same)\n", s.MeanPairwiseIoU)
+	fmt.Fprintf(w, "  place spread            %.1f px (0: every lesion at one place; true tumours over slices: %.1f px)\n", s.PlaceSpread, r.TumourPlaceSpread)
 	fmt.Fprintf(w, "  area q10/median/q90     %.0f / %.0f / %.0f px\n", s.Area.Q10, s.Area.Median, s.Area.Q90)
 	fmt.Fprintf(w, "  labelmap mean / max     %.4f / %.4f\n", s.MeanLabelmap, s.MaxLabelmap)
 	fmt.Fprintf(w, "sensitivity of GA (mean |change| per pixel, labelmap / image):\n")

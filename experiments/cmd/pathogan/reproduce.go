@@ -336,7 +336,7 @@ func runReproduce(args []string) error {
 	res := reproduceMetrics{
 		PathoGANTestDice: chosenTest.Dice.Mean(), PathoGANTestDiceLast: lastTest.Dice.Mean(),
 		UNetTestDice: unetTest.Dice.Mean(), PathoGANTestDicePP: chosenTest.DicePP.Mean(),
-		SamplesNonEmpty: insp.Samples.NonEmpty, SamplesIoU: insp.Samples.MeanPairwiseIoU, DeltaSensitivity: insp.Sensitivity.DeltaL,
+		SamplesNonEmpty: insp.Samples.NonEmpty, SamplesIoU: insp.Samples.MeanPairwiseIoU, SamplesPlaceSpread: insp.Samples.PlaceSpread, DeltaSensitivity: insp.Sensitivity.DeltaL,
 		GammaActive: insp.GammaActive, DeltaActive: insp.DeltaActive, ImageSize: float64(cfg.Size),
 		ChosenStep: chosen.Step, LastStep: last.Step, SelectionRule: sel.Rule, Minutes: timing.total() / 60,
 	}
@@ -375,6 +375,7 @@ type reproduceMetrics struct {
 	PathoGANTestDicePP float64  `json:"pathogan_test_dice_pp"` // per-patient Dice, chosen checkpoint
 	SamplesNonEmpty    float64  `json:"samples_nonempty_fraction"`
 	SamplesIoU         float64  `json:"samples_mean_pairwise_iou"`
+	SamplesPlaceSpread float64  `json:"samples_place_spread_px"`    // RMS distance of one slice's sample centroids from their mean
 	DeltaSensitivity   float64  `json:"delta_sensitivity_labelmap"` // mean |Δl| per pixel between two δB draws
 	GammaActive        int      `json:"gamma_active_units"`
 	DeltaActive        int      `json:"delta_active_units"`
@@ -666,11 +667,11 @@ func reproduceReport(a reportArgs) string {
 	in := a.insp
 	fmt.Fprintf(&s, "## Latent samples and diagnostics (chosen checkpoint, test split)\n\n"+
 		"- %d δB ~ N(0, I) drawn into each of %d healthy test slices: %.0f %% have a labelmap region > 20 px; "+
-		"mean pairwise IoU of one slice's samples %.2f (1: all the same); sample areas q10/median/q90 %.0f / %.0f / %.0f px "+
+		"mean pairwise IoU of one slice's samples %.2f (1: all the same); their centroids %.1f px (RMS) from their mean (0: one place; the true tumours' centroids over the test slices: %.1f px); sample areas q10/median/q90 %.0f / %.0f / %.0f px "+
 		"(true tumours on the test pathological slices: %.0f / %.0f / %.0f px).\n"+
 		"- GA's labelmap changes by %.4f per pixel between two δB draws, %.4f when γA comes from another slice, %.4f between two slices.\n"+
 		"- Active units (variance of the encoder mean over test slices > 0.01): ΓA %d of %d, ∆B %d of %d.\n\n",
-		in.Samples.PerSlice, in.Samples.Slices, 100*in.Samples.NonEmpty, in.Samples.MeanPairwiseIoU,
+		in.Samples.PerSlice, in.Samples.Slices, 100*in.Samples.NonEmpty, in.Samples.MeanPairwiseIoU, in.Samples.PlaceSpread, in.TumourPlaceSpread,
 		in.Samples.Area.Q10, in.Samples.Area.Median, in.Samples.Area.Q90, in.TumourArea.Q10, in.TumourArea.Median, in.TumourArea.Q90,
 		in.Sensitivity.DeltaL, in.Sensitivity.GammaL, in.Sensitivity.InputL, in.GammaActive, in.Z, in.DeltaActive, in.Z)
 	if sc := a.inpaint; sc != nil {

@@ -54,7 +54,7 @@ func TestReproduceResumes(t *testing.T) {
 		t.Fatalf("metrics.json: %v", err)
 	}
 	for _, k := range []string{"pathogan_test_dice", "pathogan_test_dice_last", "unet_test_dice", "pathogan_test_dice_pp",
-		"mdgru_test_dice", "samples_nonempty_fraction", "samples_mean_pairwise_iou", "inpaint_mae_tumour", "inpaint_mae_baseline", "image_size", "minutes"} {
+		"mdgru_test_dice", "samples_nonempty_fraction", "samples_mean_pairwise_iou", "samples_place_spread_px", "inpaint_mae_tumour", "inpaint_mae_baseline", "image_size", "minutes"} {
 		if _, ok := res[k].(float64); !ok {
 			t.Errorf("metrics.json: %s is %v, want a number", k, res[k])
 		}
