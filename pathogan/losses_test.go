@@ -182,17 +182,7 @@ func TestCompose(t *testing.T) {
 func TestRelevancyScaleB(t *testing.T) {
 	rel := map[float64][]float64{}
 	for _, s := range []float64{0, 1, 3} {
-		cfg, _ := Preset("tiny")
-		cfg.Batch, cfg.PoolSize, cfg.RelevancyScaleB = 2, 3, s
-		tr, err := NewTrainer(testBackend(t), cfg, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		l, err := tr.Step(randomBatch(cfg, 1), randomBatch(cfg, 2))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel[s] = l
+		rel[s] = firstStepLosses(t, func(c *Config) { c.RelevancyScaleB = s })
 	}
 	r := slices.Index(LossNames, "relevancy")
 	r0, r1, r3 := rel[0][r], rel[1][r], rel[3][r]
@@ -218,17 +208,7 @@ func TestRelevancyScaleB(t *testing.T) {
 func TestKLGammaCycle(t *testing.T) {
 	losses := map[bool][]float64{}
 	for _, on := range []bool{false, true} {
-		cfg, _ := Preset("tiny")
-		cfg.Batch, cfg.PoolSize, cfg.KLGammaCycle = 2, 3, on
-		tr, err := NewTrainer(testBackend(t), cfg, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		l, err := tr.Step(randomBatch(cfg, 1), randomBatch(cfg, 2))
-		if err != nil {
-			t.Fatal(err)
-		}
-		losses[on] = l
+		losses[on] = firstStepLosses(t, func(c *Config) { c.KLGammaCycle = on })
 	}
 	k := slices.Index(LossNames, "kl")
 	if added := losses[true][k] - losses[false][k]; !(added > 1e-7) {
@@ -242,4 +222,22 @@ func TestKLGammaCycle(t *testing.T) {
 			t.Errorf("%s changed with kl_gamma_cycle: %g vs %g", name, losses[false][i], losses[true][i])
 		}
 	}
+}
+
+// firstStepLosses returns the losses (LossNames' order) of one training step
+// of the tiny preset, changed by set, on fixed random batches.
+func firstStepLosses(t *testing.T, set func(*Config)) []float64 {
+	t.Helper()
+	cfg, _ := Preset("tiny")
+	cfg.Batch, cfg.PoolSize = 2, 3
+	set(&cfg)
+	tr, err := NewTrainer(testBackend(t), cfg, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := tr.Step(randomBatch(cfg, 1), randomBatch(cfg, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
