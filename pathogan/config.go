@@ -235,9 +235,8 @@ func scaled(c Config, downs int) Config {
 // down-samplings, N(0, 0.02) dense layers, no log-variance offset, the
 // identity loss at weight 1, no latent regression or mode-seeking term,
 // GB's relevancy term at λR, the transposed up-sampling layers and no KL on
-// ΓA(ŷA)
-// (what scaled() and the scaled presets change, undone). Sizes, widths and
-// training settings stay.
+// ΓA(ŷA) (what scaled() and the scaled presets change, undone). Sizes,
+// widths and training settings stay.
 // The PyTorch reference (experiments/torchref/pathogan_step.py) implements this
 // form, so `pathogan bench` times it.
 func (c Config) Section24() Config {

@@ -272,10 +272,13 @@ func Samples(m *pathogan.Inference, x []float32, perSlice int, seed uint64, thre
 			st.MeanLabelmap += float64(v)
 			st.MaxLabelmap = max(st.MaxLabelmap, float64(v))
 		}
+		var ys, xs []float64 // centroids of the non-empty samples
 		for k := range perSlice {
 			masks[k] = Mask(tr.Labelmap[k*px:(k+1)*px], threshold)
 			if LargestRegion(masks[k], cfg.Size, cfg.Size) > minRegion {
 				nonEmpty++
+				y, x := Centroid(masks[k], cfg.Size)
+				ys, xs = append(ys, y), append(xs, x)
 			}
 			areas = append(areas, float64(countTrue(masks[k])))
 		}
@@ -283,13 +286,6 @@ func Samples(m *pathogan.Inference, x []float32, perSlice int, seed uint64, thre
 			for b := a + 1; b < perSlice; b++ {
 				iouSum += IoU(masks[a], masks[b])
 				iouN++
-			}
-		}
-		var ys, xs []float64
-		for _, mk := range masks {
-			if LargestRegion(mk, cfg.Size, cfg.Size) > minRegion {
-				y, x := Centroid(mk, cfg.Size)
-				ys, xs = append(ys, y), append(xs, x)
 			}
 		}
 		if len(ys) >= 2 {
