@@ -164,18 +164,19 @@ func TestSegmentSeesWhatEvalSees(t *testing.T) {
 
 // TestSegmentAgreesWithEval: on BraTS-sized scans (240x240x155, resampled
 // to 64 px and back), segment's volumetric Dice over slices 60..100 on the
-// native grid agrees with eval's Dice PP at 64 px within 0.02 for each
-// patient, and the shipped model segments (Dice > 0.5).
+// native grid agrees with eval's Dice PP at 64 px within 0.01 (the issue's
+// bound) for each patient, and the shipped model segments (Dice > 0.5).
 //
 // The two are different measures of the same masks: eval thresholds the
 // 64 px labelmap against the 64 px truth, segment thresholds the labelmap
 // resampled bilinearly to 240 px against the native truth. The slices they
 // count differ little (segment over eval's slices is within 0.001 of its
-// whole range here); the rest is resolution. The issue asked for 0.01;
+// whole range here); the rest is resolution, and it depends on the model:
 // these patients were 0.0024-0.0052 apart with the first shipped model,
-// up to 0.0107 with the second and 0.0033-0.0050 with the one shipped now,
-// which on the main job's eight test patients is within 0.01 for seven and
-// 0.0171 apart for Phantom_LGG_0032 (segment higher).
+// up to 0.0107 with the second and 0.0008-0.0036 with the one shipped now,
+// which on the main job's eight test patients is 0.0023-0.0068 apart. A
+// newly shipped model that fails here is one whose masks change at
+// sub-pixel scale more than the earlier ones' did.
 // TestSegmentSeesWhatEvalSees checks the shared data path exactly.
 func TestSegmentAgreesWithEval(t *testing.T) {
 	if testing.Short() {
@@ -183,8 +184,8 @@ func TestSegmentAgreesWithEval(t *testing.T) {
 	}
 	ids, whole, scored, evalPP := agreement(t, phantom.BraTSShape)
 	for i, id := range ids {
-		if d := math.Abs(whole[i] - evalPP[i]); d > 0.02 {
-			t.Errorf("%s: segment's volumetric Dice %.4f, eval's Dice PP %.4f: more than 0.02 apart", id, whole[i], evalPP[i])
+		if d := math.Abs(whole[i] - evalPP[i]); d > 0.01 {
+			t.Errorf("%s: segment's volumetric Dice %.4f, eval's Dice PP %.4f: more than 0.01 apart", id, whole[i], evalPP[i])
 		}
 		if d := math.Abs(whole[i] - scored[i]); d > 0.002 {
 			t.Errorf("%s: segment's Dice over 60..100 %.4f, over eval's slices %.4f: the slice sets should matter little", id, whole[i], scored[i])
