@@ -33,26 +33,34 @@ func SaveCheckpoint(dir string, ctx *context.Context, cfg Config, step, total in
 	return checkpoint.Save(dir, ctx, h, keep)
 }
 
-// decodeHeader returns a PathoGAN checkpoint header's config and pools.
-func decodeHeader(path string, h *checkpoint.Header) (Config, *poolState, error) {
+// headerConfig returns a PathoGAN checkpoint header's config, checked.
+func headerConfig(path string, h *checkpoint.Header) (Config, error) {
 	if h.Model != "" && h.Model != ModelName {
-		return Config{}, nil, fmt.Errorf("%s: a %q checkpoint, not a PathoGAN one", path, h.Model)
+		return Config{}, fmt.Errorf("%s: a %q checkpoint, not a PathoGAN one", path, h.Model)
 	}
 	cfg, err := decodeConfig(h.Config)
 	if err != nil {
-		return Config{}, nil, fmt.Errorf("%s: config: %w", path, err)
+		return Config{}, fmt.Errorf("%s: config: %w", path, err)
 	}
 	if err := cfg.Validate(); err != nil {
-		return Config{}, nil, fmt.Errorf("%s: %w", path, err)
+		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
-	var pools *poolState
-	if len(h.State) > 0 {
-		pools = &poolState{}
-		if err := json.Unmarshal(h.State, pools); err != nil {
-			return Config{}, nil, fmt.Errorf("%s: pools: %w", path, err)
-		}
+	return cfg, nil
+}
+
+// headerPools returns the image pools a checkpoint header carries (nil
+// when none: exports, the first checkpoints' format). Only a resumed
+// training needs them, and they are most of a training checkpoint's header,
+// so inference does not decode them.
+func headerPools(path string, h *checkpoint.Header) (*poolState, error) {
+	if len(h.State) == 0 {
+		return nil, nil
 	}
-	return cfg, pools, nil
+	pools := &poolState{}
+	if err := json.Unmarshal(h.State, pools); err != nil {
+		return nil, fmt.Errorf("%s: pools: %w", path, err)
+	}
+	return pools, nil
 }
 
 // ReadCheckpointConfig returns the config and step stored in a checkpoint.
@@ -61,36 +69,54 @@ func ReadCheckpointConfig(path string) (Config, int, error) {
 	if err != nil {
 		return Config{}, 0, err
 	}
-	cfg, _, err := decodeHeader(path, h)
+	cfg, err := headerConfig(path, h)
 	return cfg, h.Step, err
 }
 
 // LoadCheckpoint reads a checkpoint into ctx: every stored variable is set
 // (created when missing). It returns the config, the step and the pools.
+// Nothing is set when the file is damaged or not a PathoGAN checkpoint.
 func LoadCheckpoint(path string, ctx *context.Context) (Config, int, *poolState, error) {
-	h, err := checkpoint.ReadHeader(path)
-	if err != nil {
-		return Config{}, 0, nil, err
-	}
-	cfg, _, err := decodeHeader(path, h)
-	if err != nil {
-		return Config{}, 0, nil, err
-	}
-	if h, err = checkpoint.Load(path, ctx); err != nil {
-		return Config{}, 0, nil, err
-	}
-	_, pools, err := decodeHeader(path, h)
-	return cfg, h.Step, pools, err
+	return loadCheckpoint(path, ctx, true)
 }
 
-// loadCheckpointBytes is LoadCheckpoint on a checkpoint in memory.
+// loadCheckpoint is LoadCheckpoint, decoding the pools only when withPools.
+func loadCheckpoint(path string, ctx *context.Context, withPools bool) (Config, int, *poolState, error) {
+	f, err := checkpoint.Read(path)
+	if err != nil {
+		return Config{}, 0, nil, err
+	}
+	cfg, err := headerConfig(path, f.Header)
+	if err != nil {
+		return Config{}, 0, nil, err
+	}
+	var pools *poolState
+	if withPools {
+		if pools, err = headerPools(path, f.Header); err != nil {
+			return Config{}, 0, nil, err
+		}
+	}
+	if err := f.Into(ctx); err != nil {
+		return Config{}, 0, nil, err
+	}
+	return cfg, f.Header.Step, pools, nil
+}
+
+// loadCheckpointBytes is LoadCheckpoint on a checkpoint in memory, without
+// the pools.
 func loadCheckpointBytes(b []byte, name string, ctx *context.Context) (Config, int, error) {
-	h, err := checkpoint.LoadBytes(b, name, ctx)
+	f, err := checkpoint.ReadBytes(b, name)
 	if err != nil {
 		return Config{}, 0, err
 	}
-	cfg, _, err := decodeHeader(name, h)
-	return cfg, h.Step, err
+	cfg, err := headerConfig(name, f.Header)
+	if err != nil {
+		return Config{}, 0, err
+	}
+	if err := f.Into(ctx); err != nil {
+		return Config{}, 0, err
+	}
+	return cfg, f.Header.Step, nil
 }
 
 // Export writes the model's generators (ΓA, ∆B, EA, ZB; no discriminator,

@@ -54,7 +54,7 @@ func LoadInference(b backends.Backend, path string) (*Inference, error) {
 		return nil, err
 	}
 	ctx := context.New()
-	cfg, step, _, err := LoadCheckpoint(path, ctx)
+	cfg, step, _, err := loadCheckpoint(path, ctx, false)
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ func Train(b backends.Backend, set *data.Set, cfg Config, runDir string, opt tra
 	if latest != "" {
 		// The checkpoint describes the networks being resumed: it must be
 		// the run's and the one asked for.
-		ckpt, _, err := decodeHeader(latest, run.Header)
+		ckpt, err := headerConfig(latest, run.Header)
 		if err != nil {
 			return nil, err
 		}

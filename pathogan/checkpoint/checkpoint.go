@@ -306,42 +306,75 @@ func ReadHeader(path string) (*Header, error) {
 // every variable inside the file, finite values) without loading it
 // anywhere. It returns the header.
 func Verify(path string) (*Header, error) {
-	b, err := readCapped(path)
+	f, err := Read(path)
 	if err != nil {
 		return nil, err
 	}
-	h, _, err := decode(b, path)
-	return h, err
+	return f.Header, nil
+}
+
+// File is a checkpoint read into memory and checked (see Verify): its
+// header, parsed once, and its tensors, which Into sets in a context.
+type File struct {
+	Header *Header
+	name   string
+	data   []byte
+	start  int64 // offset of the tensor data
+}
+
+// Read reads and checks a whole checkpoint file (see Verify), parsing its
+// header once, so that a caller can look at the header before setting any
+// variable.
+func Read(path string) (*File, error) {
+	b, h, start, summed, err := readCapped(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(b, path, h, start, summed); err != nil {
+		return nil, err
+	}
+	return &File{Header: h, name: path, data: b, start: start}, nil
+}
+
+// ReadBytes is Read on a checkpoint held in memory (an embedded one, say);
+// name stands for the file in errors.
+func ReadBytes(b []byte, name string) (*File, error) {
+	h, start, err := decode(b, name)
+	if err != nil {
+		return nil, err
+	}
+	return &File{Header: h, name: name, data: b, start: start}, nil
 }
 
 // readCapped reads a checkpoint file after checking its header: the file
-// may not be longer than its header says.
-func readCapped(path string) ([]byte, error) {
+// may not be longer than its header says. It returns the bytes with the
+// parsed header, the data's offset and whether the file has a checksum.
+func readCapped(path string) ([]byte, *Header, int64, bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, false, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, false, err
 	}
-	h, start, summed, err := readHeader(bufio.NewReader(f), path)
+	// The header is parsed from the bytes returned: read once, in order.
+	var head bytes.Buffer
+	h, start, summed, err := readHeader(io.TeeReader(f, &head), path)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, false, err
 	}
 	want, err := fileSize(h, start, summed, st.Size(), path)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
+		return nil, nil, 0, false, err
 	}
 	b := make([]byte, want)
-	if _, err := io.ReadFull(f, b); err != nil {
-		return nil, damaged(path, "reading: %v", err)
+	copy(b, head.Bytes())
+	if _, err := io.ReadFull(f, b[start:]); err != nil {
+		return nil, nil, 0, false, damaged(path, "reading: %v", err)
 	}
-	return b, nil
+	return b, h, start, summed, nil
 }
 
 // fileSize is the length of the file a header describes (start: the data's
@@ -380,11 +413,14 @@ func fileSize(h *Header, start int64, summed bool, size int64, path string) (int
 // error) with its trainable flag. It checks the file first (see Verify) and
 // returns the header.
 func Load(path string, ctx *context.Context) (*Header, error) {
-	b, err := readCapped(path)
+	f, err := Read(path)
 	if err != nil {
 		return nil, err
 	}
-	return LoadBytes(b, path, ctx)
+	if err := f.Into(ctx); err != nil {
+		return nil, err
+	}
+	return f.Header, nil
 }
 
 // decode checks a checkpoint held in memory: magic, header, checksum (when
@@ -401,36 +437,42 @@ func decode(b []byte, path string) (*Header, int64, error) {
 	if _, err := fileSize(h, start, summed, int64(len(b)), path); err != nil {
 		return nil, 0, err
 	}
+	return h, start, check(b, path, h, start, summed)
+}
+
+// check is decode after the header is parsed (h, at data offset start,
+// with a checksum trailer when summed) and the length checked.
+func check(b []byte, path string, h *Header, start int64, summed bool) error {
 	end := int64(len(b))
 	if summed {
 		if end < start+4 {
-			return nil, 0, damaged(path, "no checksum (truncated)")
+			return damaged(path, "no checksum (truncated)")
 		}
 		end -= 4
 		if got, want := crc32.Checksum(b[:end], crcTable), binary.LittleEndian.Uint32(b[end:]); got != want {
-			return nil, 0, damaged(path, "checksum %08x, the file says %08x", got, want)
+			return damaged(path, "checksum %08x, the file says %08x", got, want)
 		}
 	}
 	for _, v := range h.Variables {
 		dt, err := dtypes.DTypeString(v.DType)
 		if err != nil {
-			return nil, 0, damaged(path, "variable %s: dtype %q", v.Name, v.DType)
+			return damaged(path, "variable %s: dtype %q", v.Name, v.DType)
 		}
 		n := int64(dt.Size())
 		for _, d := range v.Dims {
 			if d < 0 || (d > 0 && n > math.MaxInt64/int64(d)) {
-				return nil, 0, damaged(path, "variable %s: dimensions %v do not fit a %d-byte file", v.Name, v.Dims, len(b))
+				return damaged(path, "variable %s: dimensions %v do not fit a %d-byte file", v.Name, v.Dims, len(b))
 			}
 			n *= int64(d)
 		}
 		if n != v.Length || v.Offset < 0 || start+v.Offset+v.Length > end {
-			return nil, 0, damaged(path, "variable %s: %d bytes at %d do not fit dimensions %v in a %d-byte file (truncated?)", v.Name, v.Length, v.Offset, v.Dims, len(b))
+			return damaged(path, "variable %s: %d bytes at %d do not fit dimensions %v in a %d-byte file (truncated?)", v.Name, v.Length, v.Offset, v.Dims, len(b))
 		}
 		if i, ok := firstNonFinite(dt, b[start+v.Offset:start+v.Offset+v.Length]); !ok {
-			return nil, 0, damaged(path, "variable %s: value %d is NaN or infinite", v.Name, i)
+			return damaged(path, "variable %s: value %d is NaN or infinite", v.Name, i)
 		}
 	}
-	return h, start, nil
+	return nil
 }
 
 // firstNonFinite reports whether raw values of dt are all finite, and the
@@ -457,30 +499,38 @@ func firstNonFinite(dt dtypes.DType, raw []byte) (int, bool) {
 // LoadBytes is Load on a checkpoint held in memory (an embedded one, say);
 // name stands for the file in errors.
 func LoadBytes(b []byte, name string, ctx *context.Context) (*Header, error) {
-	path := name
-	h, start, err := decode(b, path)
+	f, err := ReadBytes(b, name)
 	if err != nil {
 		return nil, err
 	}
+	if err := f.Into(ctx); err != nil {
+		return nil, err
+	}
+	return f.Header, nil
+}
+
+// Into sets the file's variables in ctx: each is created when missing, and
+// one whose shape differs from an existing variable's is an error.
+func (f *File) Into(ctx *context.Context) error {
 	ctx = ctx.Checked(false)
-	for _, v := range h.Variables {
+	for _, v := range f.Header.Variables {
 		dt, _ := dtypes.DTypeString(v.DType)
 		shape := shapes.Make(dt, v.Dims...)
 		t := tensors.FromShape(shape)
-		raw := b[start+v.Offset : start+v.Offset+v.Length]
+		raw := f.data[f.start+v.Offset : f.start+v.Offset+v.Length]
 		t.MutableBytes(func(dst []byte) { copy(dst, raw) })
 		scope, name := context.VariableScopeAndNameFromParameterName(v.Name)
 		if existing := ctx.GetVariableByScopeAndName(scope, name); existing != nil {
 			if !existing.Shape().Equal(shape) {
-				return nil, fmt.Errorf("%s: variable %s has shape %s, the model has %s", path, v.Name, shape, existing.Shape())
+				return fmt.Errorf("%s: variable %s has shape %s, the model has %s", f.name, v.Name, shape, existing.Shape())
 			}
 			if err := existing.SetValue(t); err != nil {
-				return nil, err
+				return err
 			}
 			existing.SetTrainable(v.Trainable)
 			continue
 		}
 		ctx.InAbsPath(scope).VariableWithValue(name, t).SetTrainable(v.Trainable)
 	}
-	return h, nil
+	return nil
 }

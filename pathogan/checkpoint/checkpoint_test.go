@@ -65,6 +65,22 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if sv.Value().(int64) != 7 || s.Trainable {
 		t.Errorf("step %v trainable %v; want 7, false", sv.Value(), s.Trainable)
 	}
+	// Read parses the same header, and its Into sets the same values.
+	f, err := Read(paths[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Header.Step != 12 || string(f.Header.State) != `{"A":[[1]]}` || len(f.Header.Variables) != 2 {
+		t.Errorf("Read: header %+v", f.Header)
+	}
+	fresh := context.New()
+	if err := f.Into(fresh); err != nil {
+		t.Fatal(err)
+	}
+	fw := fresh.GetVariableByScopeAndName("/net/layer", "weights")
+	if fw == nil || fw.MustValue().Value().([][]float32)[1][0] != 3 {
+		t.Error("Read then Into: weights not restored")
+	}
 	// Loading into a context whose variable has another shape fails, naming it.
 	other := context.New()
 	other.In("net").In("layer").VariableWithValue("weights", tensors.FromValue([]float32{1, 2, 3}))

@@ -42,7 +42,9 @@ func phantomSet(t *testing.T) *data.Set {
 // phantom patients it never saw: GB segments (mean test Dice above 0.5),
 // and its latent space is live by diagnose.Live, which the same model with
 // δB cut off from EA (EA's first dense layer's δ rows set to 0), whose
-// samples no longer depend on δB at all, fails.
+// samples no longer depend on δB at all, fails. diagnose.Liveness, the
+// cheaper check that checkpoint selection runs, measures the same samples
+// and δB sensitivity as Inspect and gives both models the same verdict.
 func TestShippedModel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 10 phantom patients")
@@ -63,6 +65,14 @@ func TestShippedModel(t *testing.T) {
 	live := r.Collapsed(diagnose.Live)
 	t.Logf("shipped model: Dice %.3f; samples %.2f with a region, IoU %.2f, δB sensitivity %.4f (%v)",
 		dice.Mean(), r.Samples.NonEmpty, r.Samples.MeanPairwiseIoU, r.Sensitivity.DeltaL, live)
+	lv, err := diagnose.Liveness(m, set, diagnose.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lv.Samples != r.Samples || lv.Sensitivity.DeltaL != r.Sensitivity.DeltaL {
+		t.Errorf("Liveness measured samples %+v and δB sensitivity %g; Inspect %+v and %g",
+			lv.Samples, lv.Sensitivity.DeltaL, r.Samples, r.Sensitivity.DeltaL)
+	}
 
 	// Cut δB off: rows z..2z of EA's first dense layer multiply δB.
 	v := m.Ctx.GetVariableByScopeAndName("/"+pathogan.ScopeEA+"/l0", "weights")
@@ -84,6 +94,11 @@ func TestShippedModel(t *testing.T) {
 	}
 	if err := cut.Collapsed(diagnose.Live); err == nil {
 		t.Error("δB cut off: Collapsed says the latent space is live")
+	}
+	if cutLv, err := diagnose.Liveness(m, set, diagnose.Options{}); err != nil {
+		t.Fatal(err)
+	} else if err := cutLv.Collapsed(diagnose.Live); err == nil {
+		t.Error("δB cut off: Liveness's report says the latent space is live")
 	}
 	if live != nil {
 		t.Errorf("shipped model: %v", live)

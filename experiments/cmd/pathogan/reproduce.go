@@ -437,7 +437,7 @@ func selectPathoGAN(b backends.Backend, runDir string, ds *data.Set, steps int) 
 	}
 	bar := progress.New(os.Stderr, "select", len(paths))
 	live := func(seg evaluate.Segmenter) (bool, error) {
-		r, err := diagnose.Inspect(seg.(*pathogan.Inference), ds, diagnose.Options{Split: data.Val})
+		r, err := diagnose.Liveness(seg.(*pathogan.Inference), ds, diagnose.Options{Split: data.Val})
 		if err != nil {
 			return false, err
 		}
