@@ -86,20 +86,7 @@ func loadCheckpoint(path string, ctx *context.Context, withPools bool) (Config, 
 	if err != nil {
 		return Config{}, 0, nil, err
 	}
-	cfg, err := headerConfig(path, f.Header)
-	if err != nil {
-		return Config{}, 0, nil, err
-	}
-	var pools *poolState
-	if withPools {
-		if pools, err = headerPools(path, f.Header); err != nil {
-			return Config{}, 0, nil, err
-		}
-	}
-	if err := f.Into(ctx); err != nil {
-		return Config{}, 0, nil, err
-	}
-	return cfg, f.Header.Step, pools, nil
+	return fromFile(f, path, ctx, withPools)
 }
 
 // loadCheckpointBytes is LoadCheckpoint on a checkpoint in memory, without
@@ -109,14 +96,27 @@ func loadCheckpointBytes(b []byte, name string, ctx *context.Context) (Config, i
 	if err != nil {
 		return Config{}, 0, err
 	}
+	cfg, step, _, err := fromFile(f, name, ctx, false)
+	return cfg, step, err
+}
+
+// fromFile checks that a checkpoint read into memory is a valid PathoGAN
+// one, then sets its variables in ctx; it decodes the pools when withPools.
+func fromFile(f *checkpoint.File, name string, ctx *context.Context, withPools bool) (Config, int, *poolState, error) {
 	cfg, err := headerConfig(name, f.Header)
 	if err != nil {
-		return Config{}, 0, err
+		return Config{}, 0, nil, err
+	}
+	var pools *poolState
+	if withPools {
+		if pools, err = headerPools(name, f.Header); err != nil {
+			return Config{}, 0, nil, err
+		}
 	}
 	if err := f.Into(ctx); err != nil {
-		return Config{}, 0, err
+		return Config{}, 0, nil, err
 	}
-	return cfg, f.Header.Step, nil
+	return cfg, f.Header.Step, pools, nil
 }
 
 // Export writes the model's generators (ΓA, ∆B, EA, ZB; no discriminator,

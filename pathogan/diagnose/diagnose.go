@@ -153,7 +153,7 @@ type Sensitivity struct {
 // split has too few slices of a class.
 func Inspect(m *pathogan.Inference, set *data.Set, opt Options) (Report, error) {
 	cfg := m.Cfg
-	opt, _, patho, xh, err := slicesOf(m, set, opt)
+	opt, patho, xh, err := slicesOf(m, set, opt)
 	if err != nil {
 		return Report{}, err
 	}
@@ -215,7 +215,7 @@ func Inspect(m *pathogan.Inference, set *data.Set, opt Options) (Report, error) 
 // cost. The other fields are left zero. Checkpoint selection runs it on
 // every checkpoint.
 func Liveness(m *pathogan.Inference, set *data.Set, opt Options) (Report, error) {
-	opt, _, _, xh, err := slicesOf(m, set, opt)
+	opt, _, xh, err := slicesOf(m, set, opt)
 	if err != nil {
 		return Report{}, err
 	}
@@ -236,29 +236,29 @@ func Liveness(m *pathogan.Inference, set *data.Set, opt Options) (Report, error)
 }
 
 // slicesOf checks that set's slices fit m and picks the split's slices an
-// inspection uses: it returns the options with their defaults, the healthy
-// and pathological indices and the healthy images.
-func slicesOf(m *pathogan.Inference, set *data.Set, opt Options) (Options, []int, []int, []float32, error) {
+// inspection uses: it returns the options with their defaults, the
+// pathological slices' indices and the healthy slices' images.
+func slicesOf(m *pathogan.Inference, set *data.Set, opt Options) (Options, []int, []float32, error) {
 	cfg := m.Cfg
 	opt = opt.withDefaults(cfg)
 	if err := data.CheckSplit(opt.Split); err != nil {
-		return opt, nil, nil, nil, fmt.Errorf("diagnose: %w", err)
+		return opt, nil, nil, fmt.Errorf("diagnose: %w", err)
 	}
 	if set.Height != cfg.Size || set.Width != cfg.Size || set.Channels != cfg.Channels {
-		return opt, nil, nil, nil, fmt.Errorf("diagnose: slices are %dx%dx%d, the model takes %dx%dx%d",
+		return opt, nil, nil, fmt.Errorf("diagnose: slices are %dx%dx%d, the model takes %dx%dx%d",
 			set.Height, set.Width, set.Channels, cfg.Size, cfg.Size, cfg.Channels)
 	}
 	healthy := spread(set.Select(opt.Split, data.Healthy), opt.Healthy)
 	patho := spread(set.Select(opt.Split, data.Pathological), opt.Pathological)
 	if len(healthy) < 2 || len(patho) < 2 {
-		return opt, nil, nil, nil, fmt.Errorf("diagnose: split %q has %d healthy and %d pathological slices; want at least 2 of each",
+		return opt, nil, nil, fmt.Errorf("diagnose: split %q has %d healthy and %d pathological slices; want at least 2 of each",
 			opt.Split, len(set.Select(opt.Split, data.Healthy)), len(set.Select(opt.Split, data.Pathological)))
 	}
 	xh, err := images(set, healthy)
 	if err != nil {
-		return opt, nil, nil, nil, err
+		return opt, nil, nil, err
 	}
-	return opt, healthy, patho, xh, nil
+	return opt, patho, xh, nil
 }
 
 // spread picks n indices evenly spread over idx (all when n >= len(idx)).
