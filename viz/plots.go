@@ -135,6 +135,21 @@ func (t rowTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
+// stepTicks label a step axis at round steps: the default ticks of the range
+// extended down to 0, kept where they fall inside it. The default ticks of
+// [1, 4500] alone are 500, 2500 and 4500.
+type stepTicks struct{}
+
+func (stepTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(math.Min(0, lo), hi) {
+		if t.Value >= lo && t.Value <= hi {
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
+
 // CurveOptions tune TrainingCurvesWith.
 type CurveOptions struct {
 	// Smooth is the window, in rows, of the trailing moving average drawn over
@@ -188,6 +203,7 @@ func TrainingCurvesWith(r io.Reader, opt CurveOptions, widthPx, heightPx int) ([
 			p := plot.New()
 			styleSmall(p)
 			p.Title.Text = c.name
+			p.X.Tick.Marker = stepTicks{}
 			if len(c.xy) == 0 {
 				p.Title.Text += " (no values)"
 			}

@@ -440,6 +440,34 @@ func TestTrainingCurves(t *testing.T) {
 	}
 }
 
+// TestStepTicks: a step axis that starts at step 1 or 450 is labelled at
+// multiples of its tick spacing (1000, 2000, ...), not at 500, 2500, 4500
+// as the default ticks of that range are.
+func TestStepTicks(t *testing.T) {
+	for _, r := range [][2]float64{{1, 4500}, {450, 4500}, {1, 9000}, {0, 700}, {30, 300}} {
+		var labelled []float64
+		for _, tk := range (stepTicks{}).Ticks(r[0], r[1]) {
+			if tk.Value < r[0] || tk.Value > r[1] {
+				t.Errorf("range %v: tick %g outside it", r, tk.Value)
+			}
+			if tk.Label != "" {
+				labelled = append(labelled, tk.Value)
+			}
+		}
+		if len(labelled) < 2 {
+			t.Errorf("range %v: labelled ticks %v; want at least 2", r, labelled)
+			continue
+		}
+		step := labelled[1] - labelled[0]
+		for _, v := range labelled {
+			if q := v / step; math.Abs(q-math.Round(q)) > 1e-9 {
+				t.Errorf("range %v: labelled ticks %v are not multiples of their spacing %g", r, labelled, step)
+				break
+			}
+		}
+	}
+}
+
 func TestMovingAverage(t *testing.T) {
 	xy := movingAverage(plotter.XYs{{X: 0, Y: 1}, {X: 1, Y: 3}, {X: 2, Y: 5}, {X: 3, Y: 7}}, 2)
 	want := []float64{1, 2, 4, 6} // trailing means of 1, 2, 2, 2 points

@@ -23,7 +23,7 @@
 // The verbs that build a model take --preset (default small, the main
 // job's) and --set "key=value;..." overrides of its config.
 //
-// "pathogan VERB -h" lists a verb's flags. Exit statuses follow Go's
+// "pathogan VERB -h" lists a verb's flags on stdout. Exit statuses follow Go's
 // conventions: 0 for success and for help asked for, 2 for a usage error
 // (no verb, an unknown verb or flag, a flag's value out of range, a
 // required flag missing), 1 for a failure, 130 for a run stopped by SIGINT
@@ -32,6 +32,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -205,10 +206,18 @@ func newFlags(name, args string) *flag.FlagSet {
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		// The flag package prints the usage (after the error, if any) to
+		// fs's output: help asked for goes to stdout, an error to stderr.
+		var printed bytes.Buffer
+		fs.SetOutput(&printed)
+		err := fs.Parse(args)
+		fs.SetOutput(nil)
+		if err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				os.Stdout.Write(printed.Bytes())
 				return nil, err
 			}
+			os.Stderr.Write(printed.Bytes())
 			return nil, usageError{error: err, printed: true}
 		}
 		args = fs.Args()
