@@ -414,9 +414,33 @@ func FromFloat32(shape []int, dt Datatype, values []float32) (*Image, error) {
 	if len(values) != im.Len() {
 		return nil, fmt.Errorf("nifti: shape %v holds %d voxels, got %d values", shape, im.Len(), len(values))
 	}
-	for i, v := range values {
-		if err := im.Set(i, float64(v)); err != nil {
-			return nil, err
+	// New's images are little-endian and unscaled, so the datatypes the
+	// toolkit writes are stored without going through Set's per-voxel
+	// checks of the header; the bytes and errors are Set's.
+	raw := im.raw
+	switch dt {
+	case Uint8, Int16:
+		lo, hi := intRange(dt)
+		for i, v := range values {
+			r := math.Round(float64(v))
+			if v != v || r < lo || r > hi {
+				return nil, fmt.Errorf("nifti: value %g at voxel %d does not fit %s", float64(v), i, dt)
+			}
+			if dt == Uint8 {
+				raw[i] = byte(r)
+			} else {
+				binary.LittleEndian.PutUint16(raw[2*i:], uint16(int16(r)))
+			}
+		}
+	case Float32:
+		for i, v := range values {
+			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
+		}
+	default:
+		for i, v := range values {
+			if err := im.Set(i, float64(v)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return im, nil

@@ -359,3 +359,34 @@ func FuzzParseHeader(f *testing.F) {
 		}
 	})
 }
+
+// TestFromFloat32MatchesSet: FromFloat32 stores every datatype's values with
+// the bytes Set gives them, rounding halves away from zero and keeping the
+// range's ends, and refuses what Set refuses with Set's message.
+func TestFromFloat32MatchesSet(t *testing.T) {
+	vals := []float32{0, 1, -1, 0.5, -0.5, 1.5, 2.5, -2.5, 127.49, 254.5, 255, 255.4, -32768, 32767, 32767.4, -32768.4, 3.25e4, -7.75, float32(math.Inf(1))}
+	for _, dt := range []Datatype{Uint8, Int8, Int16, Uint16, Int32, Float32, Float64} {
+		for i, v := range vals {
+			got, gotErr := FromFloat32([]int{1}, dt, []float32{v})
+			want, err := New([]int{1}, dt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantErr := want.Set(0, float64(v))
+			switch {
+			case (gotErr == nil) != (wantErr == nil):
+				t.Errorf("%s, value %g: FromFloat32 err %v, Set err %v", dt, v, gotErr, wantErr)
+			case gotErr != nil:
+				if gotErr.Error() != wantErr.Error() {
+					t.Errorf("%s, value %g: FromFloat32 says %q, Set %q", dt, v, gotErr, wantErr)
+				}
+			case !bytes.Equal(got.raw, want.raw):
+				t.Errorf("%s, value %g (#%d): FromFloat32 stored % x, Set % x", dt, v, i, got.raw, want.raw)
+			}
+		}
+	}
+	// The voxel named is the one that does not fit.
+	if _, err := FromFloat32([]int{3}, Int16, []float32{1, 2, 40000}); err == nil || !strings.Contains(err.Error(), "voxel 2") {
+		t.Errorf("40000 at voxel 2 into int16: err = %v", err)
+	}
+}
