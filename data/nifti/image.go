@@ -74,11 +74,44 @@ func (im *Image) Float64s() []float64 {
 	return out
 }
 
-// Float32s returns all voxels, scaled, in stored order, as float32.
+// Float32s returns all voxels, scaled, in stored order, as float32: the
+// values of At, with the header read once rather than per voxel and
+// BraTS's datatypes (little-endian int16, uint8, float32) decoded inline.
 func (im *Image) Float32s() []float32 {
 	out := make([]float32, im.Len())
-	for i := range out {
-		out[i] = float32(im.At(i))
+	h := &im.Header
+	scaled, slope, inter := h.Scaled(), h.SclSlope, h.SclInter
+	le := h.ByteOrder == binary.LittleEndian
+	raw := im.raw
+	switch {
+	case h.Datatype == Int16 && le:
+		for i := range out {
+			v := float64(int16(binary.LittleEndian.Uint16(raw[2*i:])))
+			if scaled {
+				v = slope*v + inter
+			}
+			out[i] = float32(v)
+		}
+	case h.Datatype == Uint8:
+		for i := range out {
+			v := float64(raw[i])
+			if scaled {
+				v = slope*v + inter
+			}
+			out[i] = float32(v)
+		}
+	case h.Datatype == Float32 && le:
+		for i := range out {
+			v := float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
+			if scaled {
+				v = slope*v + inter
+			}
+			out[i] = float32(v)
+		}
+	default:
+		for i := range out {
+			out[i] = float32(im.At(i))
+		}
 	}
 	return out
 }

@@ -390,3 +390,30 @@ func TestFromFloat32MatchesSet(t *testing.T) {
 		t.Errorf("40000 at voxel 2 into int16: err = %v", err)
 	}
 }
+
+// TestFloat32sMatchesAt: Float32s gives float32(At(i)) for every voxel, in
+// every datatype and byte order, with and without scaling.
+func TestFloat32sMatchesAt(t *testing.T) {
+	vals := []float32{0, 1, -1, 7, -128, 127, 200, -32768, 32767, 1000.25, -3.5}
+	for _, dt := range []Datatype{Uint8, Int8, Int16, Uint16, Int32, Float32, Float64} {
+		for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+			for _, scale := range [][2]float64{{0, 0}, {1, 0}, {0.37, -12.5}, {-2, 3}} {
+				im, err := New([]int{len(vals)}, dt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range vals {
+					im.Set(i, float64(v)) // values a datatype cannot hold stay 0
+				}
+				im.SetByteOrder(order)
+				im.Header.SclSlope, im.Header.SclInter = scale[0], scale[1]
+				got := im.Float32s()
+				for i := range vals {
+					if want := float32(im.At(i)); math.Float32bits(got[i]) != math.Float32bits(want) {
+						t.Errorf("%s, %v, scaling %v, voxel %d: Float32s %g, At %g", dt, order, scale, i, got[i], want)
+					}
+				}
+			}
+		}
+	}
+}
