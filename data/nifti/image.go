@@ -80,37 +80,32 @@ func (im *Image) Float64s() []float64 {
 func (im *Image) Float32s() []float32 {
 	out := make([]float32, im.Len())
 	h := &im.Header
-	scaled, slope, inter := h.Scaled(), h.SclSlope, h.SclInter
 	le := h.ByteOrder == binary.LittleEndian
 	raw := im.raw
 	switch {
 	case h.Datatype == Int16 && le:
 		for i := range out {
-			v := float64(int16(binary.LittleEndian.Uint16(raw[2*i:])))
-			if scaled {
-				v = slope*v + inter
-			}
-			out[i] = float32(v)
+			out[i] = float32(int16(binary.LittleEndian.Uint16(raw[2*i:])))
 		}
 	case h.Datatype == Uint8:
 		for i := range out {
-			v := float64(raw[i])
-			if scaled {
-				v = slope*v + inter
-			}
-			out[i] = float32(v)
+			out[i] = float32(raw[i])
 		}
 	case h.Datatype == Float32 && le:
 		for i := range out {
-			v := float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
-			if scaled {
-				v = slope*v + inter
-			}
-			out[i] = float32(v)
+			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		}
 	default:
 		for i := range out {
 			out[i] = float32(im.At(i))
+		}
+		return out
+	}
+	// The stored values above are exact in float32, so scaling them now
+	// gives At's values.
+	if h.Scaled() {
+		for i, v := range out {
+			out[i] = float32(h.SclSlope*float64(v) + h.SclInter)
 		}
 	}
 	return out
@@ -392,7 +387,7 @@ func (im *Image) Set(i int, v float64) error {
 		r := math.Round(v)
 		lo, hi := intRange(h.Datatype)
 		if math.IsNaN(v) || r < lo || r > hi {
-			return fmt.Errorf("nifti: value %g at voxel %d does not fit %s", v, i, h.Datatype)
+			return doesNotFit(v, i, h.Datatype)
 		}
 		v = r
 	}
@@ -415,6 +410,12 @@ func (im *Image) Set(i int, v float64) error {
 		o.PutUint64(im.raw[8*i:], math.Float64bits(v))
 	}
 	return nil
+}
+
+// doesNotFit is the error of Set and FromFloat32 for a value v that an
+// integer datatype dt cannot hold at voxel i (NaN or out of range).
+func doesNotFit(v float64, i int, dt Datatype) error {
+	return fmt.Errorf("nifti: value %g at voxel %d does not fit %s", v, i, dt)
 }
 
 // intRange returns the representable range of an integer datatype.
@@ -457,7 +458,7 @@ func FromFloat32(shape []int, dt Datatype, values []float32) (*Image, error) {
 		for i, v := range values {
 			r := math.Round(float64(v))
 			if v != v || r < lo || r > hi {
-				return nil, fmt.Errorf("nifti: value %g at voxel %d does not fit %s", float64(v), i, dt)
+				return nil, doesNotFit(float64(v), i, dt)
 			}
 			if dt == Uint8 {
 				raw[i] = byte(r)
