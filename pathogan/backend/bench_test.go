@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -126,4 +127,29 @@ func BenchmarkDenseGradient(b *testing.B) {
 			benchExec(b, MustNewExec(goBackend(b), fn), x, w)
 		})
 	})
+}
+
+// BenchmarkElementwise times a chain of the element-wise ops of an instance norm and ELU
+// (broadcast products and sums with [B, 1, 1, C] and [1, 1, 1, C], Where with a scalar branch,
+// Expm1, the reductions over H and W) on the activation shapes of the small preset.
+func BenchmarkElementwise(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, dims := range [][]int{{4, 16, 16, 32}, {4, 64, 64, 8}} {
+		x := randTensor32(rng, dims...)
+		g := randTensor32(rng, 1, 1, 1, dims[3])
+		fn := func(in []*Node) *Node {
+			h := in[0]
+			for range 4 {
+				mean := ReduceAndKeep(h, ReduceMean, 1, 2)
+				c := Sub(h, mean)
+				v := ReduceAndKeep(Square(c), ReduceMean, 1, 2)
+				h = Add(Mul(Mul(c, Rsqrt(AddScalar(v, 1e-5))), in[1]), in[1])
+				h = ELU(h, 1)
+			}
+			return h
+		}
+		b.Run(fmt.Sprint(dims), func(b *testing.B) {
+			benchExec(b, MustNewExec(goBackend(b), fn), x, g)
+		})
+	}
 }

@@ -66,8 +66,9 @@ func installGradientsNote() string {
 }
 
 // EnableOpProfile wraps every executor of the Go backend (process-wide) so that each op's wall
-// time is summed per op type and output shape; OpProfile reports the sums. It costs about a
-// microsecond per op, so it is meant for benchmarks (pathogan bench --op-profile), not training.
+// time is summed per op type, output shape and operand shapes; OpProfile reports the sums. It
+// costs about a microsecond per op, so it is meant for benchmarks (pathogan bench --op-profile),
+// not training.
 // It returns an error, and profiles nothing, when the kernels are not installed (create a Go
 // backend first).
 func EnableOpProfile() error { return kernels.EnableOpProfile() }

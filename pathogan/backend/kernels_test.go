@@ -276,3 +276,129 @@ func TestKernelsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelsElementwiseExact checks the element-wise kernels bit for bit against plain float32
+// loops where they take their fast paths: binary ops with a [B, 1, 1, C] or [1, 1, 1, C]
+// operand (tiled runs, including a last partial tile and a split over the workers), Where with
+// a scalar branch (spread over tiles) and sums over H and W of short channel runs (eight
+// outputs held at a time, with a remainder). Each element is one float32 operation, or a sum
+// in run order, so any other rounding or order shows as a bit difference.
+func TestKernelsElementwiseExact(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	rng := rand.New(rand.NewPCG(20, 13))
+	flat := func(x *tensors.Tensor) []float32 { return tensors.MustCopyFlatData[float32](x) }
+	run := func(fn func(in []*Node) *Node, in ...*tensors.Tensor) []float32 {
+		args := make([]any, len(in))
+		for i, x := range in {
+			args[i] = x
+		}
+		out, err := MustNewExec(goBackend(t), fn).Exec(args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return flat(out[0])
+	}
+	same := func(what string, got, want []float32) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+		}
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%s: element %d is %v, want %v", what, i, got[i], want[i])
+			}
+		}
+	}
+	ops := map[string]struct {
+		node func(a, b *Node) *Node
+		f    func(a, b float32) float32
+	}{
+		"Add": {Add, func(a, b float32) float32 { return a + b }},
+		"Sub": {Sub, func(a, b float32) float32 { return a - b }},
+		"Mul": {Mul, func(a, b float32) float32 { return a * b }},
+		"Div": {Div, func(a, b float32) float32 { return a / b }},
+		"Max": {Max, func(a, b float32) float32 { return max(a, b) }},
+	}
+	// [B, H, W, C] with [B or 1, 1, 1, C]: 4x64x64x8 splits over the workers, 3x10x10x24 ends
+	// with a partial tile (85 runs of 24 per tile, 100 runs).
+	for _, dims := range [][]int{{4, 64, 64, 8}, {3, 10, 10, 24}, {2, 16, 16, 32}} {
+		b, h, w, c := dims[0], dims[1], dims[2], dims[3]
+		for _, small := range [][]int{{b, 1, 1, c}, {1, 1, 1, c}} {
+			x := to32(randTensor(rng, 0.5, 2, dims...))
+			y := to32(randTensor(rng, 0.5, 2, small...))
+			xs, ys := flat(x), flat(y)
+			for name, op := range ops {
+				want := make([]float32, len(xs))
+				wantRev := make([]float32, len(xs))
+				for i := range want {
+					bi := i / (h * w * c)
+					if small[0] == 1 {
+						bi = 0
+					}
+					yv := ys[bi*c+i%c]
+					want[i], wantRev[i] = op.f(xs[i], yv), op.f(yv, xs[i])
+				}
+				what := fmt.Sprintf("%s %v %v", name, dims, small)
+				same(what, run(func(in []*Node) *Node { return op.node(in[0], in[1]) }, x, y), want)
+				same(what+" reversed", run(func(in []*Node) *Node { return op.node(in[1], in[0]) }, x, y), wantRev)
+			}
+		}
+	}
+	// Where with a scalar branch on either side, over several tiles and workers.
+	x := to32(randTensor(rng, -1, 1, 4, 64, 64, 8))
+	xs := flat(x)
+	want, wantRev := make([]float32, len(xs)), make([]float32, len(xs))
+	for i, v := range xs {
+		want[i], wantRev[i] = 0.25, v
+		if v > 0 {
+			want[i], wantRev[i] = v, 0.25
+		}
+	}
+	quarter := func(x *Node) *Node { return Scalar(x.Graph(), x.DType(), 0.25) }
+	same("Where(x > 0, x, 0.25)", run(func(in []*Node) *Node {
+		return Where(GreaterThan(in[0], ScalarZero(in[0].Graph(), in[0].DType())), in[0], quarter(in[0]))
+	}, x), want)
+	same("Where(x > 0, 0.25, x)", run(func(in []*Node) *Node {
+		return Where(GreaterThan(in[0], ScalarZero(in[0].Graph(), in[0].DType())), quarter(in[0]), in[0])
+	}, x), wantRev)
+	// Sums over H and W in run order: 20 channels are two groups of eight and four more.
+	for _, dims := range [][]int{{4, 64, 64, 8}, {3, 10, 10, 20}} {
+		x := to32(randTensor(rng, -1, 1, dims...))
+		xs := flat(x)
+		hw, c := dims[1]*dims[2], dims[3]
+		want := make([]float32, dims[0]*c)
+		for bi := range dims[0] {
+			for ci := range c {
+				var s float32
+				for p := range hw {
+					s += xs[(bi*hw+p)*c+ci]
+				}
+				want[bi*c+ci] = s
+			}
+		}
+		same(fmt.Sprintf("ReduceSum %v over 1, 2", dims), run(func(in []*Node) *Node { return ReduceSum(in[0], 1, 2) }, x), want)
+	}
+}
+
+// TestOpProfileKeys checks that the op profile keys a broadcast product by its operands' shapes,
+// so that it is told apart from the product of two full tensors.
+func TestOpProfileKeys(t *testing.T) {
+	goBackend(t)
+	if err := EnableOpProfile(); err != nil {
+		t.Skip(err)
+	}
+	OpProfile()
+	x, y := to32(randTensor(rand.New(rand.NewPCG(1, 2)), -1, 1, 2, 3, 4)), to32(randTensor(rand.New(rand.NewPCG(3, 4)), -1, 1, 1, 1, 4))
+	if _, err := MustNewExec(goBackend(t), func(a, b *Node) *Node { return Add(Mul(a, b), a) }).Exec(x, y); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, e := range OpProfile() {
+		keys[e.Op] = true
+	}
+	for _, want := range []string{"Mul (Float32)[2 3 4] = (Float32)[1 1 4]", "Add (Float32)[2 3 4] = ="} {
+		if !keys[want] {
+			t.Errorf("no profile entry %q in %v", want, keys)
+		}
+	}
+}

@@ -303,8 +303,9 @@ var (
 )
 
 // EnableOpProfile wraps every executor in simplego's table (process-wide, for every simplego
-// backend) so that each op's wall time is summed per op type and output shape; OpProfile
-// reports the sums. It costs about a microsecond per op, so it is meant for benchmarks
+// backend) so that each op's wall time is summed per op type and output shape, and for ops with
+// several operands per operand shape too ("=" where it is the output's: a broadcast shows as a
+// smaller shape); OpProfile reports the sums. It costs about a microsecond per op, so it is meant for benchmarks
 // (pathogan bench --op-profile), not training. It returns Install's error without wrapping
 // anything when the kernels are not installed.
 func EnableOpProfile() error {
@@ -323,6 +324,15 @@ func EnableOpProfile() error {
 				out, err := ex(backend, node, inputs, owned)
 				d := time.Since(t0)
 				key := opType.String() + " " + nodeOf(node).shape.String()
+				if nm := nodeOf(node); len(nm.inputs) > 1 {
+					for _, in := range nm.inputs {
+						if s := nodeOf(in).shape; !s.Equal(nm.shape) {
+							key += " " + s.String()
+						} else {
+							key += " ="
+						}
+					}
+				}
 				opStatsMu.Lock()
 				st := opStats[key]
 				if st == nil {
@@ -341,7 +351,7 @@ func EnableOpProfile() error {
 
 // OpProfileEntry is one line of OpProfile.
 type OpProfileEntry struct {
-	Op      string  // op type and output shape
+	Op      string  // op type, output shape and, for several operands, theirs ("=": the output's)
 	Calls   int     // executions
 	Seconds float64 // total wall time
 }

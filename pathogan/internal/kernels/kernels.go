@@ -33,7 +33,8 @@ import (
 func workers() int { return max(1, runtime.GOMAXPROCS(0)) }
 
 // parallelFor runs fn(block) for block in [0, n) on up to workers() goroutines, each getting
-// blocks from a shared counter; fn also gets the worker index.
+// blocks from a shared counter; fn also gets the worker index. The calling goroutine is worker
+// 0, so that it works instead of sleeping until the others finish.
 func parallelFor(n int, fn func(worker, block int)) {
 	w := min(workers(), n)
 	if w <= 1 {
@@ -44,19 +45,23 @@ func parallelFor(n int, fn func(worker, block int)) {
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for worker := range w {
+	work := func(worker int) {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= n {
+				return
+			}
+			fn(worker, i)
+		}
+	}
+	for worker := 1; worker < w; worker++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				fn(worker, i)
-			}
+			work(worker)
 		}()
 	}
+	work(0)
 	wg.Wait()
 }
 
