@@ -14,11 +14,13 @@ func TestNewHonoursGOMLXBackendGo(t *testing.T) {
 		env, wantConfig string
 		wantMode        ConvMode
 	}{
-		{"go", "ops_sequential,dotgeneral_small,conv=kernel", ConvKernel},
-		{"go:conv=native", "ops_sequential,dotgeneral_small,conv=native", ConvNative},
-		{"go:conv=im2col", "ops_sequential,dotgeneral_small,conv=im2col", ConvIm2Col},
+		{"go", "ops_parallel,dotgeneral_small,parallelism=-1,conv=kernel", ConvKernel},
+		{"go:conv=native", "ops_parallel,dotgeneral_small,parallelism=-1,conv=native", ConvNative},
+		{"go:conv=im2col", "ops_parallel,dotgeneral_small,parallelism=-1,conv=im2col", ConvIm2Col},
 		{"go:ops_parallel", "ops_parallel,dotgeneral_small,conv=kernel", ConvKernel},
-		{"go:dotgeneral_large", "dotgeneral_large,ops_sequential,conv=kernel", ConvKernel},
+		{"go:ops_sequential", "ops_sequential,dotgeneral_small,conv=kernel", ConvKernel},
+		{"go:parallelism=-1", "dotgeneral_small,parallelism=-1,conv=kernel", ConvKernel},
+		{"go:dotgeneral_large", "dotgeneral_large,ops_parallel,parallelism=-1,conv=kernel", ConvKernel},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			t.Setenv(backends.ConfigEnvVar, tc.env)
@@ -71,8 +73,8 @@ func TestNewAutoPick(t *testing.T) {
 		if _, ok := b.(*GoBackend); !ok || !info.GoFixes || !strings.Contains(info.Reason, "XLA") {
 			t.Fatalf("fallback to Go: got %T, info %+v", b, info)
 		}
-		if !strings.Contains(info.Config, "ops_sequential") {
-			t.Fatalf("Go fallback should use the sequential executor, got %q", info.Config)
+		if !strings.Contains(info.Config, "ops_parallel") || !strings.Contains(info.Config, "parallelism=-1") {
+			t.Fatalf("Go fallback should use the parallel executor with an unlimited pool, got %q", info.Config)
 		}
 	case "xla":
 		if info.GoFixes {

@@ -80,9 +80,13 @@
 //     then waits for more slots for its own sub-tasks: with 4 large matmuls ready at once on 2
 //     cores every slot waits on another and execution deadlocks (reproduced with 8 parallel
 //     conv branches, forward+backward; the stacks show 4 goroutines in
-//     workersPool.WaitToStart). GoBackend therefore defaults to "ops_sequential", which never
-//     deadlocks and still parallelises inside large ops. "go:ops_parallel" restores the
-//     parallel executor.
+//     workersPool.WaitToStart; TestParallelExecutorDoesNotDeadlock does it with eight Erf
+//     branches). With an unlimited pool (simplego's parallelism=-1) no op ever waits for a slot.
+//     GoBackend therefore defaults to "ops_parallel,parallelism=-1", setting the pool without
+//     simplego's stdout line (kernels.UnlimitWorkers), and falls back to "ops_sequential", which
+//     never deadlocks either, where it cannot. Running independent ops at the same time keeps
+//     both cores busy where single ops are too small to split. "go:ops_sequential" and
+//     "go:ops_parallel" (the limited pool) remain.
 //  9. There is no transposed convolution with a gradient (item 3), no instance normalization
 //     and no ELU: see ConvTranspose2D (zero insertion by one Pad, then a stride-1 conv with the
 //     reversed kernel), InstanceNorm and ELU (exp(min(x,0))-1 through Expm1 and Where).
