@@ -24,7 +24,7 @@ func runAblate(args []string) error {
 	variants := fs.String("variants", "full,no-vae,no-relevancy,idt,no-kl,lambda_r=2",
 		"comma-separated variants: "+strings.Join(slices.Sorted(maps.Keys(ablate.Known)), ", ")+", or settings such as lambda_r=2 (one variant each; full is always included)")
 	seeds := fs.String("seeds", "1,2,3", "comma-separated seeds, the same for every variant")
-	steps := fs.Int("steps", 4000, "training steps of every run (the main job's)")
+	steps := fs.Int("steps", 4500, "training steps of every run (the main job's)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func runReproduce(args []string) error {
 	brats := fs.String("brats", "", "a BraTS copy to use instead of the built-in phantom data")
 	patients := fs.Int("patients", 40, "phantom patients (without --brats)")
 	seed := fs.Uint64("seed", 1, "seed of the phantom, the patient split and both trainings")
-	steps := fs.Int("steps", 4000, "PathoGAN training steps")
+	steps := fs.Int("steps", 4500, "PathoGAN training steps")
 	baseSteps := fs.Int("baseline-steps", 1000, "U-Net training steps")
 	valFraction := fs.Float64("val-fraction", 0.1, "share of patients (per grade) held out to select PathoGAN's checkpoint")
 	set := fs.String("set", "", `PathoGAN overrides "key=value;..."`)
