@@ -282,7 +282,9 @@ func binaryTiled(op backends.OpType, c *collapsed, rep []bool, dst []float32, sr
 		var tiles [2][]float32
 		for k := range tiles {
 			if rep[k] {
-				tiles[k] = make([]float32, r*n)
+				t := getScratch(r * n)
+				defer putScratch(t)
+				tiles[k] = *t
 			}
 		}
 		var offs [2]int
@@ -462,17 +464,17 @@ func execWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simpleg
 		if len(cond) > 1 {
 			// A scalar branch (ELU's zero, a constant) is spread over a tile, so that the
 			// vector select runs on every element.
-			spread := func(v []float32) []float32 {
-				if len(v) > 1 {
-					return nil
-				}
-				s := make([]float32, min(tileLen, hi-lo))
-				for i := range s {
-					s[i] = v[0]
-				}
-				return s
+			var ts, fs []float32
+			if len(t) == 1 {
+				p := filledScratch(min(tileLen, hi-lo), t[0])
+				defer putScratch(p)
+				ts = *p
 			}
-			ts, fs := spread(t), spread(f)
+			if len(f) == 1 {
+				p := filledScratch(min(tileLen, hi-lo), f[0])
+				defer putScratch(p)
+				fs = *p
+			}
 			for i := lo; i < hi; i += tileLen {
 				j := min(i+tileLen, hi)
 				tt, ff := ts, fs
@@ -507,6 +509,15 @@ func execWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simpleg
 		}
 	})
 	return outBuf, nil
+}
+
+// filledScratch returns a pooled slice of n copies of v (give it back with putScratch).
+func filledScratch(n int, v float32) *[]float32 {
+	p := getScratch(n)
+	for i := range *p {
+		(*p)[i] = v
+	}
+	return p
 }
 
 func execBroadcastInDim(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
