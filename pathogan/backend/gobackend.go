@@ -71,8 +71,8 @@ var _ backends.Backend = (*GoBackend)(nil)
 // If none of ops_sequential, ops_parallel and parallelism=N is given, "ops_parallel,parallelism=-1"
 // is added: simplego's parallel executor, which runs independent ops at the same time, with an
 // unlimited worker pool. With its default pool (2×NumCPU slots) that executor deadlocks on small
-// machines (see the package doc, item 8); an unlimited pool never waits for a slot. It took the
-// small preset's training step from 0.34-0.40 s to 0.22-0.29 s on 2 cores (docs/benchmarks.md).
+// machines (see the package doc, item 8); an unlimited pool never waits for a slot. What it
+// gains is in docs/benchmarks.md ("CPU, 2026-12-05: independent ops at once").
 // parallelism=-1 is set without simplego's stdout line (kernels.UnlimitWorkers); where that
 // cannot be done (another GoMLX version), ops_sequential is added instead, which never deadlocks.
 // If no dotgeneral_* option is given, dotgeneral_small is added: simplego's blocked ("large")

@@ -17,10 +17,10 @@ import (
 // through index iterators on one core; these collapse the shapes into contiguous runs and split
 // large tensors over the cores. Every other dtype or layout goes to simplego's executor.
 
-// parallelMin is the size below which element-wise work stays on one goroutine. A pass over
-// 32k floats (batch 4 of 16×16×32) takes about 10 µs, about what handing half of it to a second
-// goroutine costs: BenchmarkElementwise ran 20-25 % faster at 16×16×32 with this limit than
-// with 1 << 15, and no slower at 64×64×8 (131k floats, still split).
+// parallelMin is the size below which element-wise work stays on one goroutine: a pass over
+// 32k floats (batch 4 of 16×16×32) costs about what handing half of it to a second goroutine
+// does (BenchmarkElementwise with this limit and with 1 << 15: docs/benchmarks.md, "CPU,
+// 2026-12-05").
 const parallelMin = 1 << 17
 
 // splitRange runs fn over [0, n) in one chunk per worker (one chunk when n is small).

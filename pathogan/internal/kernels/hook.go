@@ -305,8 +305,8 @@ var (
 // EnableOpProfile wraps every executor in simplego's table (process-wide, for every simplego
 // backend) so that each op's wall time is summed per op type and output shape, and for ops with
 // several operands per operand shape too ("=" where it is the output's: a broadcast shows as a
-// smaller shape); OpProfile reports the sums. It costs about a microsecond per op, so it is meant for benchmarks
-// (pathogan bench --op-profile), not training. It returns Install's error without wrapping
+// smaller shape); OpProfile reports the sums. It costs about a microsecond per op, so it is
+// meant for benchmarks (pathogan bench --op-profile), not training. It returns Install's error without wrapping
 // anything when the kernels are not installed.
 func EnableOpProfile() error {
 	if err := Status(); err != nil {
@@ -323,8 +323,9 @@ func EnableOpProfile() error {
 				t0 := time.Now()
 				out, err := ex(backend, node, inputs, owned)
 				d := time.Since(t0)
-				key := opType.String() + " " + nodeOf(node).shape.String()
-				if nm := nodeOf(node); len(nm.inputs) > 1 {
+				nm := nodeOf(node)
+				key := opType.String() + " " + nm.shape.String()
+				if len(nm.inputs) > 1 {
 					for _, in := range nm.inputs {
 						if s := nodeOf(in).shape; !s.Equal(nm.shape) {
 							key += " " + s.String()

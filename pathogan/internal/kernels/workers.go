@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"reflect"
+	"sync"
 	"unsafe"
 
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -33,8 +34,11 @@ func CanUnlimitWorkers() error {
 	return err
 }
 
-// maxParallelismOffset is the offset of Backend.workers.maxParallelism in simplego.Backend.
-func maxParallelismOffset() (uintptr, error) {
+// maxParallelismOffset is the offset of Backend.workers.maxParallelism in simplego.Backend,
+// worked out (with the checks) once per process.
+var maxParallelismOffset = sync.OnceValues(findMaxParallelismOffset)
+
+func findMaxParallelismOffset() (uintptr, error) {
 	if err := gomlxcheck.Check(); err != nil {
 		return 0, err
 	}
