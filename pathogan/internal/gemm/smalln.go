@@ -1,5 +1,7 @@
 package gemm
 
+import "sync"
+
 // smallN is the widest C for which Sgemm uses its own AVX2/FMA kernel instead of the BLAS:
 // general kernels, OpenBLAS's included, reach a small share of their rate on products with 5 or
 // 8 columns (the narrow convolutions of a base-8 network), where eight rows of C in eight
@@ -13,46 +15,50 @@ func useSmallN(transB bool, m, n, k int, beta float32) bool {
 }
 
 // smallNSgemm computes C = op(A)·B (no transpose of B, beta 0) eight rows and eight columns at a
-// time; n is padded to a multiple of 8 through scratch copies of B and C when needed, and the
-// last m%8 rows are done in Go.
+// time; n is padded to 8 through a pooled, zero-padded copy of B and an eight-row tile of C when
+// it is narrower, and the last m%8 rows are done in Go.
 func smallNSgemm(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	const f = 4 // bytes per float32
 	sAi, sAk := lda*f, f
 	if transA {
 		sAi, sAk = f, lda*f
 	}
-	n8 := (n + 7) &^ 7
-	bb, bStride := b, ldb
-	if n != n8 {
-		bb = make([]float32, k*n8)
-		for p := range k {
-			copy(bb[p*n8:p*n8+n], b[p*ldb:p*ldb+n])
-		}
-		bStride = n8
-	}
-	cc, cStride := c, ldc
-	if n != n8 {
-		cc = make([]float32, 8*n8)
-		cStride = n8
-	}
 	m8 := m &^ 7
-	for i := 0; i < m8; i += 8 {
-		aOff := i * lda
-		if transA {
-			aOff = i
-		}
-		for j := 0; j < n8; j += 8 {
-			if n == n8 {
-				kernel8x8(k, &a[aOff], sAi, sAk, &bb[j], bStride*f, &cc[i*cStride+j], cStride*f)
-				continue
+	if n == smallN {
+		for i := 0; i < m8; i += 8 {
+			aOff := i * lda
+			if transA {
+				aOff = i
 			}
-			kernel8x8(k, &a[aOff], sAi, sAk, &bb[j], bStride*f, &cc[j], cStride*f)
+			kernel8x8(k, &a[aOff], sAi, sAk, &b[0], ldb*f, &c[i*ldc], ldc*f)
 		}
-		if n != n8 {
+	} else if m8 > 0 {
+		// B padded to eight columns with zeros, and one 8×8 tile of C whose first n columns are
+		// copied out element by element (a copy call costs more than moving a few floats).
+		bp := narrowPool.Get().(*[]float32)
+		bb := grow(*bp, k*smallN)
+		for p := range k {
+			row := bb[p*smallN : (p+1)*smallN]
+			copy(row[:n], b[p*ldb:p*ldb+n])
+			clear(row[n:])
+		}
+		var tile [8 * smallN]float32
+		for i := 0; i < m8; i += 8 {
+			aOff := i * lda
+			if transA {
+				aOff = i
+			}
+			kernel8x8(k, &a[aOff], sAi, sAk, &bb[0], smallN*f, &tile[0], smallN*f)
 			for r := range 8 {
-				copy(c[(i+r)*ldc:(i+r)*ldc+n], cc[r*cStride:r*cStride+n])
+				dst := c[(i+r)*ldc : (i+r)*ldc+n]
+				src := tile[r*smallN : r*smallN+n]
+				for j := range dst {
+					dst[j] = src[j]
+				}
 			}
 		}
+		*bp = bb
+		narrowPool.Put(bp)
 	}
 	// The last rows.
 	for i := m8; i < m; i++ {
@@ -71,5 +77,7 @@ func smallNSgemm(transA bool, m, n, k int, a []float32, lda int, b []float32, ld
 			}
 		}
 	}
-
 }
+
+// narrowPool holds smallNSgemm's zero-padded copies of a narrow B.
+var narrowPool = sync.Pool{New: func() any { return new([]float32) }}
