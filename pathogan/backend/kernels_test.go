@@ -12,6 +12,7 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	timage "github.com/gomlx/gomlx/pkg/core/tensors/images"
+	"github.com/pathogan-go/pathogan/pathogan/internal/kernels"
 )
 
 var (
@@ -109,6 +110,7 @@ func compareKernelsTol(t *testing.T, tol float64, fn func(in []*Node) *Node, inp
 // convolutions in other axis layouts, with input and kernel dilations), against the float64
 // im2col path on every conv case, plus transposed, dilated and channels-first convolutions.
 func TestKernelsConv(t *testing.T) {
+	goBackend(t) // installs the kernels
 	if err := KernelsStatus(); err != nil {
 		t.Fatal(err)
 	}
@@ -272,6 +274,43 @@ func TestKernelsDeterministic(t *testing.T) {
 		for j := range a[i] {
 			if a[i][j] != b[i][j] {
 				t.Fatalf("output %d element %d: %v with 1 goroutine, %v with 4", i, j, a[i][j], b[i][j])
+			}
+		}
+	}
+}
+
+// TestKernelsImplicitRowsExact checks that narrow convolutions (at most eight output channels)
+// give the same bits with their patch rows read from a padded input as with patch blocks built:
+// 7×7 and 3×3 kernels, stride 1 and 2, output rows of 20-27 pixels (blocks of eight inside one
+// row and across two), forward and both gradients, split over four goroutines.
+func TestKernelsImplicitRowsExact(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	goBackend(t)
+	rng := rand.New(rand.NewPCG(20, 14))
+	for _, c := range []struct{ h, w, cin, cout, k, stride int }{
+		{22, 27, 4, 8, 7, 1}, {20, 21, 8, 5, 7, 1}, {24, 20, 8, 8, 3, 2}, {17, 26, 3, 1, 3, 1},
+	} {
+		x := to32(randTensor(rng, -1, 1, 3, c.h, c.w, c.cin))
+		k := to32(randTensor(rng, -1, 1, c.k, c.k, c.cin, c.cout))
+		fn := func(in []*Node) []*Node {
+			y := Conv2D(in[0], in[1], c.stride, PadSame)
+			return append([]*Node{y}, Gradient(ReduceAllSum(Mul(y, Sin(y))), in...)...)
+		}
+		run := func(implicit bool) []*tensors.Tensor {
+			defer kernels.SetImplicitRows(kernels.SetImplicitRows(implicit))
+			out, err := MustNewExec(goBackend(t), fn).Exec(x, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		want, got := run(false), run(true)
+		for i := range want {
+			w, g := tensors.MustCopyFlatData[float32](want[i]), tensors.MustCopyFlatData[float32](got[i])
+			for j := range w {
+				if math.Float32bits(w[j]) != math.Float32bits(g[j]) {
+					t.Fatalf("%+v output %d element %d: %v read in place, %v from patch blocks", c, i, j, g[j], w[j])
+				}
 			}
 		}
 	}

@@ -15,69 +15,79 @@ func useSmallN(transB bool, m, n, k int, beta float32) bool {
 }
 
 // smallNSgemm computes C = op(A)·B (no transpose of B, beta 0) eight rows and eight columns at a
-// time; n is padded to 8 through a pooled, zero-padded copy of B and an eight-row tile of C when
-// it is narrower, and the last m%8 rows are done in Go.
+// time with kernel8x8, and the last m%8 rows in Go.
 func smallNSgemm(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	const f = 4 // bytes per float32
 	sAi, sAk := lda*f, f
 	if transA {
 		sAi, sAk = f, lda*f
 	}
-	m8 := m &^ 7
-	if n == smallN {
-		for i := 0; i < m8; i += 8 {
-			aOff := i * lda
-			if transA {
-				aOff = i
-			}
-			kernel8x8(k, &a[aOff], sAi, sAk, &b[0], ldb*f, &c[i*ldc], ldc*f)
+	eightRows(m, n, k, b, ldb, c, ldc, func(i int, bp *float32, bStride int, cp *float32, cStride int) {
+		aOff := i * lda
+		if transA {
+			aOff = i
 		}
-	} else if m8 > 0 {
-		// B padded to eight columns with zeros, and one 8×8 tile of C whose first n columns are
-		// copied out element by element (a copy call costs more than moving a few floats).
-		bp := narrowPool.Get().(*[]float32)
-		bb := grow(*bp, k*smallN)
-		for p := range k {
-			row := bb[p*smallN : (p+1)*smallN]
-			copy(row[:n], b[p*ldb:p*ldb+n])
-			clear(row[n:])
-		}
-		var tile [8 * smallN]float32
-		for i := 0; i < m8; i += 8 {
-			aOff := i * lda
-			if transA {
-				aOff = i
-			}
-			kernel8x8(k, &a[aOff], sAi, sAk, &bb[0], smallN*f, &tile[0], smallN*f)
-			for r := range 8 {
-				dst := c[(i+r)*ldc : (i+r)*ldc+n]
-				src := tile[r*smallN : r*smallN+n]
-				for j := range dst {
-					dst[j] = src[j]
-				}
-			}
-		}
-		*bp = bb
-		narrowPool.Put(bp)
-	}
-	// The last rows.
-	for i := m8; i < m; i++ {
-		row := c[i*ldc : i*ldc+n]
-		clear(row)
-		for p := range k {
-			var av float32
-			if transA {
-				av = a[p*lda+i]
-			} else {
-				av = a[i*lda+p]
-			}
-			brow := b[p*ldb : p*ldb+n]
-			for j := range row {
-				row[j] += av * brow[j]
-			}
+		kernel8x8(k, &a[aOff], sAi, sAk, bp, bStride, cp, cStride)
+	})
+	for i := m &^ 7; i < m; i++ {
+		if transA {
+			rowTimesB(c[i*ldc:i*ldc+n], a[i:], lda, k, b, ldb)
+		} else {
+			rowTimesB(c[i*ldc:i*ldc+n], a[i*lda:], 1, k, b, ldb)
 		}
 	}
 }
 
-// narrowPool holds smallNSgemm's zero-padded copies of a narrow B.
+// eightRows calls kern for each block of eight rows i..i+7 of C (i < m&^7) with B and C's block
+// as kernel8x8 takes them (pointers and byte strides). When n is narrower than eight, B is padded
+// with zeros into a pooled copy and kern writes an 8×8 tile whose first n columns are then moved
+// into C element by element (a copy call costs more than moving a few floats).
+func eightRows(m, n, k int, b []float32, ldb int, c []float32, ldc int, kern func(i int, b *float32, ldb int, c *float32, ldc int)) {
+	const f = 4 // bytes per float32
+	m8 := m &^ 7
+	if m8 == 0 {
+		return
+	}
+	if n == smallN {
+		for i := 0; i < m8; i += 8 {
+			kern(i, &b[0], ldb*f, &c[i*ldc], ldc*f)
+		}
+		return
+	}
+	bp := narrowPool.Get().(*[]float32)
+	bb := grow(*bp, k*smallN)
+	for p := range k {
+		row := bb[p*smallN : (p+1)*smallN]
+		copy(row[:n], b[p*ldb:p*ldb+n])
+		clear(row[n:])
+	}
+	var tile [8 * smallN]float32
+	for i := 0; i < m8; i += 8 {
+		kern(i, &bb[0], smallN*f, &tile[0], smallN*f)
+		for r := range 8 {
+			dst := c[(i+r)*ldc : (i+r)*ldc+n]
+			src := tile[r*smallN : r*smallN+n]
+			for j := range dst {
+				dst[j] = src[j]
+			}
+		}
+	}
+	*bp = bb
+	narrowPool.Put(bp)
+}
+
+// rowTimesB sets row = Σ_p a[p·sa]·B[p][0:len(row)] for p < k in order, one float32 multiply
+// and one add at a time: the rows of a narrow product below the last block of eight.
+func rowTimesB(row, a []float32, sa, k int, b []float32, ldb int) {
+	clear(row)
+	for p := range k {
+		av := a[p*sa]
+		brow := b[p*ldb : p*ldb+len(row)]
+		for j := range row {
+			row[j] += av * brow[j]
+		}
+	}
+}
+
+// narrowPool holds eightRows' zero-padded copies of a narrow B.
 var narrowPool = sync.Pool{New: func() any { return new([]float32) }}

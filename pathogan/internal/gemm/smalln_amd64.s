@@ -67,3 +67,75 @@ loop:
 	VMOVUPS Y7, (DI)
 	VZEROUPPER
 	RET
+
+// func kernel8x8seg(nseg, segLen int, a *float32, sAi, segSkip int, b *float32, ldb int, c *float32, ldc int)
+//
+// kernel8x8 with A(i,p) read in nseg segments of segLen contiguous floats: the k = nseg·segLen
+// steps run in order, A's pointer moves by one float per step and by segSkip bytes more after
+// each segment, and B's rows follow one another. The accumulators stay in registers across the
+// segments, so C is what kernel8x8 gives on the same A copied out row by row.
+TEXT ·kernel8x8seg(SB), NOSPLIT, $0-72
+	MOVQ nseg+0(FP), BX
+	MOVQ segLen+8(FP), AX
+	MOVQ a+16(FP), SI
+	MOVQ sAi+24(FP), R8
+	MOVQ segSkip+32(FP), R9
+	MOVQ b+40(FP), DX
+	MOVQ ldb+48(FP), R10
+	MOVQ c+56(FP), DI
+	MOVQ ldc+64(FP), R14
+	LEAQ (R8)(R8*2), R11 // 3·sAi
+	LEAQ (R8)(R8*4), R12 // 5·sAi
+	LEAQ (R11)(R8*4), R13 // 7·sAi
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+segment:
+	MOVQ AX, CX
+step:
+	VMOVUPS (DX), Y8
+	VBROADCASTSS (SI), Y9
+	VFMADD231PS Y8, Y9, Y0
+	VBROADCASTSS (SI)(R8*1), Y10
+	VFMADD231PS Y8, Y10, Y1
+	VBROADCASTSS (SI)(R8*2), Y11
+	VFMADD231PS Y8, Y11, Y2
+	VBROADCASTSS (SI)(R11*1), Y12
+	VFMADD231PS Y8, Y12, Y3
+	VBROADCASTSS (SI)(R8*4), Y13
+	VFMADD231PS Y8, Y13, Y4
+	VBROADCASTSS (SI)(R12*1), Y14
+	VFMADD231PS Y8, Y14, Y5
+	VBROADCASTSS (SI)(R11*2), Y15
+	VFMADD231PS Y8, Y15, Y6
+	VBROADCASTSS (SI)(R13*1), Y9
+	VFMADD231PS Y8, Y9, Y7
+	ADDQ $4, SI
+	ADDQ R10, DX
+	DECQ CX
+	JNZ step
+	ADDQ R9, SI
+	DECQ BX
+	JNZ segment
+	VMOVUPS Y0, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y1, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y2, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y3, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y4, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y5, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y6, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y7, (DI)
+	VZEROUPPER
+	RET

@@ -27,7 +27,9 @@ import (
 //     b), and out[(y, b), o] = Σ_rows P[row, (y, b)] · Km[(c, k), o]: the kernel-gradient
 //     convolution, whose "kernel" is the whole output gradient and whose output is a few taps.
 //
-// Patch matrices are built block by block (a few hundred kilobytes each) so they stay in cache.
+// Patch matrices are built block by block (a few hundred kilobytes each) so they stay in cache,
+// except for narrow "rows" convolutions, whose products read the patch rows from a zero-padded
+// copy of the input instead (implicit.go).
 
 // workers is how many goroutines a kernel uses.
 func workers() int { return max(1, runtime.GOMAXPROCS(0)) }
@@ -444,9 +446,19 @@ func (p *convPlan) convRows(in, km, out []float32) {
 	rows := len(p.outOff)
 	R := blockRows(K, rows)
 	nBlocks := (rows + R - 1) / R
+	var padded *paddedInput
+	if implicitRows.Load() && p.implicitOK() {
+		padded = p.pad2D(in)
+		defer padded.release()
+	}
 	parallelFor(nBlocks, func(_, blk int) {
 		r0 := blk * R
 		r1 := min(r0+R, rows)
+		if padded != nil && gemm.UseSegmented(r1-r0, p.O, K) {
+			a := gemm.Segmented{Src: padded.data, Rows: padded.rows[r0:r1], NSeg: p.kDims[0], SegLen: p.kDims[1] * p.inC, Jump: p.kdil[0] * padded.rowLen}
+			p.storeWith(r0, r1, out, func(c []float32) { gemm.SgemmSegmented(a, p.O, km, p.O, c, p.O) })
+			return
+		}
 		patch := getScratch((r1 - r0) * K)
 		defer putScratch(patch)
 		y := make([]int, p.n)
@@ -484,14 +496,20 @@ func (p *convPlan) convRows(in, km, out []float32) {
 // storeRows multiplies a patch block (rows r0..r1, or its transpose when transA) by Km and
 // writes the rows of out.
 func (p *convPlan) storeRows(r0, r1 int, patch []float32, K int, km, out []float32, transA bool) {
+	p.storeWith(r0, r1, out, func(c []float32) { gemm.Sgemm(transA, false, r1-r0, p.O, K, patch, K, km, p.O, 0, c, p.O) })
+}
+
+// storeWith writes rows r0..r1 of out, which product computes as an (r1-r0)×O matrix with
+// leading dimension O: in place when out's rows are laid out that way, else through a copy.
+func (p *convPlan) storeWith(r0, r1 int, out []float32, product func(c []float32)) {
 	m := r1 - r0
 	if p.outDirect {
-		gemm.Sgemm(transA, false, m, p.O, K, patch, K, km, p.O, 0, out[r0*p.O:], p.O)
+		product(out[r0*p.O:])
 		return
 	}
 	tmp := getScratch(m * p.O)
 	defer putScratch(tmp)
-	gemm.Sgemm(transA, false, m, p.O, K, patch, K, km, p.O, 0, *tmp, p.O)
+	product(*tmp)
 	for r := r0; r < r1; r++ {
 		src := (*tmp)[(r-r0)*p.O : (r-r0+1)*p.O]
 		base := p.outOff[r]
