@@ -279,11 +279,12 @@ func TestKernelsDeterministic(t *testing.T) {
 	}
 }
 
-// TestKernelsImplicitRowsExact checks that narrow convolutions (at most eight output channels)
-// give the same bits with their patch rows read from a padded input as with patch blocks built:
-// 7×7 and 3×3 kernels, stride 1 and 2, output rows of 20-27 pixels (blocks of eight inside one
-// row and across two), forward and both gradients, split over four goroutines.
-func TestKernelsImplicitRowsExact(t *testing.T) {
+// TestKernelsImplicitPatchesExact checks that narrow convolutions (at most eight output
+// channels) give the same bits with their patches read from a padded input as with patch blocks
+// built: 7×7 and 3×3 kernels, stride 1 and 2, output rows of 20-27 pixels (blocks of eight inside
+// one row and across two), forward, input gradient and kernel gradient (the "taps" formulation),
+// split over four goroutines.
+func TestKernelsImplicitPatchesExact(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	goBackend(t)
 	rng := rand.New(rand.NewPCG(20, 14))
@@ -297,7 +298,7 @@ func TestKernelsImplicitRowsExact(t *testing.T) {
 			return append([]*Node{y}, Gradient(ReduceAllSum(Mul(y, Sin(y))), in...)...)
 		}
 		run := func(implicit bool) []*tensors.Tensor {
-			defer kernels.SetImplicitRows(kernels.SetImplicitRows(implicit))
+			defer kernels.SetImplicitPatches(kernels.SetImplicitPatches(implicit))
 			out, err := MustNewExec(goBackend(t), fn).Exec(x, k)
 			if err != nil {
 				t.Fatal(err)

@@ -2,14 +2,29 @@ package gemm
 
 import "sync"
 
-// Segmented is an m×k matrix A read where it lies instead of being copied out: row i is NSeg
-// segments of SegLen contiguous floats (k = NSeg·SegLen), the first starting at Src[Rows[i]] and
-// each next one Jump floats after the one before. A convolution's patch matrix is one when read
-// from its zero-padded input: a row is an output pixel, a segment the taps of one kernel row.
+// Segmented is an m×k matrix A read where it lies instead of being copied out. Row i starts at
+// Src[Rows[i]]; its k elements are the segments in order, segment s covering Segs[s].Len
+// elements from Rows[i] + Segs[s].Off, Step floats apart (k = Σ Len). A convolution's patch
+// matrix is one when read from its zero-padded input: for a forward convolution a row is an
+// output pixel and a segment the taps of one kernel row; for a kernel gradient a row is a tap
+// and channel, and a segment one image row of pixels.
 type Segmented struct {
-	Src                []float32
-	Rows               []int
-	NSeg, SegLen, Jump int
+	Src  []float32
+	Rows []int
+	Segs []Segment
+	Step int
+}
+
+// Segment is one run of a Segmented row: Len elements from offset Off of the row's start.
+type Segment struct{ Off, Len int }
+
+// k is the number of columns.
+func (a *Segmented) k() int {
+	k := 0
+	for _, s := range a.Segs {
+		k += s.Len
+	}
+	return k
 }
 
 // UseSegmented says whether SgemmSegmented takes an m×n product with this k: when Sgemm would run
@@ -20,19 +35,33 @@ func UseSegmented(m, n, k int) bool {
 }
 
 // SgemmSegmented computes C = A·B (m×n, beta 0) for a segmented A, where UseSegmented holds. It
-// does the arithmetic of Sgemm on A copied out into a row-major m×k matrix, in the same order,
-// so the result is the same bit for bit. Blocks of eight rows whose starts are evenly spaced
-// (an output row's pixels) are read in place; other blocks and the last rows are copied out
-// first.
+// does the arithmetic of Sgemm on A copied out into an m×k matrix, in the same order, so the
+// result is the same bit for bit. Blocks of eight rows whose starts are evenly spaced are read in
+// place; other blocks and the last rows are copied out first. It panics when a row reaches
+// outside Src (the caller's offsets are wrong).
 func SgemmSegmented(a Segmented, n int, b []float32, ldb int, c []float32, ldc int) {
 	const f = 4 // bytes per float32
-	m, k := len(a.Rows), a.NSeg*a.SegLen
+	m, k := len(a.Rows), a.k()
+	lo, hi := 0, 0
+	segs := make([]int, 0, 2*len(a.Segs))
+	for i, s := range a.Segs {
+		if s.Len <= 0 {
+			panic("gemm: an empty segment")
+		}
+		last := s.Off + (s.Len-1)*a.Step
+		if i == 0 || min(s.Off, last) < lo {
+			lo = min(s.Off, last)
+		}
+		if i == 0 || max(s.Off, last) > hi {
+			hi = max(s.Off, last)
+		}
+		segs = append(segs, s.Off*f, s.Len)
+	}
 	for _, r := range a.Rows {
-		if r < 0 || r+(a.NSeg-1)*a.Jump+a.SegLen > len(a.Src) {
-			panic("gemm: a segmented row reaches past its source")
+		if r+lo < 0 || r+hi >= len(a.Src) {
+			panic("gemm: a segmented row reaches outside its source")
 		}
 	}
-	skip := (a.Jump - a.SegLen) * f
 	sp := segPool.Get().(*[]float32)
 	rows := grow(*sp, 8*k)
 	eightRows(m, n, k, b, ldb, c, ldc, func(i int, bp *float32, bStride int, cp *float32, cStride int) {
@@ -43,7 +72,7 @@ func SgemmSegmented(a Segmented, n int, b []float32, ldb int, c []float32, ldc i
 			even = even && r[j]-r[j-1] == d
 		}
 		if even {
-			kernel8x8seg(a.NSeg, a.SegLen, &a.Src[r[0]], d*f, skip, bp, bStride, cp, cStride)
+			kernel8x8segs(len(a.Segs), &segs[0], &a.Src[r[0]], d*f, a.Step*f, bp, bStride, cp, cStride)
 			return
 		}
 		for j, start := range r {
@@ -61,9 +90,17 @@ func SgemmSegmented(a Segmented, n int, b []float32, ldb int, c []float32, ldc i
 
 // copyRow copies the row that starts at Src[start] into dst (length k).
 func (a *Segmented) copyRow(dst []float32, start int) {
-	for s := range a.NSeg {
-		off := start + s*a.Jump
-		copy(dst[s*a.SegLen:(s+1)*a.SegLen], a.Src[off:off+a.SegLen])
+	p := 0
+	for _, s := range a.Segs {
+		off := start + s.Off
+		if a.Step == 1 {
+			copy(dst[p:p+s.Len], a.Src[off:off+s.Len])
+		} else {
+			for j := range s.Len {
+				dst[p+j] = a.Src[off+j*a.Step]
+			}
+		}
+		p += s.Len
 	}
 }
 

@@ -6,9 +6,22 @@ import (
 	"testing"
 )
 
+// sameBits fails the test at the first element where got and want differ in any bit.
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+			t.Fatalf("%s: C[%d] = %v, want %v (bit for bit)", what, i, got[i], want[i])
+		}
+	}
+}
+
 // TestSgemmSegmented checks SgemmSegmented bit for bit against Sgemm's narrow kernel on the same
-// A copied out, for the rows of a padded image's output pixels (blocks of eight inside one output
-// row, blocks across two rows, and last rows), narrow and full B, and one and several segments.
+// A copied out, on a padded image read two ways: a forward convolution's patch rows (one
+// segment per kernel row) and a kernel gradient's transposed patches (one segment per image row,
+// the first and last cut short, against the narrow kernel with A transposed). The image rows give
+// blocks of eight evenly spaced rows and blocks that are not, and leave last rows; B is narrow
+// and full.
 func TestSgemmSegmented(t *testing.T) {
 	if !UseSegmented(8, 8, 1) {
 		t.Skip("no narrow-product kernel here")
@@ -17,36 +30,66 @@ func TestSgemmSegmented(t *testing.T) {
 	for _, c := range []struct{ h, w, ch, kh, kw, stride, n int }{
 		{8, 40, 8, 7, 7, 1, 5}, {10, 20, 4, 3, 3, 1, 8}, {9, 35, 3, 3, 3, 2, 1}, {5, 24, 8, 1, 1, 1, 8}, {11, 7, 2, 4, 4, 2, 7},
 	} {
-		// The padded image is h × w pixels of ch channels; outputs cover it with stride. With
-		// 17-34 outputs per row, some blocks of eight lie in one row and some span two.
+		// The padded image: 2 × h × w pixels of ch channels; outputs cover it with stride.
 		oh, ow := (c.h-c.kh)/c.stride+1, (c.w-c.kw)/c.stride+1
 		src := randSlice(r, 2*c.h*c.w*c.ch)
-		var rows []int
+		var pixels []int
 		for b := range 2 {
 			for y := range oh {
 				for x := range ow {
-					rows = append(rows, ((b*c.h+y*c.stride)*c.w+x*c.stride)*c.ch)
+					pixels = append(pixels, ((b*c.h+y*c.stride)*c.w+x*c.stride)*c.ch)
 				}
 			}
 		}
-		a := Segmented{Src: src, Rows: rows, NSeg: c.kh, SegLen: c.kw * c.ch, Jump: c.w * c.ch}
-		k := a.NSeg * a.SegLen
-		flat := make([]float32, len(rows)*k)
-		for i, start := range rows {
-			a.copyRow(flat[i*k:(i+1)*k], start)
+
+		// Forward: a row per output pixel, a segment per kernel row.
+		fwd := Segmented{Src: src, Rows: pixels, Step: 1}
+		for ky := range c.kh {
+			fwd.Segs = append(fwd.Segs, Segment{ky * c.w * c.ch, c.kw * c.ch})
+		}
+		k := fwd.k()
+		flat := make([]float32, len(pixels)*k)
+		for i, start := range pixels {
+			fwd.copyRow(flat[i*k:(i+1)*k], start)
 		}
 		b := randSlice(r, k*(c.n+3))
-		want, got := make([]float32, len(rows)*c.n), make([]float32, len(rows)*c.n)
+		m := len(pixels)
+		want, got := make([]float32, m*c.n), make([]float32, m*c.n)
 		for i := range got {
 			got[i] = float32(math.NaN())
 		}
-		m := len(rows)
 		smallNSgemm(false, m, c.n, k, flat, k, b, c.n+3, want, c.n)
-		SgemmSegmented(a, c.n, b, c.n+3, got, c.n)
-		for i := range want {
-			if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
-				t.Fatalf("%+v: C[%d] = %v, want %v (bit for bit)", c, i, got[i], want[i])
+		SgemmSegmented(fwd, c.n, b, c.n+3, got, c.n)
+		sameBits(t, "forward", got, want)
+
+		// Kernel gradient: a row per (tap, channel), the contraction over output pixels from
+		// the middle of the first image's first row to the middle of the second image's row 1.
+		var taps []int
+		for ky := range c.kh {
+			for kx := range c.kw {
+				for ch := range c.ch {
+					taps = append(taps, (ky*c.w+kx)*c.ch+ch)
+				}
 			}
 		}
+		p0, p1 := ow/2, oh*ow+ow+ow/2
+		grad := Segmented{Src: src, Rows: taps, Step: c.stride * c.ch}
+		for p := p0; p < p1; {
+			n := min(ow-p%ow, p1-p)
+			grad.Segs = append(grad.Segs, Segment{pixels[p], n})
+			p += n
+		}
+		kg, mg := p1-p0, len(taps)
+		patch := make([]float32, kg*mg) // [pixel][tap, channel], as the taps formulation builds it
+		for p := range kg {
+			for i, tap := range taps {
+				patch[p*mg+i] = src[pixels[p0+p]+tap]
+			}
+		}
+		bg := randSlice(r, kg*c.n)
+		want, got = make([]float32, mg*c.n), make([]float32, mg*c.n)
+		smallNSgemm(true, mg, c.n, kg, patch, mg, bg, c.n, want, c.n)
+		SgemmSegmented(grad, c.n, bg, c.n, got, c.n)
+		sameBits(t, "kernel gradient", got, want)
 	}
 }

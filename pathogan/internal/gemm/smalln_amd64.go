@@ -11,4 +11,4 @@ var hasFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 func kernel8x8(k int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32, ldc int)
 
 //go:noescape
-func kernel8x8seg(nseg, segLen int, a *float32, sAi, segSkip int, b *float32, ldb int, c *float32, ldc int)
+func kernel8x8segs(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32, ldc int)

@@ -68,18 +68,18 @@ loop:
 	VZEROUPPER
 	RET
 
-// func kernel8x8seg(nseg, segLen int, a *float32, sAi, segSkip int, b *float32, ldb int, c *float32, ldc int)
+// func kernel8x8segs(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32, ldc int)
 //
-// kernel8x8 with A(i,p) read in nseg segments of segLen contiguous floats: the k = nseg·segLen
-// steps run in order, A's pointer moves by one float per step and by segSkip bytes more after
-// each segment, and B's rows follow one another. The accumulators stay in registers across the
+// kernel8x8 with A(i,p) read in nseg segments: segs holds (byte offset, length) pairs, and the
+// steps p of segment s read a + off_s + i·sAi + j·sAk for j < length_s. The segments' steps run
+// in order, B's rows follow one another and the accumulators stay in registers across the
 // segments, so C is what kernel8x8 gives on the same A copied out row by row.
-TEXT ·kernel8x8seg(SB), NOSPLIT, $0-72
+TEXT ·kernel8x8segs(SB), NOSPLIT, $0-72
 	MOVQ nseg+0(FP), BX
-	MOVQ segLen+8(FP), AX
-	MOVQ a+16(FP), SI
+	MOVQ segs+8(FP), AX
+	MOVQ a+16(FP), R15
 	MOVQ sAi+24(FP), R8
-	MOVQ segSkip+32(FP), R9
+	MOVQ sAk+32(FP), R9
 	MOVQ b+40(FP), DX
 	MOVQ ldb+48(FP), R10
 	MOVQ c+56(FP), DI
@@ -96,7 +96,10 @@ TEXT ·kernel8x8seg(SB), NOSPLIT, $0-72
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 segment:
-	MOVQ AX, CX
+	MOVQ (AX), SI
+	ADDQ R15, SI
+	MOVQ 8(AX), CX
+	ADDQ $16, AX
 step:
 	VMOVUPS (DX), Y8
 	VBROADCASTSS (SI), Y9
@@ -115,11 +118,10 @@ step:
 	VFMADD231PS Y8, Y15, Y6
 	VBROADCASTSS (SI)(R13*1), Y9
 	VFMADD231PS Y8, Y9, Y7
-	ADDQ $4, SI
+	ADDQ R9, SI
 	ADDQ R10, DX
 	DECQ CX
 	JNZ step
-	ADDQ R9, SI
 	DECQ BX
 	JNZ segment
 	VMOVUPS Y0, (DI)

@@ -8,6 +8,6 @@ func kernel8x8(k int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32,
 	panic("gemm: kernel8x8 without AVX2")
 }
 
-func kernel8x8seg(nseg, segLen int, a *float32, sAi, segSkip int, b *float32, ldb int, c *float32, ldc int) {
-	panic("gemm: kernel8x8seg without AVX2")
+func kernel8x8segs(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32, ldc int) {
+	panic("gemm: kernel8x8segs without AVX2")
 }

@@ -446,16 +446,18 @@ func (p *convPlan) convRows(in, km, out []float32) {
 	rows := len(p.outOff)
 	R := blockRows(K, rows)
 	nBlocks := (rows + R - 1) / R
-	var padded *paddedInput
-	if implicitRows.Load() && p.implicitOK() {
-		padded = p.pad2D(in)
+	var implicit gemm.Segmented
+	if p.implicitOK() && gemm.UseSegmented(min(R, rows), p.O, K) {
+		padded := p.pad2D(in)
 		defer padded.release()
+		implicit = p.rowsMatrix(padded)
 	}
 	parallelFor(nBlocks, func(_, blk int) {
 		r0 := blk * R
 		r1 := min(r0+R, rows)
-		if padded != nil && gemm.UseSegmented(r1-r0, p.O, K) {
-			a := gemm.Segmented{Src: padded.data, Rows: padded.rows[r0:r1], NSeg: p.kDims[0], SegLen: p.kDims[1] * p.inC, Jump: p.kdil[0] * padded.rowLen}
+		if implicit.Src != nil && gemm.UseSegmented(r1-r0, p.O, K) {
+			a := implicit
+			a.Rows = a.Rows[r0:r1]
 			p.storeWith(r0, r1, out, func(c []float32) { gemm.SgemmSegmented(a, p.O, km, p.O, c, p.O) })
 			return
 		}
@@ -535,9 +537,23 @@ func (p *convPlan) convTaps(in, km, out []float32) {
 	for i := range partial {
 		partial[i] = getScratch(M * p.O)
 	}
+	var implicit gemm.Segmented
+	var padded *paddedInput
+	if p.implicitOK() && gemm.UseSegmented(M, p.O, min(R, rows)) {
+		padded = p.pad2D(in)
+		defer padded.release()
+		implicit = p.tapsMatrix(padded)
+	}
 	parallelFor(nBlocks, func(_, blk int) {
 		r0 := blk * R
 		r1 := min(r0+R, rows)
+		if implicit.Src != nil && gemm.UseSegmented(M, p.O, r1-r0) {
+			a := implicit
+			a.Segs = nil
+			p.tapsBlock(&a, padded, r0, r1)
+			gemm.SgemmSegmented(a, p.O, km[r0*p.O:], p.O, *partial[blk], p.O)
+			return
+		}
 		patch := getScratch((r1 - r0) * M)
 		defer putScratch(patch)
 		y := make([]int, p.n)
