@@ -279,17 +279,18 @@ func TestKernelsDeterministic(t *testing.T) {
 	}
 }
 
-// TestKernelsImplicitPatchesExact checks that narrow convolutions (at most eight output
-// channels) give the same bits with their patches read from a padded input as with patch blocks
-// built: 7×7 and 3×3 kernels, stride 1 and 2, output rows of 20-27 pixels (blocks of eight inside
-// one row and across two), forward, input gradient and kernel gradient (the "taps" formulation),
-// split over four goroutines.
+// TestKernelsImplicitPatchesExact checks that convolutions give the same bits with their patches
+// read from a padded input as with patch blocks built: 7×7 and 3×3 kernels, stride 1 and 2,
+// 1 to 37 output channels (the eight-column kernel and the packed ones), output rows of 14-27
+// pixels (blocks of rows inside one image row and across two), forward, input gradient and
+// kernel gradient (the "taps" formulation), split over four goroutines.
 func TestKernelsImplicitPatchesExact(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	goBackend(t)
 	rng := rand.New(rand.NewPCG(20, 14))
 	for _, c := range []struct{ h, w, cin, cout, k, stride int }{
 		{22, 27, 4, 8, 7, 1}, {20, 21, 8, 5, 7, 1}, {24, 20, 8, 8, 3, 2}, {17, 26, 3, 1, 3, 1},
+		{16, 20, 32, 32, 3, 1}, {18, 17, 8, 16, 3, 2}, {12, 14, 32, 37, 7, 1},
 	} {
 		x := to32(randTensor(rng, -1, 1, 3, c.h, c.w, c.cin))
 		k := to32(randTensor(rng, -1, 1, c.k, c.k, c.cin, c.cout))

@@ -17,6 +17,10 @@
 //     integers).
 //
 // Impl reports the choice, and why when it fell back.
+//
+// SgemmSegmented multiplies a matrix A that is not laid out as one (a convolution's patches, read
+// from its padded input) through the same assembly kernels, with the same result bit for bit as
+// Sgemm on A copied out.
 package gemm
 
 import (

@@ -12,19 +12,31 @@ import "golang.org/x/sys/cpu"
 func kernelAVX512x32(k int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
 
 //go:noescape
+func kernelAVX512x32_segs(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
+
+//go:noescape
 func kernelAVX512x16(k int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
+
+//go:noescape
+func kernelAVX512x16_segs(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
 
 //go:noescape
 func kernelAVX2x16(k int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
 
 //go:noescape
+func kernelAVX2x16_segs(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
+
+//go:noescape
 func kernelAVX2x8(k int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
+
+//go:noescape
+func kernelAVX2x8_segs(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
 
 // kernelSets lists the micro-kernel pairs this build has, widest instruction set first, each
 // with whether this CPU can run it.
 var kernelSets = []kernelSet{
 	{name: "avx512", ok: cpu.X86.HasAVX512F, mr: 12,
-		wide: tile{32, kernelAVX512x32}, narrow: tile{16, kernelAVX512x16}},
+		wide: tile{32, kernelAVX512x32, kernelAVX512x32_segs}, narrow: tile{16, kernelAVX512x16, kernelAVX512x16_segs}},
 	{name: "avx2", ok: cpu.X86.HasAVX2 && cpu.X86.HasFMA, mr: 6,
-		wide: tile{16, kernelAVX2x16}, narrow: tile{8, kernelAVX2x8}},
+		wide: tile{16, kernelAVX2x16, kernelAVX2x16_segs}, narrow: tile{8, kernelAVX2x8, kernelAVX2x8_segs}},
 }

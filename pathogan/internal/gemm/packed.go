@@ -14,10 +14,15 @@ import "sync"
 // at a + r·sAi + p·sAk (bytes), B packed as k rows of NR floats and C row r at c + r·ldc (bytes).
 type microKernel func(k int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
 
-// tile is a micro-kernel with its width NR.
+// segKernel is a microKernel that reads A in segments (see gen_kernels.go): segs holds nseg
+// (byte offset from a, length) pairs, and the segments' steps run in order.
+type segKernel func(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
+
+// tile is a micro-kernel with its width NR, plain and segmented.
 type tile struct {
-	nr int
-	fn microKernel
+	nr  int
+	fn  microKernel
+	seg segKernel
 }
 
 // kernelSet is one instruction set's pair of micro-kernels, both MR rows tall: wide for the
@@ -98,11 +103,34 @@ func (ks *kernelSet) panels(nb int, out []panel) []panel {
 func packedSgemm(ks *kernelSet, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	scale(m, n, beta, c, ldc)
 	const f = 4 // bytes per float32
-	mr := ks.mr
 	sAi, sAk := lda*f, f
 	if transA {
 		sAi, sAk = f, lda*f
 	}
+	at := func(i, p int) int {
+		if transA {
+			return p*lda + i
+		}
+		return i*lda + p
+	}
+	packedProduct(ks, transB, m, n, k, b, ldb, c, ldc,
+		func(t tile, i, pc, kb int, bp, cp *float32, ldcBytes int) {
+			t.fn(kb, &a[at(i, pc)], sAi, sAk, bp, cp, ldcBytes)
+		},
+		func(dst []float32, i, pc, kb int) {
+			for p := range kb {
+				dst[p] = a[at(i, pc+p)]
+			}
+		})
+}
+
+// packedProduct is the loop nest of the packed product, C += A·op(B) (C already scaled), with
+// A reached through two functions: run applies tile t to A's rows i..i+MR-1 and steps pc..pc+kb
+// (C at cp, rows ldcBytes apart), and row copies steps pc..pc+kb of row i into dst.
+func packedProduct(ks *kernelSet, transB bool, m, n, k int, b []float32, ldb int, c []float32, ldc int,
+	run func(t tile, i, pc, kb int, bp, cp *float32, ldcBytes int), row func(dst []float32, i, pc, kb int)) {
+	const f = 4 // bytes per float32
+	mr := ks.mr
 	s := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(s)
 	s.tile = grow(s.tile, mr*ks.wide.nr)
@@ -124,19 +152,16 @@ func packedSgemm(ks *kernelSet, transA, transB bool, m, n, k int, a []float32, l
 			}
 			m0 := m - m%mr
 			for i := 0; i < m0; i += mr {
-				var ap *float32
-				if transA {
-					ap = &a[pc*lda+i]
-				} else {
-					ap = &a[i*lda+pc]
-				}
 				for q, p := range ps {
 					bp := &s.b[off[q]]
 					if p.w == p.t.nr {
-						p.t.fn(kb, ap, sAi, sAk, bp, &c[i*ldc+jc+p.j], ldc*f)
+						run(p.t, i, pc, kb, bp, &c[i*ldc+jc+p.j], ldc*f)
 						continue
 					}
-					edge(s, p, mr, kb, ap, sAi, sAk, bp, c[i*ldc+jc+p.j:], ldc, mr)
+					t := s.tile[:mr*p.t.nr]
+					clear(t)
+					run(p.t, i, pc, kb, bp, &t[0], p.t.nr*f)
+					addTile(t, p, c[i*ldc+jc+p.j:], ldc, mr)
 				}
 			}
 			if rows := m - m0; rows > 0 {
@@ -144,27 +169,21 @@ func packedSgemm(ks *kernelSet, transA, transB bool, m, n, k int, a []float32, l
 				s.a = grow(s.a, mr*kb)
 				clear(s.a)
 				for r := range rows {
-					for p := range kb {
-						if transA {
-							s.a[r*kb+p] = a[(pc+p)*lda+m0+r]
-						} else {
-							s.a[r*kb+p] = a[(m0+r)*lda+pc+p]
-						}
-					}
+					row(s.a[r*kb:(r+1)*kb], m0+r, pc, kb)
 				}
 				for q, p := range ps {
-					edge(s, p, mr, kb, &s.a[0], kb*f, f, &s.b[off[q]], c[m0*ldc+jc+p.j:], ldc, rows)
+					t := s.tile[:mr*p.t.nr]
+					clear(t)
+					p.t.fn(kb, &s.a[0], kb*f, f, &s.b[off[q]], &t[0], p.t.nr*f)
+					addTile(t, p, c[m0*ldc+jc+p.j:], ldc, rows)
 				}
 			}
 		}
 	}
 }
 
-// edge runs one tile through the scratch tile and adds its first rows×p.w values into c.
-func edge(s *scratch, p panel, mr, kb int, ap *float32, sAi, sAk int, bp *float32, c []float32, ldc, rows int) {
-	t := s.tile[:mr*p.t.nr]
-	clear(t)
-	p.t.fn(kb, ap, sAi, sAk, bp, &t[0], p.t.nr*4)
+// addTile adds the first rows×p.w values of the scratch tile t into c.
+func addTile(t []float32, p panel, c []float32, ldc, rows int) {
 	for r := range rows {
 		dst := c[r*ldc : r*ldc+p.w]
 		src := t[r*p.t.nr : r*p.t.nr+p.w]

@@ -28,22 +28,69 @@ func (a *Segmented) k() int {
 }
 
 // UseSegmented says whether SgemmSegmented takes an m×n product with this k: when Sgemm would run
-// it (with A copied out, beta 0, B not transposed) through its narrow-product kernel.
+// it (with A copied out, beta 0, B not transposed) through its own assembly kernels.
 func UseSegmented(m, n, k int) bool {
 	load()
-	return !pureGo && useSmallN(false, m, n, k, 0)
+	return !pureGo && (useSmallN(false, m, n, k, 0) || asm != nil)
 }
 
 // SgemmSegmented computes C = A·B (m×n, beta 0) for a segmented A, where UseSegmented holds. It
 // does the arithmetic of Sgemm on A copied out into an m×k matrix, in the same order, so the
-// result is the same bit for bit. Blocks of eight rows whose starts are evenly spaced are read in
+// result is the same bit for bit. Blocks of rows whose starts are evenly spaced are read in
 // place; other blocks and the last rows are copied out first. It panics when a row reaches
 // outside Src (the caller's offsets are wrong).
 func SgemmSegmented(a Segmented, n int, b []float32, ldb int, c []float32, ldc int) {
 	const f = 4 // bytes per float32
 	m, k := len(a.Rows), a.k()
+	a.check()
+	sp := segPool.Get().(*[]float32)
+	defer segPool.Put(sp)
+	var segs []int
+	if useSmallN(false, m, n, k, 0) {
+		segs = a.clip(0, k, segs)
+		rows := grow(*sp, 8*k)
+		*sp = rows
+		eightRows(m, n, k, b, ldb, c, ldc, func(i int, bp *float32, bStride int, cp *float32, cStride int) {
+			if d, ok := evenlySpaced(a.Rows[i : i+8]); ok {
+				kernel8x8segs(len(segs)/2, &segs[0], &a.Src[a.Rows[i]], d*f, a.Step*f, bp, bStride, cp, cStride)
+				return
+			}
+			for j := range 8 {
+				a.copyRange(rows[j*k:(j+1)*k], a.Rows[i+j], 0, k)
+			}
+			kernel8x8(k, &rows[0], k*f, f, bp, bStride, cp, cStride)
+		})
+		for i := m &^ 7; i < m; i++ {
+			a.copyRange(rows[:k], a.Rows[i], 0, k)
+			rowTimesB(c[i*ldc:i*ldc+n], rows[:k], 1, k, b, ldb)
+		}
+		return
+	}
+	scale(m, n, 0, c, ldc)
+	mr := asm.mr
+	clipped := -1 // the pc that segs holds
+	packedProduct(asm, false, m, n, k, b, ldb, c, ldc,
+		func(t tile, i, pc, kb int, bp, cp *float32, ldcBytes int) {
+			if d, ok := evenlySpaced(a.Rows[i : i+mr]); ok {
+				if clipped != pc {
+					segs, clipped = a.clip(pc, kb, segs[:0]), pc
+				}
+				t.seg(len(segs)/2, &segs[0], &a.Src[a.Rows[i]], d*f, a.Step*f, bp, cp, ldcBytes)
+				return
+			}
+			rows := grow(*sp, mr*kb)
+			*sp = rows
+			for j := range mr {
+				a.copyRange(rows[j*kb:(j+1)*kb], a.Rows[i+j], pc, kb)
+			}
+			t.fn(kb, &rows[0], kb*f, f, bp, cp, ldcBytes)
+		},
+		func(dst []float32, i, pc, kb int) { a.copyRange(dst, a.Rows[i], pc, kb) })
+}
+
+// check panics when a row reaches outside Src or a segment is empty.
+func (a *Segmented) check() {
 	lo, hi := 0, 0
-	segs := make([]int, 0, 2*len(a.Segs))
 	for i, s := range a.Segs {
 		if s.Len <= 0 {
 			panic("gemm: an empty segment")
@@ -55,52 +102,56 @@ func SgemmSegmented(a Segmented, n int, b []float32, ldb int, c []float32, ldc i
 		if i == 0 || max(s.Off, last) > hi {
 			hi = max(s.Off, last)
 		}
-		segs = append(segs, s.Off*f, s.Len)
 	}
 	for _, r := range a.Rows {
 		if r+lo < 0 || r+hi >= len(a.Src) {
 			panic("gemm: a segmented row reaches outside its source")
 		}
 	}
-	sp := segPool.Get().(*[]float32)
-	rows := grow(*sp, 8*k)
-	eightRows(m, n, k, b, ldb, c, ldc, func(i int, bp *float32, bStride int, cp *float32, cStride int) {
-		r := a.Rows[i : i+8]
-		d := r[1] - r[0]
-		even := true
-		for j := 2; j < 8; j++ {
-			even = even && r[j]-r[j-1] == d
-		}
-		if even {
-			kernel8x8segs(len(a.Segs), &segs[0], &a.Src[r[0]], d*f, a.Step*f, bp, bStride, cp, cStride)
-			return
-		}
-		for j, start := range r {
-			a.copyRow(rows[j*k:(j+1)*k], start)
-		}
-		kernel8x8(k, &rows[0], k*f, f, bp, bStride, cp, cStride)
-	})
-	for i := m &^ 7; i < m; i++ {
-		a.copyRow(rows[:k], a.Rows[i])
-		rowTimesB(c[i*ldc:i*ldc+n], rows[:k], 1, k, b, ldb)
-	}
-	*sp = rows
-	segPool.Put(sp)
 }
 
-// copyRow copies the row that starts at Src[start] into dst (length k).
-func (a *Segmented) copyRow(dst []float32, start int) {
-	p := 0
+// evenlySpaced says whether rows start d floats apart, and gives d.
+func evenlySpaced(rows []int) (d int, ok bool) {
+	d = rows[1] - rows[0]
+	for j := 2; j < len(rows); j++ {
+		if rows[j]-rows[j-1] != d {
+			return 0, false
+		}
+	}
+	return d, true
+}
+
+// clip appends to buf the (byte offset, length) pairs of the segments' parts that cover steps
+// pc..pc+kb, as the segmented kernels take them.
+func (a *Segmented) clip(pc, kb int, buf []int) []int {
+	e := 0 // the first step of segment s
 	for _, s := range a.Segs {
-		off := start + s.Off
-		if a.Step == 1 {
-			copy(dst[p:p+s.Len], a.Src[off:off+s.Len])
-		} else {
-			for j := range s.Len {
-				dst[p+j] = a.Src[off+j*a.Step]
+		lo, hi := max(e, pc), min(e+s.Len, pc+kb)
+		if lo < hi {
+			buf = append(buf, (s.Off+(lo-e)*a.Step)*4, hi-lo)
+		}
+		e += s.Len
+	}
+	return buf
+}
+
+// copyRange copies steps pc..pc+kb of the row that starts at Src[start] into dst.
+func (a *Segmented) copyRange(dst []float32, start, pc, kb int) {
+	e := 0
+	for _, s := range a.Segs {
+		lo, hi := max(e, pc), min(e+s.Len, pc+kb)
+		if lo < hi {
+			off := start + s.Off + (lo-e)*a.Step
+			d := dst[lo-pc : hi-pc]
+			if a.Step == 1 {
+				copy(d, a.Src[off:off+len(d)])
+			} else {
+				for j := range d {
+					d[j] = a.Src[off+j*a.Step]
+				}
 			}
 		}
-		p += s.Len
+		e += s.Len
 	}
 }
 

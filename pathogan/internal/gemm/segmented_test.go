@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -20,10 +21,11 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 // A copied out, on a padded image read two ways: a forward convolution's patch rows (one
 // segment per kernel row) and a kernel gradient's transposed patches (one segment per image row,
 // the first and last cut short, against the narrow kernel with A transposed). The image rows give
-// blocks of eight evenly spaced rows and blocks that are not, and leave last rows; B is narrow
-// and full.
+// blocks of evenly spaced rows and blocks that are not, and leave last rows; B is narrow (the
+// eight-column kernel) and 16 or 37 columns wide (the packed kernels, whose 256-step blocks
+// cut segments in two).
 func TestSgemmSegmented(t *testing.T) {
-	if !UseSegmented(8, 8, 1) {
+	if !UseSegmented(8, 8, 1) || !UseSegmented(8, 16, 1) {
 		t.Skip("no narrow-product kernel here")
 	}
 	r := rand.New(rand.NewPCG(7, 8))
@@ -50,7 +52,7 @@ func TestSgemmSegmented(t *testing.T) {
 		k := fwd.k()
 		flat := make([]float32, len(pixels)*k)
 		for i, start := range pixels {
-			fwd.copyRow(flat[i*k:(i+1)*k], start)
+			fwd.copyRange(flat[i*k:(i+1)*k], start, 0, k)
 		}
 		b := randSlice(r, k*(c.n+3))
 		m := len(pixels)
@@ -61,6 +63,13 @@ func TestSgemmSegmented(t *testing.T) {
 		smallNSgemm(false, m, c.n, k, flat, k, b, c.n+3, want, c.n)
 		SgemmSegmented(fwd, c.n, b, c.n+3, got, c.n)
 		sameBits(t, "forward", got, want)
+		for _, n := range []int{16, 37} { // the packed kernels, with a narrow panel at 37
+			bw := randSlice(r, k*n)
+			want, got := make([]float32, m*n), make([]float32, m*n)
+			Sgemm(false, false, m, n, k, flat, k, bw, n, 0, want, n)
+			SgemmSegmented(fwd, n, bw, n, got, n)
+			sameBits(t, fmt.Sprintf("forward, %d columns", n), got, want)
+		}
 
 		// Kernel gradient: a row per (tap, channel), the contraction over output pixels from
 		// the middle of the first image's first row to the middle of the second image's row 1.
@@ -91,5 +100,12 @@ func TestSgemmSegmented(t *testing.T) {
 		smallNSgemm(true, mg, c.n, kg, patch, mg, bg, c.n, want, c.n)
 		SgemmSegmented(grad, c.n, bg, c.n, got, c.n)
 		sameBits(t, "kernel gradient", got, want)
+		for _, n := range []int{16, 37} {
+			bw := randSlice(r, kg*n)
+			want, got := make([]float32, mg*n), make([]float32, mg*n)
+			Sgemm(true, false, mg, n, kg, patch, mg, bw, n, 0, want, n)
+			SgemmSegmented(grad, n, bw, n, got, n)
+			sameBits(t, fmt.Sprintf("kernel gradient, %d columns", n), got, want)
+		}
 	}
 }

@@ -1,6 +1,6 @@
 // Package kernels holds float32 executors for GoMLX v0.26.0's pure-Go backend (simplego):
-// ConvGeneral as blocked im2col and matrix products (package internal/gemm; narrow convolutions
-// read their patch rows in place from a padded input), DotGeneral as batched
+// ConvGeneral as blocked im2col and matrix products (package internal/gemm; with gemm's own
+// kernels the products read the patches in place from a padded input), DotGeneral as batched
 // matrix products, and the frequent element-wise ops, reductions, Slice and BroadcastInDim on
 // contiguous runs with package internal/vec's loops, split over the cores.
 //

@@ -6,8 +6,8 @@ import (
 	"github.com/pathogan-go/pathogan/pathogan/internal/gemm"
 )
 
-// Implicit patches. A 2D convolution whose products go through gemm's narrow kernel (at most
-// eight output channels) does not build its patch blocks: its input is copied once into a
+// Implicit patches. A 2D convolution whose products go through gemm's own assembly kernels
+// (gemm.UseSegmented) does not build its patch blocks: its input is copied once into a
 // zero-padded [outer, Hp, Wp, inner] array, and gemm.SgemmSegmented reads the patch matrix there.
 //
 //   - rows (a forward convolution; outer is the batch, inner the channels): an output pixel's
@@ -25,7 +25,7 @@ var implicitPatches atomic.Bool
 
 func init() { implicitPatches.Store(true) }
 
-// SetImplicitPatches turns the implicit patches of narrow convolutions on or off and returns the
+// SetImplicitPatches turns the implicit patches of convolutions on or off and returns the
 // previous setting. Results are the same either way; it is there for tests and benchmarks.
 func SetImplicitPatches(on bool) bool { return implicitPatches.Swap(on) }
 

@@ -28,7 +28,7 @@ import (
 //     convolution, whose "kernel" is the whole output gradient and whose output is a few taps.
 //
 // Patch matrices are built block by block (a few hundred kilobytes each) so they stay in cache,
-// except for narrow "rows" convolutions, whose products read the patch rows from a zero-padded
+// except where gemm's own kernels run the products: those read the patches from a zero-padded
 // copy of the input instead (implicit.go).
 
 // workers is how many goroutines a kernel uses.
