@@ -30,11 +30,9 @@ func init() { implicitPatches.Store(true) }
 func SetImplicitPatches(on bool) bool { return implicitPatches.Swap(on) }
 
 // implicitOK says whether the plan's convolution can read its patches from a padded input: two
-// spatial axes, no input dilation, no negative low padding, and for "rows" adjacent kernel
-// columns.
+// spatial axes, no negative low padding, and for "rows" adjacent kernel columns.
 func (p *convPlan) implicitOK() bool {
-	return implicitPatches.Load() && p.n == 2 && p.idil[0] == 1 && p.idil[1] == 1 &&
-		p.pad[0] >= 0 && p.pad[1] >= 0 && (p.swapped || p.kdil[1] == 1)
+	return implicitPatches.Load() && p.n == 2 && p.pad[0] >= 0 && p.pad[1] >= 0 && (p.swapped || p.kdil[1] == 1)
 }
 
 // paddedInput is a convolution's input copied into a zero-padded [outer, Hp, Wp, inner] array.
@@ -46,35 +44,49 @@ type paddedInput struct {
 	plane int // floats per outer index: Hp·Wp·inner
 }
 
-// pad2D copies in into the padded layout: Hp and Wp cover the last output's last tap, and
-// positions off the input hold zeros. outer and inner are the batch and channel axes for "rows",
+// paddedDims returns the padded layout's outer and inner sizes and strides, Hp and Wp: they
+// cover the last output's last tap. outer and inner are the batch and channel axes for "rows",
 // the channel and batch axes for "taps".
-func (p *convPlan) pad2D(in []float32) *paddedInput {
-	outer, outerStride, inner, innerStride := p.inB, p.inStrideB, p.inC, p.inStrideC
+func (p *convPlan) paddedDims() (outer, outerStride, inner, innerStride, hp, wp int) {
+	outer, outerStride, inner, innerStride = p.inB, p.inStrideB, p.inC, p.inStrideC
 	if p.swapped {
 		outer, outerStride, inner, innerStride = p.inC, p.inStrideC, p.inB, p.inStrideB
 	}
-	hp := (p.outDims[0]-1)*p.stride[0] + (p.kDims[0]-1)*p.kdil[0] + 1
-	wp := (p.outDims[1]-1)*p.stride[1] + (p.kDims[1]-1)*p.kdil[1] + 1
+	hp = (p.outDims[0]-1)*p.stride[0] + (p.kDims[0]-1)*p.kdil[0] + 1
+	wp = (p.outDims[1]-1)*p.stride[1] + (p.kDims[1]-1)*p.kdil[1] + 1
+	return
+}
+
+// pad2D copies in into the padded layout. Padded position yp holds the input at
+// (yp - pad)/idil where that is a whole number on the input, and zero elsewhere: the value
+// the patch blocks hold for it (p.tbl).
+func (p *convPlan) pad2D(in []float32) *paddedInput {
+	outer, outerStride, inner, innerStride, hp, wp := p.paddedDims()
 	buf := getScratch(outer * hp * wp * inner)
 	data := *buf
+	clear(data)
+	// The padded columns that hold input columns: xp = pad + ix·idil.
+	x0 := p.pad[1]
+	nx := 0
+	if x0 < wp {
+		nx = min(p.inDims[1], (wp-1-x0)/p.idil[1]+1)
+	}
+	whole := p.idil[1] == 1 && innerStride == 1 && p.inStrides[1] == inner
 	for o := range outer {
-		for yp := range hp {
+		for iy := range p.inDims[0] {
+			yp := p.pad[0] + iy*p.idil[0]
+			if yp >= hp {
+				break
+			}
 			row := data[(o*hp+yp)*wp*inner : (o*hp+yp+1)*wp*inner]
-			iy := yp - p.pad[0]
-			if iy < 0 || iy >= p.inDims[0] {
-				clear(row)
+			base := o*outerStride + iy*p.inStrides[0]
+			if whole {
+				copy(row[x0*inner:(x0+nx)*inner], in[base:base+nx*inner])
 				continue
 			}
-			base := o*outerStride + iy*p.inStrides[0]
-			for xp := range wp {
-				d := row[xp*inner : (xp+1)*inner]
-				ix := xp - p.pad[1]
-				if ix < 0 || ix >= p.inDims[1] {
-					clear(d)
-					continue
-				}
-				gatherRun(d, in, base+ix*p.inStrides[1], innerStride)
+			for ix := range nx {
+				xp := x0 + ix*p.idil[1]
+				gatherRun(row[xp*inner:(xp+1)*inner], in, base+ix*p.inStrides[1], innerStride)
 			}
 		}
 	}
@@ -90,11 +102,7 @@ func (pi *paddedInput) pixel(o, y, x int) int { return o*pi.plane + (y*pi.wp+x)*
 // rowsMatrix returns the "rows" patch matrix: a row per output position (b, y0, y1), a segment
 // per kernel row.
 func (p *convPlan) rowsMatrix(pi *paddedInput) gemm.Segmented {
-	a := gemm.Segmented{Src: pi.data, Rows: make([]int, len(p.outOff)), Step: 1}
-	for r := range a.Rows {
-		b, pos := r/p.outPos, r%p.outPos
-		a.Rows[r] = pi.pixel(b, pos/p.outDims[1]*p.stride[0], pos%p.outDims[1]*p.stride[1])
-	}
+	a := gemm.Segmented{Src: pi.data, Rows: p.matrixRows(pi), Step: 1}
 	for ky := range p.kDims[0] {
 		a.Segs = append(a.Segs, gemm.Segment{Off: pi.pixel(0, ky*p.kdil[0], 0), Len: p.kDims[1] * p.inC})
 	}
@@ -105,13 +113,28 @@ func (p *convPlan) rowsMatrix(pi *paddedInput) gemm.Segmented {
 // (output position y, batch b), whose element for contraction row (c, t) lies at the row's start
 // plus pi.pixel(c, t·kd) (tapsBlock).
 func (p *convPlan) tapsMatrix(pi *paddedInput) gemm.Segmented {
-	outB := len(p.outOff) / p.outPos
-	a := gemm.Segmented{Src: pi.data, Rows: make([]int, len(p.outOff)), Step: p.kdil[1] * pi.inner}
-	for i := range a.Rows {
-		y, b := i/outB, i%outB
-		a.Rows[i] = pi.pixel(0, y/p.outDims[1]*p.stride[0], y%p.outDims[1]*p.stride[1]) + b
-	}
-	return a
+	return gemm.Segmented{Src: pi.data, Rows: p.matrixRows(pi), Step: p.kdil[1] * pi.inner}
+}
+
+// matrixRows returns where the patch matrix's rows start in the padded input (rowsMatrix,
+// tapsMatrix), worked out on the first call: the layout depends on the plan only.
+func (p *convPlan) matrixRows(pi *paddedInput) []int {
+	p.rowsOnce.Do(func() {
+		p.rows = make([]int, len(p.outOff))
+		if !p.swapped {
+			for r := range p.rows {
+				b, pos := r/p.outPos, r%p.outPos
+				p.rows[r] = pi.pixel(b, pos/p.outDims[1]*p.stride[0], pos%p.outDims[1]*p.stride[1])
+			}
+			return
+		}
+		outB := len(p.outOff) / p.outPos
+		for i := range p.rows {
+			y, b := i/outB, i%outB
+			p.rows[i] = pi.pixel(0, y/p.outDims[1]*p.stride[0], y%p.outDims[1]*p.stride[1]) + b
+		}
+	})
+	return p.rows
 }
 
 // tapsBlock sets a's segments to contraction rows r0..r1 (channel c, tap t): one per run of taps

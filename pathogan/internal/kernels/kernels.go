@@ -123,6 +123,10 @@ type convPlan struct {
 	// tbl[i][y*kDims[i]+k] is the offset along spatial axis i of the input term for output
 	// position y and kernel position k, or -1 when it is off the input or between dilated elements.
 	tbl [][]int
+
+	// rows: where each patch-matrix row starts in the padded input (implicit.go), set once.
+	rowsOnce sync.Once
+	rows     []int
 }
 
 // planConv returns the node's plan, working it out on the first execution. A node whose
