@@ -144,6 +144,10 @@ func trivial(m, n, k int, beta float32, c []float32, ldc int) bool {
 }
 
 func scale(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 0 && ldc == n {
+		clear(c[:m*n]) // one call rather than one per short row
+		return
+	}
 	for i := range m {
 		row := c[i*ldc : i*ldc+n]
 		if beta == 0 {
