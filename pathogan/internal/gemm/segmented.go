@@ -59,11 +59,7 @@ func SgemmSegmented(a Segmented, n int, b []float32, ldb int, c []float32, ldc i
 				a.copyRange(rows[j*k:(j+1)*k], a.Rows[i+j], 0, k)
 			}
 			kernel8x8(k, &rows[0], k*f, f, bp, bStride, cp, cStride)
-		})
-		for i := m &^ 7; i < m; i++ {
-			a.copyRange(rows[:k], a.Rows[i], 0, k)
-			rowTimesB(c[i*ldc:i*ldc+n], rows[:k], 1, k, b, ldb)
-		}
+		}, func(dst []float32, i int) { a.copyRange(dst, a.Rows[i], 0, k) })
 		return
 	}
 	scale(m, n, 0, c, ldc)

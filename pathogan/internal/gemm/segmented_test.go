@@ -109,3 +109,34 @@ func TestSgemmSegmented(t *testing.T) {
 		}
 	}
 }
+
+// TestLastRowsPlainArithmetic checks that the narrow product's last m%8 rows (kernel8x8nofma)
+// round as a plain float32 loop does, bit for bit: one multiply and one add per step, no fused
+// multiply-add (which would change most of these sums in their last bits).
+func TestLastRowsPlainArithmetic(t *testing.T) {
+	if !hasFMA {
+		t.Skip("no narrow-product kernel here")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, d := range [][3]int{{13, 5, 392}, {15, 8, 72}, {9, 1, 300}, {23, 7, 1}} {
+		m, n, k := d[0], d[1], d[2]
+		for _, transA := range []bool{false, true} {
+			lda := k
+			if transA {
+				lda = m
+			}
+			a, b := randSlice(r, m*k), randSlice(r, k*n)
+			c := make([]float32, m*n)
+			smallNSgemm(transA, m, n, k, a, lda, b, n, c, n)
+			for i := m &^ 7; i < m; i++ {
+				want := make([]float32, n)
+				if transA {
+					rowTimesB(want, a[i:], lda, k, b, n)
+				} else {
+					rowTimesB(want, a[i*lda:], 1, k, b, n)
+				}
+				sameBits(t, fmt.Sprintf("%v transA=%v row %d", d, transA, i), c[i*n:(i+1)*n], want)
+			}
+		}
+	}
+}

@@ -12,3 +12,6 @@ func kernel8x8(k int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32,
 
 //go:noescape
 func kernel8x8segs(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func kernel8x8nofma(k int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32, ldc int)

@@ -68,6 +68,80 @@ loop:
 	VZEROUPPER
 	RET
 
+
+// func kernel8x8nofma(k int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32, ldc int)
+//
+// kernel8x8 with one multiply and one add per element and step instead of a fused
+// multiply-add: the arithmetic, rounding for rounding, of a plain float32 loop
+// c[i][j] += a(i,p)·b[p][j] over p in order (rowTimesB), eight rows at once.
+TEXT ·kernel8x8nofma(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ sAi+16(FP), R8
+	MOVQ sAk+24(FP), R9
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), R10
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R14
+	LEAQ (R8)(R8*2), R11 // 3·sAi
+	LEAQ (R8)(R8*4), R12 // 5·sAi
+	LEAQ (R11)(R8*4), R13 // 7·sAi
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+nofmaloop:
+	VMOVUPS (DX), Y8
+	VBROADCASTSS (SI), Y9
+	VMULPS Y8, Y9, Y9
+	VADDPS Y9, Y0, Y0
+	VBROADCASTSS (SI)(R8*1), Y10
+	VMULPS Y8, Y10, Y10
+	VADDPS Y10, Y1, Y1
+	VBROADCASTSS (SI)(R8*2), Y11
+	VMULPS Y8, Y11, Y11
+	VADDPS Y11, Y2, Y2
+	VBROADCASTSS (SI)(R11*1), Y12
+	VMULPS Y8, Y12, Y12
+	VADDPS Y12, Y3, Y3
+	VBROADCASTSS (SI)(R8*4), Y13
+	VMULPS Y8, Y13, Y13
+	VADDPS Y13, Y4, Y4
+	VBROADCASTSS (SI)(R12*1), Y14
+	VMULPS Y8, Y14, Y14
+	VADDPS Y14, Y5, Y5
+	VBROADCASTSS (SI)(R11*2), Y15
+	VMULPS Y8, Y15, Y15
+	VADDPS Y15, Y6, Y6
+	VBROADCASTSS (SI)(R13*1), Y9
+	VMULPS Y8, Y9, Y9
+	VADDPS Y9, Y7, Y7
+	ADDQ R9, SI
+	ADDQ R10, DX
+	DECQ CX
+	JNZ nofmaloop
+	VMOVUPS Y0, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y1, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y2, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y3, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y4, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y5, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y6, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y7, (DI)
+	VZEROUPPER
+	RET
+
 // func kernel8x8segs(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32, ldc int)
 //
 // kernel8x8 with A(i,p) read in nseg segments: segs holds (byte offset, length) pairs, and the

@@ -11,3 +11,7 @@ func kernel8x8(k int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32,
 func kernel8x8segs(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32, ldc int) {
 	panic("gemm: kernel8x8segs without AVX2")
 }
+
+func kernel8x8nofma(k int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32, ldc int) {
+	panic("gemm: kernel8x8nofma without AVX2")
+}
