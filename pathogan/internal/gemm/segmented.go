@@ -1,6 +1,10 @@
 package gemm
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"unsafe"
+)
 
 // Segmented is an m×k matrix A read where it lies instead of being copied out. Row i starts at
 // Src[Rows[i]]; its k elements are the segments in order, segment s covering Segs[s].Len
@@ -53,6 +57,18 @@ func SgemmSegmented(a Segmented, n int, b []float32, ldb int, c []float32, ldc i
 		eightRows(m, n, k, b, ldb, c, ldc, func(i int, bp *float32, bStride int, cp *float32, cStride int) {
 			if d, ok := evenlySpaced(a.Rows[i : i+8]); ok {
 				kernel8x8segs(len(segs)/2, &segs[0], &a.Src[a.Rows[i]], d*f, a.Step*f, bp, bStride, cp, cStride)
+				return
+			}
+			if bStride == smallN*f {
+				// Each row from its own start (the rows were checked to lie inside Src,
+				// which stays reachable through a).
+				var starts [8]uintptr
+				base := uintptr(unsafe.Pointer(&a.Src[0]))
+				for j, r := range a.Rows[i : i+8] {
+					starts[j] = base + uintptr(r*f)
+				}
+				kernel8x8rows(len(segs)/2, &segs[0], &starts, a.Step*f, bp, cp, cStride)
+				runtime.KeepAlive(a.Src)
 				return
 			}
 			for j := range 8 {

@@ -15,3 +15,6 @@ func kernel8x8segs(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, ld
 
 //go:noescape
 func kernel8x8nofma(k int, a *float32, sAi, sAk int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func kernel8x8rows(nseg int, segs *int, rows *[8]uintptr, sAk int, b *float32, c *float32, ldc int)

@@ -215,3 +215,77 @@ step:
 	VMOVUPS Y7, (DI)
 	VZEROUPPER
 	RET
+
+// func kernel8x8rows(nseg int, segs *int, rows *[8]uintptr, sAk int, b *float32, c *float32, ldc int)
+//
+// kernel8x8segs for eight rows that are not evenly spaced: row i starts at rows[i], and B's rows
+// are 32 bytes apart (eight floats). Step j of segment s reads rows[i] + off_s + j·sAk.
+TEXT ·kernel8x8rows(SB), NOSPLIT, $0-56
+	MOVQ nseg+0(FP), BX
+	MOVQ segs+8(FP), AX
+	MOVQ rows+16(FP), CX
+	MOVQ 0(CX), SI
+	MOVQ 8(CX), DI
+	MOVQ 16(CX), R8
+	MOVQ 24(CX), R10
+	MOVQ 32(CX), R11
+	MOVQ 40(CX), R12
+	MOVQ 48(CX), R13
+	MOVQ 56(CX), R15
+	MOVQ sAk+24(FP), R14
+	MOVQ b+32(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+rowssegment:
+	MOVQ (AX), R9
+	MOVQ 8(AX), CX
+	ADDQ $16, AX
+rowsstep:
+	VMOVUPS (DX), Y8
+	VBROADCASTSS (SI)(R9*1), Y9
+	VFMADD231PS Y8, Y9, Y0
+	VBROADCASTSS (DI)(R9*1), Y10
+	VFMADD231PS Y8, Y10, Y1
+	VBROADCASTSS (R8)(R9*1), Y11
+	VFMADD231PS Y8, Y11, Y2
+	VBROADCASTSS (R10)(R9*1), Y12
+	VFMADD231PS Y8, Y12, Y3
+	VBROADCASTSS (R11)(R9*1), Y13
+	VFMADD231PS Y8, Y13, Y4
+	VBROADCASTSS (R12)(R9*1), Y14
+	VFMADD231PS Y8, Y14, Y5
+	VBROADCASTSS (R13)(R9*1), Y15
+	VFMADD231PS Y8, Y15, Y6
+	VBROADCASTSS (R15)(R9*1), Y9
+	VFMADD231PS Y8, Y9, Y7
+	ADDQ R14, R9
+	ADDQ $32, DX
+	DECQ CX
+	JNZ rowsstep
+	DECQ BX
+	JNZ rowssegment
+	MOVQ c+40(FP), DI
+	MOVQ ldc+48(FP), R14
+	VMOVUPS Y0, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y1, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y2, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y3, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y4, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y5, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y6, (DI)
+	ADDQ R14, DI
+	VMOVUPS Y7, (DI)
+	VZEROUPPER
+	RET
