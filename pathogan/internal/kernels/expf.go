@@ -20,11 +20,47 @@ const (
 
 // expSlice sets dst[i] = e^x[i], or e^x[i] - 1 when minusOne, in float32 with about 1 ulp
 // error. e^r - 1 = r + r²·p(r) is accurate near 0, so e^x - 1 = 2^n·(e^r - 1) + (2^n - 1) does
-// not cancel. The polynomial is evaluated in Estrin's form and the body is inlined in the loop:
-// the latency of the dependent multiply-adds, not their number, is what bounds a scalar exp.
-// Out-of-range inputs (overflow, subnormal results, NaN) go through math.Exp/Expm1.
+// not cancel. The polynomial is evaluated in Estrin's form (expLoop): the latency of the
+// dependent multiply-adds, not their number, is what bounds a scalar exp. With AVX2 the same
+// operations run on eight values at once (expBlocks, expf_amd64.s). Out-of-range inputs
+// (overflow, subnormal results, NaN) go through math.Exp/Expm1.
 func expSlice(dst, x []float32, minusOne bool) {
 	x = x[:len(dst)]
+	if hasExpBlocks {
+		// Chunks whose inputs are all in range go through expBlocks, eight lanes at a time with
+		// the loop's arithmetic; the rest (a chunk with an out-of-range input, the last floats)
+		// through the loop below. dst may be x: each block is read before it is written.
+		limit := int32(math.MinInt32)
+		if minusOne {
+			limit = 100
+		}
+		const chunk = 256
+		done := 0
+		for lo := 0; lo+8 <= len(x); lo += chunk {
+			hi := min(lo+chunk, len(x)) &^ 7
+			if !inExpRange(x[lo:hi]) {
+				expLoop(dst[lo:hi], x[lo:hi], minusOne)
+			} else {
+				expBlocks(&dst[lo], &x[lo], hi-lo, limit)
+			}
+			done = hi
+		}
+		dst, x = dst[done:], x[done:]
+	}
+	expLoop(dst, x, minusOne)
+}
+
+// inExpRange says whether every value of x lies inside (expLo, expHi) (no NaN).
+func inExpRange(x []float32) bool {
+	ok := true
+	for _, v := range x {
+		ok = ok && v > expLo && v < expHi
+	}
+	return ok
+}
+
+// expLoop is expSlice one value at a time.
+func expLoop(dst, x []float32, minusOne bool) {
 	for i, v := range x {
 		if !(v > expLo && v < expHi) {
 			if minusOne {

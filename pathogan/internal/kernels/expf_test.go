@@ -71,3 +71,56 @@ func expm1f(x float32) float32 {
 	expSlice(d[:], []float32{x}, true)
 	return d[0]
 }
+
+// TestExpBlocksExact checks the eight-lane exp against the one-value loop bit for bit, for exp
+// and expm1, on float32 values spread over the whole in-range interval (every 4099th bit
+// pattern, both signs) and next to the ends and the expm1 switch at n = 100.
+func TestExpBlocksExact(t *testing.T) {
+	if !hasExpBlocks {
+		t.Skip("no AVX2 here")
+	}
+	var xs []float32
+	for b := uint32(0); b < 0x7f800000; b += 4099 {
+		for _, v := range []float32{math.Float32frombits(b), -math.Float32frombits(b)} {
+			if v > expLo && v < expHi {
+				xs = append(xs, v)
+			}
+		}
+	}
+	for _, v := range []float32{expHi, expLo, 69.3, 69.31, 69.32, 0, float32(math.Copysign(0, -1))} {
+		for d := float32(-1e-3); d <= 1e-3; d += 1e-4 {
+			if w := v + d*v; w > expLo && w < expHi {
+				xs = append(xs, w)
+			}
+		}
+	}
+	xs = xs[:len(xs)&^7]
+	for _, minusOne := range []bool{false, true} {
+		want, got := make([]float32, len(xs)), make([]float32, len(xs))
+		expLoop(want, xs, minusOne)
+		limit := int32(math.MinInt32)
+		if minusOne {
+			limit = 100
+		}
+		expBlocks(&got[0], &xs[0], len(xs), limit)
+		for i := range xs {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("minusOne=%v x=%v: %v in blocks, %v in the loop", minusOne, xs[i], got[i], want[i])
+			}
+		}
+	}
+	// In place, with an out-of-range value in one chunk and a tail of five.
+	x := make([]float32, 8*70+5)
+	for i := range x {
+		x[i] = float32(i%97)/10 - 5
+	}
+	x[300] = 100
+	want := make([]float32, len(x))
+	expLoop(want, x, true)
+	expSlice(x, x, true)
+	for i := range x {
+		if math.Float32bits(x[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("in place, element %d: %v, want %v", i, x[i], want[i])
+		}
+	}
+}

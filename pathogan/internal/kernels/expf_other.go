@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package kernels
+
+const hasExpBlocks = false
+
+func expBlocks(dst, x *float32, n int, limit int32) { panic("kernels: expBlocks without AVX2") }
