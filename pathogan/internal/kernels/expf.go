@@ -27,36 +27,23 @@ const (
 func expSlice(dst, x []float32, minusOne bool) {
 	x = x[:len(dst)]
 	if hasExpBlocks {
-		// Chunks whose inputs are all in range go through expBlocks, eight lanes at a time with
-		// the loop's arithmetic; the rest (a chunk with an out-of-range input, the last floats)
-		// through the loop below. dst may be x: each block is read before it is written.
+		// Blocks of eight in-range inputs go through expBlocks, with the loop's arithmetic on
+		// eight lanes; a block with an input out of range, and the last floats, through the
+		// loop below. dst may be x: each block is read before it is written.
 		limit := int32(math.MinInt32)
 		if minusOne {
 			limit = 100
 		}
-		const chunk = 256
-		done := 0
-		for lo := 0; lo+8 <= len(x); lo += chunk {
-			hi := min(lo+chunk, len(x)) &^ 7
-			if !inExpRange(x[lo:hi]) {
-				expLoop(dst[lo:hi], x[lo:hi], minusOne)
-			} else {
-				expBlocks(&dst[lo], &x[lo], hi-lo, limit)
+		for len(x) >= 8 {
+			n := expBlocks(&dst[0], &x[0], len(x), limit)
+			if n < len(x)&^7 {
+				expLoop(dst[n:n+8], x[n:n+8], minusOne)
+				n += 8
 			}
-			done = hi
+			dst, x = dst[n:], x[n:]
 		}
-		dst, x = dst[done:], x[done:]
 	}
 	expLoop(dst, x, minusOne)
-}
-
-// inExpRange says whether every value of x lies inside (expLo, expHi) (no NaN).
-func inExpRange(x []float32) bool {
-	ok := true
-	for _, v := range x {
-		ok = ok && v > expLo && v < expHi
-	}
-	return ok
 }
 
 // expLoop is expSlice one value at a time.

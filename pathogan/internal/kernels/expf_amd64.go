@@ -8,4 +8,4 @@ import "golang.org/x/sys/cpu"
 var hasExpBlocks = cpu.X86.HasAVX2
 
 //go:noescape
-func expBlocks(dst, x *float32, n int, limit int32)
+func expBlocks(dst, x *float32, n int, limit int32) int

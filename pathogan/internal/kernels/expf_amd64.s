@@ -26,19 +26,24 @@ CONST(256, $0x3ab743ce) // expP4
 CONST(288, $0x39506967) // expP5
 CONST(320, $0x3f800000) // 1
 CONST(352, $127)        // the exponent bias, int32
-GLOBL expconst<>(SB), RODATA|NOPTR, $384
+CONST(384, $0xc2aeac4f) // expLo
+CONST(416, $0x42b17217) // expHi
+GLOBL expconst<>(SB), RODATA|NOPTR, $448
 
-// func expBlocks(dst, x *float32, n int, limit int32)
+// func expBlocks(dst, x *float32, n int, limit int32) int
 //
-// expSlice's in-range path on n/8 blocks of eight floats: the same float32 operations in the
-// same order, one multiply or add at a time (no fused multiply-add), so each lane rounds as
-// the Go loop does. A lane whose exponent n is below limit gets e^x - 1 = s·q + (s - 1), the
-// others s1·(s2·(q + 1)). The caller keeps the inputs inside (expLo, expHi).
-TEXT ·expBlocks(SB), NOSPLIT, $0-28
+// expSlice's in-range path on blocks of eight floats, up to n/8 of them: the same float32
+// operations in the same order, one multiply or add at a time (no fused multiply-add), so each
+// lane rounds as the Go loop does. A lane whose exponent n is below limit gets
+// e^x - 1 = s·q + (s - 1), the others s1·(s2·(q + 1)). It stops before the first block with a
+// value outside (expLo, expHi) or a NaN, leaving that block unwritten, and returns the number
+// of floats done.
+TEXT ·expBlocks(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
 	SHRQ $3, CX
+	MOVQ $0, R8
 	JZ done
 	MOVL limit+24(FP), AX
 	VMOVD AX, X15
@@ -46,6 +51,12 @@ TEXT ·expBlocks(SB), NOSPLIT, $0-28
 	LEAQ expconst<>(SB), DX
 loop:
 	VMOVUPS (SI), Y0            // v
+	VCMPPS $0x1e, 384(DX), Y0, Y12 // v > expLo (false for NaN)
+	VCMPPS $0x11, 416(DX), Y0, Y13 // v < expHi (false for NaN)
+	VANDPS Y13, Y12, Y12
+	VMOVMSKPS Y12, AX
+	CMPL AX, $0xff
+	JNE done
 	VMULPS 0(DX), Y0, Y1        // v·log2(e)
 	VADDPS 32(DX), Y1, Y1       // + round
 	VSUBPS 32(DX), Y1, Y1       // - round: n
@@ -86,8 +97,10 @@ loop:
 	VMOVUPS Y8, (DI)
 	ADDQ $32, SI
 	ADDQ $32, DI
+	ADDQ $8, R8
 	DECQ CX
 	JNZ loop
 done:
+	MOVQ R8, ret+32(FP)
 	VZEROUPPER
 	RET

@@ -102,7 +102,9 @@ func TestExpBlocksExact(t *testing.T) {
 		if minusOne {
 			limit = 100
 		}
-		expBlocks(&got[0], &xs[0], len(xs), limit)
+		if n := expBlocks(&got[0], &xs[0], len(xs), limit); n != len(xs) {
+			t.Fatalf("expBlocks stopped at %d of %d in-range values", n, len(xs))
+		}
 		for i := range xs {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 				t.Fatalf("minusOne=%v x=%v: %v in blocks, %v in the loop", minusOne, xs[i], got[i], want[i])
@@ -115,6 +117,7 @@ func TestExpBlocksExact(t *testing.T) {
 		x[i] = float32(i%97)/10 - 5
 	}
 	x[300] = 100
+	x[411] = float32(math.NaN())
 	want := make([]float32, len(x))
 	expLoop(want, x, true)
 	expSlice(x, x, true)
