@@ -1,6 +1,9 @@
 package gemm
 
-import "sync"
+import (
+	"math/bits"
+	"sync"
+)
 
 // The packed product: the Goto/BLIS loop nest around register-tiled micro-kernels written in
 // assembly (gen_kernels.go). B is packed, kc rows by nc columns at a time, into panels of the
@@ -113,7 +116,7 @@ func packedSgemm(ks *kernelSet, transA, transB bool, m, n, k int, a []float32, l
 		}
 		return i*lda + p
 	}
-	packedProduct(ks, transB, m, n, k, b, ldb, c, ldc,
+	packedProduct(ks, nil, transB, m, n, k, b, ldb, c, ldc,
 		func(t tile, i, pc, kb int, bp, cp *float32, ldcBytes int) {
 			t.fn(kb, &a[at(i, pc)], sAi, sAk, bp, cp, ldcBytes)
 		},
@@ -126,8 +129,9 @@ func packedSgemm(ks *kernelSet, transA, transB bool, m, n, k int, a []float32, l
 
 // packedProduct is the loop nest of the packed product, C += A·op(B) (C already scaled), with
 // A reached through two functions: run applies tile t to A's rows i..i+MR-1 and steps pc..pc+kb
-// (C at cp, rows ldcBytes apart), and row copies steps pc..pc+kb of row i into dst.
-func packedProduct(ks *kernelSet, transB bool, m, n, k int, b []float32, ldb int, c []float32, ldc int,
+// (C at cp, rows ldcBytes apart), and row copies steps pc..pc+kb of row i into dst. B is packed
+// block by block, or taken from pre (B packed beforehand by PackB) when that is not nil.
+func packedProduct(ks *kernelSet, pre *PackedB, transB bool, m, n, k int, b []float32, ldb int, c []float32, ldc int,
 	run func(t tile, i, pc, kb int, bp, cp *float32, ldcBytes int), row func(dst []float32, i, pc, kb int)) {
 	const f = 4 // bytes per float32
 	mr := ks.mr
@@ -136,24 +140,34 @@ func packedProduct(ks *kernelSet, transB bool, m, n, k int, b []float32, ldb int
 	s.tile = grow(s.tile, mr*ks.wide.nr)
 	var pbuf [nc/8 + 2]panel
 	var obuf [nc/8 + 2]int
+	blk := 0 // (jc, pc) blocks so far
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		ps := ks.panels(nb, pbuf[:0])
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
-			// Pack B[pc:pc+kb, jc:jc+nb], panel after panel.
-			s.b = grow(s.b, kb*(nb+ks.wide.nr))
+			// B[pc:pc+kb, jc:jc+nb], packed panel after panel.
+			packed := s.b
 			off := obuf[:0]
+			if pre != nil {
+				packed = pre.data[pre.start[blk]:]
+			} else {
+				s.b = grow(s.b, kb*(nb+ks.wide.nr))
+				packed = s.b
+			}
 			o := 0
 			for _, p := range ps {
 				off = append(off, o)
-				packB(transB, b, ldb, pc, jc+p.j, kb, p.w, p.t.nr, s.b[o:o+kb*p.t.nr])
+				if pre == nil {
+					packB(transB, b, ldb, pc, jc+p.j, kb, p.w, p.t.nr, packed[o:o+kb*p.t.nr])
+				}
 				o += kb * p.t.nr
 			}
+			blk++
 			m0 := m - m%mr
 			for i := 0; i < m0; i += mr {
 				for q, p := range ps {
-					bp := &s.b[off[q]]
+					bp := &packed[off[q]]
 					if p.w == p.t.nr {
 						run(p.t, i, pc, kb, bp, &c[i*ldc+jc+p.j], ldc*f)
 						continue
@@ -174,7 +188,7 @@ func packedProduct(ks *kernelSet, transB bool, m, n, k int, b []float32, ldb int
 				for q, p := range ps {
 					t := s.tile[:mr*p.t.nr]
 					clear(t)
-					p.t.fn(kb, &s.a[0], kb*f, f, &s.b[off[q]], &t[0], p.t.nr*f)
+					p.t.fn(kb, &s.a[0], kb*f, f, &packed[off[q]], &t[0], p.t.nr*f)
 					addTile(t, p, c[m0*ldc+jc+p.j:], ldc, rows)
 				}
 			}
@@ -191,6 +205,79 @@ func addTile(t []float32, p panel, c []float32, ldc, rows int) {
 			dst[j] += src[j]
 		}
 	}
+}
+
+// PackedB is a k×n matrix B packed once for several products through the packed kernels
+// (SgemmSegmented), in the layout and block order packedProduct packs it in.
+type PackedB struct {
+	ks    *kernelSet
+	k, n  int
+	data  []float32
+	start []int // where each (jc, pc) block begins in data
+}
+
+// PackB packs B (k×n, row-major with leading dimension ldb) for SgemmSegmented's products with
+// these k and n, or returns nil when they do not go through the packed kernels. Results are
+// the same with it as without; what it saves is packing B again for every call. Release
+// returns its memory.
+func PackB(k, n int, b []float32, ldb int) *PackedB {
+	if !RowsPacked(n) {
+		return nil
+	}
+	ks := asm
+	pb := &PackedB{ks: ks, k: k, n: n}
+	var pbuf [nc/8 + 2]panel
+	size := 0
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		for _, p := range ks.panels(nb, pbuf[:0]) {
+			size += k * p.t.nr
+		}
+	}
+	pb.data = getPacked(size)
+	o := 0
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		ps := ks.panels(nb, pbuf[:0])
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			pb.start = append(pb.start, o)
+			for _, p := range ps {
+				packB(false, b, ldb, pc, jc+p.j, kb, p.w, p.t.nr, pb.data[o:o+kb*p.t.nr])
+				o += kb * p.t.nr
+			}
+		}
+	}
+	return pb
+}
+
+// Release returns the packed B's memory to its pool; pb must not be used after.
+func (pb *PackedB) Release() {
+	if pb != nil {
+		putPacked(pb.data)
+	}
+}
+
+// RowsPacked says whether SgemmSegmented runs products with n columns through the packed
+// kernels (and so whether PackB packs for it).
+func RowsPacked(n int) bool {
+	load()
+	return !pureGo && asm != nil && n > smallN
+}
+
+// packedPools hold PackB's arrays by size class: pool i has capacity 2^i floats.
+var packedPools [40]sync.Pool
+
+func getPacked(n int) []float32 {
+	c := bits.Len(uint(max(n, 1) - 1))
+	if p, ok := packedPools[c].Get().(*[]float32); ok {
+		return (*p)[:n]
+	}
+	return make([]float32, n, 1<<c)
+}
+
+func putPacked(s []float32) {
+	packedPools[bits.Len(uint(cap(s)-1))].Put(&s)
 }
 
 // packB copies op(B)[p0:p0+kb, j0:j0+w] into dst as kb rows of nr floats, zero beyond w.

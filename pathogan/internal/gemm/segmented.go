@@ -44,6 +44,12 @@ func UseSegmented(m, n, k int) bool {
 // place; other blocks and the last rows are copied out first. It panics when a row reaches
 // outside Src (the caller's offsets are wrong).
 func SgemmSegmented(a Segmented, n int, b []float32, ldb int, c []float32, ldc int) {
+	SgemmSegmentedPacked(a, n, b, ldb, nil, c, ldc)
+}
+
+// SgemmSegmentedPacked is SgemmSegmented with B also given packed (PackB, or nil), for a B that
+// several calls share.
+func SgemmSegmentedPacked(a Segmented, n int, b []float32, ldb int, pb *PackedB, c []float32, ldc int) {
 	const f = 4 // bytes per float32
 	m, k := len(a.Rows), a.k()
 	a.check()
@@ -81,7 +87,10 @@ func SgemmSegmented(a Segmented, n int, b []float32, ldb int, c []float32, ldc i
 	scale(m, n, 0, c, ldc)
 	mr := asm.mr
 	clipped := -1 // the pc that segs holds
-	packedProduct(asm, false, m, n, k, b, ldb, c, ldc,
+	if pb != nil && (pb.ks != asm || pb.k != k || pb.n != n) {
+		panic("gemm: a packed B of another shape")
+	}
+	packedProduct(asm, pb, false, m, n, k, b, ldb, c, ldc,
 		func(t tile, i, pc, kb int, bp, cp *float32, ldcBytes int) {
 			if d, ok := evenlySpaced(a.Rows[i : i+mr]); ok {
 				if clipped != pc {

@@ -69,6 +69,14 @@ func TestSgemmSegmented(t *testing.T) {
 			Sgemm(false, false, m, n, k, flat, k, bw, n, 0, want, n)
 			SgemmSegmented(fwd, n, bw, n, got, n)
 			sameBits(t, fmt.Sprintf("forward, %d columns", n), got, want)
+			pb := PackB(k, n, bw, n)
+			if pb == nil {
+				t.Fatalf("PackB(%d, %d) = nil, want a packed B", k, n)
+			}
+			clear(got)
+			SgemmSegmentedPacked(fwd, n, bw, n, pb, got, n)
+			pb.Release()
+			sameBits(t, fmt.Sprintf("forward, %d columns, B packed beforehand", n), got, want)
 		}
 
 		// Kernel gradient: a row per (tap, channel), the contraction over output pixels from

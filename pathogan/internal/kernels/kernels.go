@@ -456,13 +456,19 @@ func (p *convPlan) convRows(in, km, out []float32) {
 		defer padded.release()
 		implicit = p.rowsMatrix(padded)
 	}
+	// The kernel matrix, packed once for all row blocks when the packed kernels run them.
+	var packedKm *gemm.PackedB
+	if implicit.Src != nil {
+		packedKm = gemm.PackB(K, p.O, km, p.O)
+		defer packedKm.Release()
+	}
 	parallelFor(nBlocks, func(_, blk int) {
 		r0 := blk * R
 		r1 := min(r0+R, rows)
 		if implicit.Src != nil && gemm.UseSegmented(r1-r0, p.O, K) {
 			a := implicit
 			a.Rows = a.Rows[r0:r1]
-			p.storeWith(r0, r1, out, func(c []float32) { gemm.SgemmSegmented(a, p.O, km, p.O, c, p.O) })
+			p.storeWith(r0, r1, out, func(c []float32) { gemm.SgemmSegmentedPacked(a, p.O, km, p.O, packedKm, c, p.O) })
 			return
 		}
 		patch := getScratch((r1 - r0) * K)
