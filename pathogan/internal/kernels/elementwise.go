@@ -235,10 +235,52 @@ func execBinary(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 			} else {
 				y = b[offs[1] : offs[1]+n]
 			}
+			if n <= shortRun {
+				binaryShort(op, d, x, y)
+				return
+			}
 			binaryRun(op, d, x, y)
 		})
 	})
 	return outBuf, nil
+}
+
+// shortRun is the longest run that binaryShort computes in Go rather than through a vector call,
+// whose overhead outweighs a few floats' work (a [B, H, W, 4] by [B, H, W, 1] product is 16k
+// runs of four).
+const shortRun = 8
+
+// binaryShort is binaryRun for a short run: the same float32 operation on each element, so
+// results are bit-identical, in a plain loop.
+func binaryShort(op backends.OpType, dst, x, y []float32) {
+	n := len(dst)
+	var xs, ys int // strides: 0 for a broadcast scalar
+	if len(x) == n {
+		xs = 1
+	}
+	if len(y) == n {
+		ys = 1
+	}
+	switch op {
+	case backends.OpTypeAdd:
+		for i := range dst {
+			dst[i] = x[i*xs] + y[i*ys]
+		}
+	case backends.OpTypeSub:
+		for i := range dst {
+			dst[i] = x[i*xs] - y[i*ys]
+		}
+	case backends.OpTypeMul:
+		for i := range dst {
+			dst[i] = x[i*xs] * y[i*ys]
+		}
+	case backends.OpTypeDiv:
+		for i := range dst {
+			dst[i] = x[i*xs] / y[i*ys]
+		}
+	default:
+		binaryRun(op, dst, x, y)
+	}
 }
 
 // tileLen is the length, in floats, of the tiles that binaryTiled builds from a repeated run.
