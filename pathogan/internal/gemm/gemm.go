@@ -71,6 +71,9 @@ func load() {
 			}
 			implName = "go (no AVX2/FMA, no OpenBLAS found)"
 		case "avx512", "avx2":
+			if choice == "avx2" {
+				narrowAVX2() // the narrow kernels without their AVX-512VL forms too
+			}
 			if asm = kernelSetNamed(choice); asm != nil {
 				implName = "own " + asm.name + " kernels (PATHOGAN_BLAS=" + choice + ")"
 				return

@@ -62,7 +62,7 @@ func SgemmSegmentedPacked(a Segmented, n int, b []float32, ldb int, pb *PackedB,
 		*sp = rows
 		eightRows(m, n, k, b, ldb, c, ldc, func(i int, bp *float32, bStride int, cp *float32, cStride int) {
 			if d, ok := evenlySpaced(a.Rows[i : i+8]); ok {
-				kernel8x8segs(len(segs)/2, &segs[0], &a.Src[a.Rows[i]], d*f, a.Step*f, bp, bStride, cp, cStride)
+				k8segs(len(segs)/2, &segs[0], &a.Src[a.Rows[i]], d*f, a.Step*f, bp, bStride, cp, cStride)
 				return
 			}
 			if bStride == smallN*f {
@@ -73,14 +73,14 @@ func SgemmSegmentedPacked(a Segmented, n int, b []float32, ldb int, pb *PackedB,
 				for j, r := range a.Rows[i : i+8] {
 					starts[j] = base + uintptr(r*f)
 				}
-				kernel8x8rows(len(segs)/2, &segs[0], &starts, a.Step*f, bp, cp, cStride)
+				k8rows(len(segs)/2, &segs[0], &starts, a.Step*f, bp, cp, cStride)
 				runtime.KeepAlive(a.Src)
 				return
 			}
 			for j := range 8 {
 				a.copyRange(rows[j*k:(j+1)*k], a.Rows[i+j], 0, k)
 			}
-			kernel8x8(k, &rows[0], k*f, f, bp, bStride, cp, cStride)
+			k8(k, &rows[0], k*f, f, bp, bStride, cp, cStride)
 		}, func(dst []float32, i int) { a.copyRange(dst, a.Rows[i], 0, k) })
 		return
 	}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"unsafe"
 )
 
 // sameBits fails the test at the first element where got and want differ in any bit.
@@ -147,4 +149,34 @@ func TestLastRowsPlainArithmetic(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestNarrowBcstForms checks the AVX-512VL forms of the narrow kernels (multiply-adds with a
+// broadcast operand) bit for bit against the AVX2 forms they replace, on strided and segmented
+// A and on rows from their own starts.
+func TestNarrowBcstForms(t *testing.T) {
+	if !hasBcst {
+		t.Skip("no AVX-512VL here")
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	const k, f = 75, 4
+	a, b := randSlice(r, 40*k), randSlice(r, k*8)
+	want, got := make([]float32, 64), make([]float32, 64)
+	kernel8x8(k, &a[3], 5*k*f, f, &b[0], 8*f, &want[0], 8*f)
+	kernel8x8Bcst(k, &a[3], 5*k*f, f, &b[0], 8*f, &got[0], 8*f)
+	sameBits(t, "kernel8x8Bcst", got, want)
+
+	segs := []int{0, 25, 3 * k * f, 30, 7 * k * f, 20} // (byte offset, length): 75 steps
+	kernel8x8segs(3, &segs[0], &a[1], 4*k*f, 2*f, &b[0], 8*f, &want[0], 8*f)
+	kernel8x8segsBcst(3, &segs[0], &a[1], 4*k*f, 2*f, &b[0], 8*f, &got[0], 8*f)
+	sameBits(t, "kernel8x8segsBcst", got, want)
+
+	var starts [8]uintptr
+	for j := range starts {
+		starts[j] = uintptr(unsafe.Pointer(&a[(j*j+2)*k/2]))
+	}
+	kernel8x8rows(3, &segs[0], &starts, f, &b[0], &want[0], 8*f)
+	kernel8x8rowsBcst(3, &segs[0], &starts, f, &b[0], &got[0], 8*f)
+	runtime.KeepAlive(a)
+	sameBits(t, "kernel8x8rowsBcst", got, want)
 }

@@ -27,7 +27,7 @@ func smallNSgemm(transA bool, m, n, k int, a []float32, lda int, b []float32, ld
 		if transA {
 			aOff = i
 		}
-		kernel8x8(k, &a[aOff], sAi, sAk, bp, bStride, cp, cStride)
+		k8(k, &a[aOff], sAi, sAk, bp, bStride, cp, cStride)
 	}, func(dst []float32, i int) {
 		for p := range dst {
 			if transA {
