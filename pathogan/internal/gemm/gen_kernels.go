@@ -128,6 +128,12 @@ func write(s *strings.Builder, k kernel, segs bool) {
 		p("VMOVUPS %d(DX), %s", v*w*4, bReg(v))
 	}
 	for r := range k.mr {
+		if k.avx512 && nv == 1 {
+			// One vector per row: the multiply-add reads its element of A as a broadcast
+			// operand (same operation, one instruction instead of two).
+			p("VFMADD231PS.BCST %s, %s, %s", rowAddr(r), bReg(0), acc(r, 0))
+			continue
+		}
 		p("VBROADCASTSS %s, %s", rowAddr(r), tmp(r))
 		for v := range nv {
 			p("VFMADD231PS %s, %s, %s", bReg(v), tmp(r), acc(r, v))
