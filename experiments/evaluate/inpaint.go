@@ -51,6 +51,16 @@ type InpaintScore struct {
 	MeanTumour           float64 `json:"mean_tumour"`
 	MeanOutside          float64 `json:"mean_outside"`
 	MeanBaseline         float64 `json:"mean_baseline"`
+
+	// DetailInpainting is how much fine structure p̂B has over the brain, relative to the
+	// healthy truth: the sum of |differences| between horizontally and vertically adjacent
+	// brain pixels of p̂B, over all channels and slices, divided by the same sum for y*. 1 is
+	// as much local contrast as real tissue; a blurred inpainting scores below 1, a grid or
+	// noise above. The MAEs cannot tell a blur from tissue: a blur is close to the mean.
+	DetailInpainting float64 `json:"detail_inpainting"`
+	// DetailTumour is the same ratio for ŷA over adjacent tumour pixels, the region GB
+	// paints over (the trivial baseline's constant fill scores 0 there).
+	DetailTumour float64 `json:"detail_tumour"`
 }
 
 // inpaintBatch is the number of slices ScoreInpainting passes to the
@@ -82,6 +92,7 @@ func ScoreInpainting(f HealthyFunc, set *data.Set, indices []int, threshold floa
 	truth := make([][]float32, inpaintBatch)
 	labels := make([][]uint8, inpaintBatch)
 	brain := make([]bool, px)
+	var det detailSums
 	for lo := 0; lo < len(indices); lo += inpaintBatch {
 		hi := min(lo+inpaintBatch, len(indices))
 		n := hi - lo
@@ -132,6 +143,7 @@ func ScoreInpainting(f HealthyFunc, set *data.Set, indices []int, threshold floa
 					baseMean[ch] /= float64(nHealthy)
 				}
 			}
+			det.add(ps, outs, ys, brain, lab, h, w, c)
 			for p := range px {
 				switch {
 				case lab[p] != 0:
@@ -173,5 +185,55 @@ func ScoreInpainting(f HealthyFunc, set *data.Set, indices []int, threshold floa
 	sc.MAETumour, sc.MeanTumour = mean(sumOut, sc.TumourPixels)
 	sc.MAEOutside, sc.MeanOutside = mean(sumOutside, sc.OutsidePixels)
 	sc.MAEBaseline, sc.MeanBaseline = mean(sumBase, sc.TumourPixels)
+	sc.DetailInpainting = ratioOrZero(det.inpainting, det.truthBrain)
+	sc.DetailTumour = ratioOrZero(det.output, det.truthTumour)
 	return sc, nil
+}
+
+// detailSums accumulates the sums of |differences between adjacent pixels| behind
+// InpaintScore's detail ratios.
+type detailSums struct {
+	inpainting, truthBrain float64 // p̂B and y* over pairs of brain pixels
+	output, truthTumour    float64 // ŷA and y* over pairs of tumour pixels
+}
+
+// add adds one slice: inp (p̂B), out (ŷA) and truth (y*), h×w×c, with its brain mask and labels.
+func (d *detailSums) add(inp, out, truth []float32, brain []bool, lab []uint8, h, w, c int) {
+	pair := func(p, q int) {
+		inBrain, inTumour := brain[p] && brain[q], lab[p] != 0 && lab[q] != 0
+		if !inBrain && !inTumour {
+			return
+		}
+		for ch := range c {
+			i, j := p*c+ch, q*c+ch
+			t := math.Abs(float64(truth[j]) - float64(truth[i]))
+			if inBrain {
+				d.inpainting += math.Abs(float64(inp[j]) - float64(inp[i]))
+				d.truthBrain += t
+			}
+			if inTumour {
+				d.output += math.Abs(float64(out[j]) - float64(out[i]))
+				d.truthTumour += t
+			}
+		}
+	}
+	for y := range h {
+		for x := range w {
+			p := y*w + x
+			if x+1 < w {
+				pair(p, p+1)
+			}
+			if y+1 < h {
+				pair(p, p+w)
+			}
+		}
+	}
+}
+
+// ratioOrZero is a/b, or 0 when b is 0.
+func ratioOrZero(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
 }

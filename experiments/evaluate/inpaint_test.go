@@ -165,6 +165,9 @@ func TestScoreInpainting(t *testing.T) {
 	checkMAE(t, "perfect MAETumour", sc.MAETumour, sc.MeanTumour, []float64{0.1, 0.1})
 	checkMAE(t, "perfect MAEOutside", sc.MAEOutside, sc.MeanOutside, []float64{0.1, 0.1})
 	checkMAE(t, "perfect MAEBaseline", sc.MAEBaseline, sc.MeanBaseline, baseline)
+	if sc.DetailInpainting != 1 {
+		t.Errorf("perfect DetailInpainting = %v, want 1 (p̂B is the truth)", sc.DetailInpainting)
+	}
 
 	// More slices than one batch: the same pooled means.
 	idx := []int{0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1}
@@ -188,5 +191,79 @@ func TestScoreInpainting(t *testing.T) {
 	_, err = ScoreInpainting(identity, noHealthy, []int{0, 1}, 0.5)
 	if err == nil || !strings.Contains(err.Error(), data.HealthyFile) || !strings.Contains(err.Error(), "pathogan phantom") {
 		t.Errorf("set without %s: %v", data.HealthyFile, err)
+	}
+}
+
+// TestInpaintDetail checks the detail ratios on a 4×5 slice of two channels whose truth is a
+// checkerboard: the truth itself scores 1, twice its contrast 2, a constant 0 and a blur in
+// between; pairs count only inside the brain (p̂B) or the tumour (ŷA).
+func TestInpaintDetail(t *testing.T) {
+	const h, w, c = 4, 5, 2
+	truth := make([]float32, h*w*c)
+	for p := range h * w {
+		v := float32((p/w + p%w) % 2)
+		truth[p*c], truth[p*c+1] = v, -v/2
+	}
+	brain := make([]bool, h*w)
+	lab := make([]uint8, h*w)
+	for p := range brain {
+		brain[p] = p%w != 0 // the first column is background
+		if p/w >= 1 && p/w <= 2 && p%w >= 2 && p%w <= 3 {
+			lab[p] = 1 // a 2×2 tumour
+		}
+	}
+	scaled := func(k float32) []float32 {
+		out := make([]float32, len(truth))
+		for i, v := range truth {
+			out[i] = k * v
+		}
+		return out
+	}
+	blur := make([]float32, len(truth)) // mean of each pixel and its right neighbour
+	for p := range h * w {
+		q := p
+		if p%w+1 < w {
+			q = p + 1
+		}
+		for ch := range c {
+			blur[p*c+ch] = (truth[p*c+ch] + truth[q*c+ch]) / 2
+		}
+	}
+	bright := scaled(1) // background pixels are not brain: they must not count
+	for p := range h * w {
+		if !brain[p] {
+			bright[p*c], bright[p*c+1] = 5, -5
+		}
+	}
+	for _, tc := range []struct {
+		name       string
+		inp, out   []float32
+		brain, tum float64
+	}{
+		{"truth", truth, truth, 1, 1},
+		{"twice", scaled(2), scaled(2), 2, 2},
+		{"constant", scaled(0), scaled(0), 0, 0},
+		{"p̂B the truth, ŷA constant", truth, scaled(0), 1, 0},
+		{"the truth with a bright background", bright, truth, 1, 1},
+	} {
+		var d detailSums
+		d.add(tc.inp, tc.out, truth, brain, lab, h, w, c)
+		if got := ratioOrZero(d.inpainting, d.truthBrain); math.Abs(got-tc.brain) > 1e-12 {
+			t.Errorf("%s: brain detail %v, want %v", tc.name, got, tc.brain)
+		}
+		if got := ratioOrZero(d.output, d.truthTumour); math.Abs(got-tc.tum) > 1e-12 {
+			t.Errorf("%s: tumour detail %v, want %v", tc.name, got, tc.tum)
+		}
+	}
+	var d detailSums
+	d.add(blur, blur, truth, brain, lab, h, w, c)
+	if got := ratioOrZero(d.inpainting, d.truthBrain); !(got > 0 && got < 0.5) {
+		t.Errorf("blur: brain detail %v, want in (0, 0.5)", got)
+	}
+	// A truth without contrast in the region gives 0, not NaN.
+	var flat detailSums
+	flat.add(truth, truth, make([]float32, len(truth)), brain, lab, h, w, c)
+	if got := ratioOrZero(flat.output, flat.truthTumour); got != 0 {
+		t.Errorf("flat truth: tumour detail %v, want 0", got)
 	}
 }

@@ -348,6 +348,7 @@ func runReproduce(args []string) error {
 	if inpaint != nil {
 		res.InpaintMAETumour, res.InpaintMAEBaseline = &inpaint.MeanTumour, &inpaint.MeanBaseline
 		res.InpaintMAEOutside = &inpaint.MeanOutside
+		res.InpaintDetail, res.InpaintDetailTumour = &inpaint.DetailInpainting, &inpaint.DetailTumour
 	}
 	js, _ := json.MarshalIndent(res, "", "  ")
 	if err := atomicfile.WriteFile(filepath.Join(reportDir, "metrics.json"), append(js, '\n')); err != nil {
@@ -385,11 +386,15 @@ type reproduceMetrics struct {
 	InpaintMAETumour   *float64 `json:"inpaint_mae_tumour,omitempty"`
 	InpaintMAEBaseline *float64 `json:"inpaint_mae_baseline,omitempty"`
 	InpaintMAEOutside  *float64 `json:"inpaint_mae_outside,omitempty"`
-	ImageSize          float64  `json:"image_size"`
-	ChosenStep         int      `json:"chosen_step"`
-	LastStep           int      `json:"last_step"`
-	SelectionRule      string   `json:"selection_rule"`
-	Minutes            float64  `json:"minutes"` // the job's wall time, summed over resumed runs
+	// Fine structure against the healthy truth's (1: as much as tissue; a blur below 1):
+	// p̂B over the brain, ŷA inside the tumour (evaluate.InpaintScore).
+	InpaintDetail       *float64 `json:"inpaint_detail,omitempty"`
+	InpaintDetailTumour *float64 `json:"inpaint_detail_tumour,omitempty"`
+	ImageSize           float64  `json:"image_size"`
+	ChosenStep          int      `json:"chosen_step"`
+	LastStep            int      `json:"last_step"`
+	SelectionRule       string   `json:"selection_rule"`
+	Minutes             float64  `json:"minutes"` // the job's wall time, summed over resumed runs
 }
 
 // selectPathoGAN scores the checkpoints of a PathoGAN run of steps steps
@@ -681,9 +686,11 @@ func reproduceReport(a reportArgs) string {
 			"| image | MAE inside the tumour |\n| --- | --- |\n"+
 			"| ŷA (GB's healthy translation) | %s |\n| p̂B (GB's inpainting) | %s |\n"+
 			"| trivial baseline: the slice's mean of healthy brain tissue | %s |\n\n"+
-			"ŷA changes the brain outside the tumour by %s.\n\n",
+			"ŷA changes the brain outside the tumour by %s.\n\n"+
+			"Fine structure, as the sum of |differences between adjacent pixels| relative to the healthy truth's (1: as much as tissue; a blur scores below 1, the baseline's constant fill 0): "+
+			"p̂B over the brain %.2f, ŷA inside the tumour %.2f.\n\n",
 			sc.TumourPixels, sc.Slices, fmtChannels(sc.MAETumour, sc.MeanTumour), fmtChannels(sc.MAETumourInpainting, sc.MeanTumourInpainting),
-			fmtChannels(sc.MAEBaseline, sc.MeanBaseline), fmtChannels(sc.MAEOutside, sc.MeanOutside))
+			fmtChannels(sc.MAEBaseline, sc.MeanBaseline), fmtChannels(sc.MAEOutside, sc.MeanOutside), sc.DetailInpainting, sc.DetailTumour)
 	}
 	s.WriteString("## Figures\n\n")
 	for _, f := range a.figs {
