@@ -64,10 +64,12 @@
 //     with go:linkname, after the version and layout checks above). They run only the graphs of
 //     GoBackends: a plain simplego backend in the same process keeps simplego's executors. Each
 //     graph's per-node plans are released when its executable is finalized or garbage collected:
-//     - ConvGeneral: im2col in cache-sized blocks and matrix products through
-//     package internal/gemm (its own packed, cache-blocked product with AVX-512 or AVX2/FMA
-//     kernels; OpenBLAS or pure Go on request, see PATHOGAN_BLAS), on every core; input and kernel
-//     dilations and every axes layout, so the gradients' convolutions run there too;
+//     - ConvGeneral: matrix products through package internal/gemm (its own packed,
+//     cache-blocked product with AVX-512 or AVX2/FMA kernels; OpenBLAS or pure Go on request, see
+//     PATHOGAN_BLAS), on every core. With gemm's own kernels the products read their patches in
+//     place from a zero-padded copy of the input; otherwise im2col builds them in cache-sized
+//     blocks. Input and kernel dilations and every axes layout, so the gradients' convolutions
+//     run there too;
 //     - DotGeneral as batched matrix products when its axes allow (else simplego's);
 //     - the element-wise ops (with package internal/vec's AVX2 loops): binary arithmetic
 //     with broadcasting, Where, Exp, Expm1, Sign and other unary functions, BroadcastInDim,

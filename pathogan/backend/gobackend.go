@@ -22,8 +22,9 @@ type ConvMode int
 
 const (
 	// ConvKernel keeps each float32 ConvGeneral as one node, input dilations included, and runs it
-	// with this package's kernel (kernels.go): im2col blocks and matrix products through package
-	// gemm (OpenBLAS when the machine has it), on every core. This is the default. If the kernels
+	// with this package's kernel (package internal/kernels): matrix products through package gemm
+	// that read the patches from a padded copy of the input (im2col blocks with OpenBLAS or pure
+	// Go), on every core. This is the default. If the kernels
 	// cannot be installed (see KernelsStatus) the backend uses ConvIm2Col instead.
 	ConvKernel ConvMode = iota
 
