@@ -4,6 +4,8 @@ package gemm
 
 import "golang.org/x/sys/cpu"
 
+//go:generate go run gen_smalln.go
+
 // hasFMA says whether kernel8x8 can run here.
 var hasFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
