@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"github.com/pathogan-go/pathogan/data"
+	"github.com/pathogan-go/pathogan/experiments/evaluate"
 	"github.com/pathogan-go/pathogan/pathogan"
 	"github.com/pathogan-go/pathogan/pathogan/backend"
 	"github.com/pathogan-go/pathogan/pathogan/diagnose"
@@ -53,18 +54,50 @@ func runInspect(args []string) error {
 	if err != nil {
 		return err
 	}
+	// The inpainting against the healthy ground truth, where the set has it.
+	var inp *evaluate.InpaintScore
+	if idx := ds.Select(*split, data.Pathological); ds.HasHealthy() && len(idx) > 0 {
+		sc, err := scoreInpainting(m, ds, idx)
+		if err != nil {
+			return err
+		}
+		inp = &sc
+	}
 	if *figures != "" {
 		if err := inspectionFigures(m, ds, *split, *seed, *figures); err != nil {
 			return err
 		}
 	}
 	if *asJSON {
-		js, _ := json.MarshalIndent(r, "", "  ")
+		js, _ := json.MarshalIndent(struct {
+			diagnose.Report
+			Inpainting *evaluate.InpaintScore `json:"inpainting,omitempty"`
+		}{r, inp}, "", "  ")
 		fmt.Println(string(js))
 		return nil
 	}
 	printInspection(os.Stdout, r)
+	if inp != nil {
+		printInpainting(os.Stdout, *inp)
+	}
 	return nil
+}
+
+// scoreInpainting scores GB's inpainting p̂B and translation ŷA on the given pathological
+// slices against the set's healthy counterparts (evaluate.ScoreInpainting).
+func scoreInpainting(m *pathogan.Inference, ds *data.Set, idx []int) (evaluate.InpaintScore, error) {
+	return evaluate.ScoreInpainting(func(x []float32) ([]float32, []float32, error) {
+		tr, err := m.ToHealthy(x)
+		return tr.Inpainting, tr.Output, err
+	}, ds, idx, m.Cfg.Threshold)
+}
+
+// printInpainting writes an inpainting score as text.
+func printInpainting(w io.Writer, sc evaluate.InpaintScore) {
+	fmt.Fprintf(w, "inpainting against the healthy truth (%d tumour pixels of %d slices; mean over channels):\n", sc.TumourPixels, sc.Slices)
+	fmt.Fprintf(w, "  MAE inside the tumour   ŷA %.3f, p̂B %.3f, baseline %.3f (the slice's mean healthy tissue)\n", sc.MeanTumour, sc.MeanTumourInpainting, sc.MeanBaseline)
+	fmt.Fprintf(w, "  ŷA's change outside     %.4f\n", sc.MeanOutside)
+	fmt.Fprintf(w, "  detail                  p̂B over the brain %.2f, ŷA inside the tumour %.2f   (1: as much fine structure as the truth; a blur < 1)\n", sc.DetailInpainting, sc.DetailTumour)
 }
 
 // printInspection writes a diagnose.Report as text.

@@ -313,10 +313,7 @@ func runReproduce(args []string) error {
 			if err != nil {
 				return err
 			}
-			sc, err := evaluate.ScoreInpainting(func(x []float32) ([]float32, []float32, error) {
-				tr, err := m.ToHealthy(x)
-				return tr.Inpainting, tr.Output, err
-			}, ds, ds.Select(data.Test, data.Pathological), m.Cfg.Threshold)
+			sc, err := scoreInpainting(m, ds, ds.Select(data.Test, data.Pathological))
 			inpaint = &sc
 			return err
 		}); err != nil {

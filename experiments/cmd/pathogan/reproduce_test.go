@@ -54,10 +54,29 @@ func TestReproduceResumes(t *testing.T) {
 		t.Fatalf("metrics.json: %v", err)
 	}
 	for _, k := range []string{"pathogan_test_dice", "pathogan_test_dice_last", "unet_test_dice", "pathogan_test_dice_pp",
-		"mdgru_test_dice", "samples_nonempty_fraction", "samples_mean_pairwise_iou", "samples_place_spread_px", "inpaint_mae_tumour", "inpaint_mae_baseline", "image_size", "minutes"} {
+		"mdgru_test_dice", "samples_nonempty_fraction", "samples_mean_pairwise_iou", "samples_place_spread_px", "inpaint_mae_tumour", "inpaint_mae_baseline", "inpaint_detail", "inpaint_detail_tumour", "image_size", "minutes"} {
 		if _, ok := res[k].(float64); !ok {
 			t.Errorf("metrics.json: %s is %v, want a number", k, res[k])
 		}
+	}
+	// inspect on the same run scores the inpainting too, with the report's numbers.
+	inspArgs := []string{"--run", filepath.Join(out, "report", "model.ckpt"), "--data", filepath.Join(out, "slices32"), "--healthy", "4", "--pathological", "4"}
+	text := capture(t, func() error { return runInspect(inspArgs) })
+	if !strings.Contains(text, "inpainting against the healthy truth") || !strings.Contains(text, "detail ") {
+		t.Errorf("inspect's output lacks the inpainting:\n%s", text)
+	}
+	var insp struct {
+		GammaActive *int `json:"gamma_active_units"`
+		Inpainting  *struct {
+			MeanTumour       float64 `json:"mean_tumour"`
+			DetailInpainting float64 `json:"detail_inpainting"`
+		} `json:"inpainting"`
+	}
+	if err := json.Unmarshal([]byte(capture(t, func() error { return runInspect(append(inspArgs, "--json")) })), &insp); err != nil || insp.Inpainting == nil || insp.GammaActive == nil {
+		t.Fatalf("inspect --json: %v, inpainting %v, report fields kept %v", err, insp.Inpainting, insp.GammaActive != nil)
+	}
+	if insp.Inpainting.MeanTumour != res["inpaint_mae_tumour"] || insp.Inpainting.DetailInpainting != res["inpaint_detail"] {
+		t.Errorf("inspect --json: MAE %v, detail %v; the report's %v, %v", insp.Inpainting.MeanTumour, insp.Inpainting.DetailInpainting, res["inpaint_mae_tumour"], res["inpaint_detail"])
 	}
 	if res["image_size"] != 32.0 {
 		t.Errorf("metrics.json: image_size %v, want 32 (tiny preset)", res["image_size"])
