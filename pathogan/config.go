@@ -69,6 +69,14 @@ type Config struct {
 	// uses it; "mini" and "tiny" keep "transpose" (not measured at 32 px),
 	// and "paper" keeps section 2.4's. "" reads as "transpose".
 	Upsample string `json:"upsample"`
+	// InpaintLoss is the error of eq. 11, the inpainting p̂X against xX outside the labelmap:
+	// "l2" (or "") the paper's squared error, a Gaussian likelihood; "l1" the absolute error
+	// (a Laplace likelihood, whose optimum is the conditional median rather than the mean).
+	// Over the main job's checkpoints p̂B keeps half the healthy tissue's fine structure and
+	// does not gain any with training (docs/model.md, "The inpainting's fine structure"); the
+	// absolute error is the first thing to try against that blur. No preset sets it. Left out
+	// of the JSON when empty, so that checkpoints and configs without it stay as they were.
+	InpaintLoss string `json:"inpaint_loss,omitempty"`
 
 	// LambdaGAN weights the LSGAN terms (eq. 7); the paper writes no weight: 1.
 	LambdaGAN float64 `json:"lambda_gan"`
@@ -249,6 +257,7 @@ func (c Config) Section24() Config {
 	c.RelevancyScaleB = 1
 	c.Upsample = ""
 	c.KLGammaCycle = false
+	c.InpaintLoss = ""
 	return c
 }
 
@@ -326,6 +335,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("dense_init %q: want normal or fan_in", c.DenseInit)
 	case c.Upsample != "" && c.Upsample != "transpose" && c.Upsample != "resize" && c.Upsample != "resize_zb":
 		return fmt.Errorf("upsample %q: want transpose, resize or resize_zb", c.Upsample)
+	case c.InpaintLoss != "" && c.InpaintLoss != "l2" && c.InpaintLoss != "l1":
+		return fmt.Errorf("inpaint_loss %q: want l2 or l1", c.InpaintLoss)
 	case c.Channels < 1:
 		return fmt.Errorf("channels %d: want >= 1", c.Channels)
 	case c.Base < 1 || c.Z < 1 || c.DiscBase < 1:

@@ -54,4 +54,13 @@ func TestUpsampleModes(t *testing.T) {
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "bilinear") {
 		t.Errorf("upsample bilinear: error %v, want one naming it", err)
 	}
+	cfg, _ = Preset("small")
+	cfg.InpaintLoss = "huber"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "huber") {
+		t.Errorf("inpaint_loss huber: error %v, want one naming it", err)
+	}
+	cfg.InpaintLoss = "l1"
+	if err := cfg.Validate(); err != nil || cfg.Section24().InpaintLoss != "" {
+		t.Errorf("inpaint_loss l1: %v; Section24 keeps %q, want \"\"", err, cfg.Section24().InpaintLoss)
+	}
 }

@@ -70,8 +70,19 @@ func sumPixels(l *graph.Node) *graph.Node { return graph.ReduceAllSum(l) }
 // unmasked pixel. ω1 is held constant (no gradient), as the paper says.
 // labelmap is [batch, h, w, 1], inpainting and x [batch, h, w, n].
 func InpaintOutsideLoss(labelmap, inpainting, x *graph.Node, epsilon float64) *graph.Node {
+	return inpaintOutside(labelmap, inpainting, x, epsilon, graph.Square)
+}
+
+// InpaintOutsideL1Loss is InpaintOutsideLoss with the absolute error in place of the squared
+// one (Config.InpaintLoss "l1"): ||(1 - l̂X) ⊙ (p̂X - xX)||₁ / (N ω1).
+func InpaintOutsideL1Loss(labelmap, inpainting, x *graph.Node, epsilon float64) *graph.Node {
+	return inpaintOutside(labelmap, inpainting, x, epsilon, graph.Abs)
+}
+
+// inpaintOutside is eq. 11 with the error err (Square or Abs) of the masked difference.
+func inpaintOutside(labelmap, inpainting, x *graph.Node, epsilon float64, err func(*graph.Node) *graph.Node) *graph.Node {
 	outside := graph.OneMinus(labelmap)
-	num := graph.ReduceAllSum(graph.Square(graph.Mul(outside, graph.Sub(inpainting, x))))
+	num := graph.ReduceAllSum(err(graph.Mul(outside, graph.Sub(inpainting, x))))
 	den := graph.StopGradient(graph.AddScalar(sumPixels(outside), epsilon))
 	return graph.Div(num, den)
 }
@@ -177,9 +188,13 @@ func Objective(cfg Config, xA, xB *graph.Node, c *Cycles, dFakeA, dFakeB, dRealA
 	l := &Losses{}
 	l.GAN = graph.MulScalar(graph.Add(GANGeneratorLoss(dFakeB), GANGeneratorLoss(dFakeA)), cfg.LambdaGAN)
 	l.Cycle = graph.MulScalar(graph.Add(CycleLoss(c.TildeB.Output, xA), CycleLoss(c.TildeA.Output, xB)), cfg.LambdaCC)
+	outside := InpaintOutsideLoss
+	if cfg.InpaintLoss == "l1" {
+		outside = InpaintOutsideL1Loss
+	}
 	vae := []*graph.Node{
-		InpaintOutsideLoss(c.HatA.Labelmap, c.HatA.Inpainting, xA, eps),
-		InpaintOutsideLoss(c.HatB.Labelmap, c.HatB.Inpainting, xB, eps),
+		outside(c.HatA.Labelmap, c.HatA.Inpainting, xA, eps),
+		outside(c.HatB.Labelmap, c.HatB.Inpainting, xB, eps),
 		InpaintInsideLoss(c.TildeA.Labelmap, c.TildeA.Inpainting, xB, eps),
 		InpaintInsideLoss(c.TildeB.Labelmap, c.TildeB.Inpainting, xA, eps),
 		LabelmapBCELoss(c.TildeA.Logit, c.HatB.Labelmap),

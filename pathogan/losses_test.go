@@ -73,6 +73,10 @@ func TestLossValues(t *testing.T) {
 		{"InpaintOutsideLoss", func(g *graph.Graph) *graph.Node {
 			return InpaintOutsideLoss(img(g, 2, 2, 0, 0.5, 1, 0.25), img(g, 2, 2, 1, 2, 3, 4), img(g, 2, 2, 0, 0, 0, 0), 1)
 		}, 11 / 3.25},
+		// the same with the absolute error: Σ|(1-l)(p-x)| = 5; Σ(1-l)+1 = 3.25
+		{"InpaintOutsideL1Loss", func(g *graph.Graph) *graph.Node {
+			return InpaintOutsideL1Loss(img(g, 2, 2, 0, 0.5, 1, 0.25), img(g, 2, 2, 1, 2, 3, 4), img(g, 2, 2, 0, 0, 0, 0), 1)
+		}, 5 / 3.25},
 		// l(p-x) = [0, 1, 3, 1], Σ² = 11; Σl+1 = 2.75
 		{"InpaintInsideLoss", func(g *graph.Graph) *graph.Node {
 			return InpaintInsideLoss(img(g, 2, 2, 0, 0.5, 1, 0.25), img(g, 2, 2, 1, 2, 3, 4), img(g, 2, 2, 0, 0, 0, 0), 1)
