@@ -73,9 +73,10 @@ type Config struct {
 	// "l2" (or "") the paper's squared error, a Gaussian likelihood; "l1" the absolute error
 	// (a Laplace likelihood, whose optimum is the conditional median rather than the mean).
 	// Over the main job's checkpoints p̂B keeps half the healthy tissue's fine structure and
-	// does not gain any with training (docs/model.md, "The inpainting's fine structure"); the
-	// absolute error is the first thing to try against that blur. No preset sets it. Left out
-	// of the JSON when empty, so that checkpoints and configs without it stay as they were.
+	// does not gain any with training (docs/model.md, "The inpainting's fine structure"). With
+	// "l1" (one seed) p̂B was no sharper and the samples bunched closer, so no preset sets it.
+	// Left out of the JSON when empty, so that checkpoints and configs without it stay as
+	// they were.
 	InpaintLoss string `json:"inpaint_loss,omitempty"`
 
 	// LambdaGAN weights the LSGAN terms (eq. 7); the paper writes no weight: 1.
