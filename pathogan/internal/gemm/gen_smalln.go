@@ -49,7 +49,7 @@ var forms = []form{
 	{name: "kernel8x8", sig: sigPlain, args: argsPlain,
 		doc: "C[i][0:8] = Σ_p A(i,p)·B[p][0:8] for the 8 rows i < 8, where A(i,p) is at a + i·sAi + p·sAk\n// and B[p] at b + p·ldb (all strides in bytes), and C[i] at c + i·ldc."},
 	{name: "kernel8x8nofma", sig: sigPlain, args: argsPlain, nofma: true,
-		doc: "kernel8x8 with one multiply and one add per element and step instead of a fused\n// multiply-add: the arithmetic, rounding for rounding, of a plain float32 loop\n// c[i][j] += a(i,p)·b[p][j] over p in order (rowTimesB), eight rows at once."},
+		doc: "kernel8x8 with one multiply and one add per element and step instead of a fused\n// multiply-add: the arithmetic, rounding for rounding, of a plain float32 loop\n// c[i][j] += a(i,p)·b[p][j] over p in order, eight rows at once."},
 	{name: "kernel8x8segs", sig: sigSegs, args: argsSegs, segs: true,
 		doc: "kernel8x8 with A(i,p) read in nseg segments: segs holds (byte offset, length) pairs, and the\n// steps p of segment s read a + off_s + i·sAi + j·sAk for j < length_s. The segments' steps run\n// in order, B's rows follow one another and the accumulators stay in registers across the\n// segments, so C is what kernel8x8 gives on the same A copied out row by row."},
 	{name: "kernel8x8rows", sig: sigRows, args: argsRows, segs: true, rows: true,

@@ -1,8 +1,9 @@
 package gemm
 
 import (
-	"math/bits"
 	"sync"
+
+	"github.com/pathogan-go/pathogan/pathogan/internal/bufpool"
 )
 
 // The packed product: the Goto/BLIS loop nest around register-tiled micro-kernels written in
@@ -146,22 +147,19 @@ func packedProduct(ks *kernelSet, pre *PackedB, transB bool, m, n, k int, b []fl
 		ps := ks.panels(nb, pbuf[:0])
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
-			// B[pc:pc+kb, jc:jc+nb], packed panel after panel.
-			packed := s.b
+			// B[pc:pc+kb, jc:jc+nb], packed panel after panel (or beforehand, in pre).
+			var packed []float32
 			off := obuf[:0]
 			if pre != nil {
 				packed = pre.data[pre.start[blk]:]
+				for o, q := 0, 0; q < len(ps); q++ {
+					off = append(off, o)
+					o += kb * ps[q].t.nr
+				}
 			} else {
 				s.b = grow(s.b, kb*(nb+ks.wide.nr))
 				packed = s.b
-			}
-			o := 0
-			for _, p := range ps {
-				off = append(off, o)
-				if pre == nil {
-					packB(transB, b, ldb, pc, jc+p.j, kb, p.w, p.t.nr, packed[o:o+kb*p.t.nr])
-				}
-				o += kb * p.t.nr
+				off = packPanels(transB, b, ldb, pc, jc, kb, ps, packed, off)
 			}
 			blk++
 			m0 := m - m%mr
@@ -212,6 +210,7 @@ func addTile(t []float32, p panel, c []float32, ldc, rows int) {
 type PackedB struct {
 	ks    *kernelSet
 	k, n  int
+	buf   *[]float32 // from bufpool; data is *buf
 	data  []float32
 	start []int // where each (jc, pc) block begins in data
 }
@@ -229,32 +228,48 @@ func PackB(k, n int, b []float32, ldb int) *PackedB {
 	var pbuf [nc/8 + 2]panel
 	size := 0
 	for jc := 0; jc < n; jc += nc {
-		nb := min(nc, n-jc)
-		for _, p := range ks.panels(nb, pbuf[:0]) {
-			size += k * p.t.nr
-		}
+		size += k * panelWidth(ks.panels(min(nc, n-jc), pbuf[:0]))
 	}
-	pb.data = getPacked(size)
+	pb.buf = bufpool.Get(size)
+	pb.data = *pb.buf
 	o := 0
 	for jc := 0; jc < n; jc += nc {
-		nb := min(nc, n-jc)
-		ps := ks.panels(nb, pbuf[:0])
+		ps := ks.panels(min(nc, n-jc), pbuf[:0])
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
 			pb.start = append(pb.start, o)
-			for _, p := range ps {
-				packB(false, b, ldb, pc, jc+p.j, kb, p.w, p.t.nr, pb.data[o:o+kb*p.t.nr])
-				o += kb * p.t.nr
-			}
+			packPanels(false, b, ldb, pc, jc, kb, ps, pb.data[o:], nil)
+			o += kb * panelWidth(ps)
 		}
 	}
 	return pb
 }
 
+// panelWidth is the packed width of the panels ps: the sum of their kernels' widths.
+func panelWidth(ps []panel) int {
+	w := 0
+	for _, p := range ps {
+		w += p.t.nr
+	}
+	return w
+}
+
+// packPanels packs op(B)[pc:pc+kb, jc:…] into dst, panel after panel, each kb rows of its
+// kernel's width, and returns off with each panel's offset in dst appended.
+func packPanels(transB bool, b []float32, ldb, pc, jc, kb int, ps []panel, dst []float32, off []int) []int {
+	o := 0
+	for _, p := range ps {
+		off = append(off, o)
+		packB(transB, b, ldb, pc, jc+p.j, kb, p.w, p.t.nr, dst[o:o+kb*p.t.nr])
+		o += kb * p.t.nr
+	}
+	return off
+}
+
 // Release returns the packed B's memory to its pool; pb must not be used after.
 func (pb *PackedB) Release() {
 	if pb != nil {
-		putPacked(pb.data)
+		bufpool.Put(pb.buf)
 	}
 }
 
@@ -263,21 +278,6 @@ func (pb *PackedB) Release() {
 func RowsPacked(n int) bool {
 	load()
 	return !pureGo && asm != nil && n > smallN
-}
-
-// packedPools hold PackB's arrays by size class: pool i has capacity 2^i floats.
-var packedPools [40]sync.Pool
-
-func getPacked(n int) []float32 {
-	c := bits.Len(uint(max(n, 1) - 1))
-	if p, ok := packedPools[c].Get().(*[]float32); ok {
-		return (*p)[:n]
-	}
-	return make([]float32, n, 1<<c)
-}
-
-func putPacked(s []float32) {
-	packedPools[bits.Len(uint(cap(s)-1))].Put(&s)
 }
 
 // packB copies op(B)[p0:p0+kb, j0:j0+w] into dst as kb rows of nr floats, zero beyond w.

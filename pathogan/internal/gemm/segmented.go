@@ -142,38 +142,37 @@ func evenlySpaced(rows []int) (d int, ok bool) {
 	return d, true
 }
 
-// clip appends to buf the (byte offset, length) pairs of the segments' parts that cover steps
-// pc..pc+kb, as the segmented kernels take them.
-func (a *Segmented) clip(pc, kb int, buf []int) []int {
+// parts calls fn for each segment's part that covers steps pc..pc+kb: its offset from a row's
+// start, the step it begins at (relative to pc) and its length.
+func (a *Segmented) parts(pc, kb int, fn func(off, at, n int)) {
 	e := 0 // the first step of segment s
 	for _, s := range a.Segs {
-		lo, hi := max(e, pc), min(e+s.Len, pc+kb)
-		if lo < hi {
-			buf = append(buf, (s.Off+(lo-e)*a.Step)*4, hi-lo)
+		if lo, hi := max(e, pc), min(e+s.Len, pc+kb); lo < hi {
+			fn(s.Off+(lo-e)*a.Step, lo-pc, hi-lo)
 		}
 		e += s.Len
 	}
+}
+
+// clip appends to buf the (byte offset, length) pairs of the segments' parts that cover steps
+// pc..pc+kb, as the segmented kernels take them.
+func (a *Segmented) clip(pc, kb int, buf []int) []int {
+	a.parts(pc, kb, func(off, _, n int) { buf = append(buf, off*4, n) })
 	return buf
 }
 
 // copyRange copies steps pc..pc+kb of the row that starts at Src[start] into dst.
 func (a *Segmented) copyRange(dst []float32, start, pc, kb int) {
-	e := 0
-	for _, s := range a.Segs {
-		lo, hi := max(e, pc), min(e+s.Len, pc+kb)
-		if lo < hi {
-			off := start + s.Off + (lo-e)*a.Step
-			d := dst[lo-pc : hi-pc]
-			if a.Step == 1 {
-				copy(d, a.Src[off:off+len(d)])
-			} else {
-				for j := range d {
-					d[j] = a.Src[off+j*a.Step]
-				}
-			}
+	a.parts(pc, kb, func(off, at, n int) {
+		d, src := dst[at:at+n], start+off
+		if a.Step == 1 {
+			copy(d, a.Src[src:src+n])
+			return
 		}
-		e += s.Len
-	}
+		for j := range d {
+			d[j] = a.Src[src+j*a.Step]
+		}
+	})
 }
 
 // segPool holds SgemmSegmented's copied-out rows.

@@ -180,3 +180,16 @@ func TestNarrowBcstForms(t *testing.T) {
 	runtime.KeepAlive(a)
 	sameBits(t, "kernel8x8rowsBcst", got, want)
 }
+
+// rowTimesB sets row = Σ_p a[p·sa]·B[p][0:len(row)] for p < k in order, one float32 multiply
+// and one add at a time: the reference for kernel8x8nofma.
+func rowTimesB(row, a []float32, sa, k int, b []float32, ldb int) {
+	clear(row)
+	for p := range k {
+		av := a[p*sa]
+		brow := b[p*ldb : p*ldb+len(row)]
+		for j := range row {
+			row[j] += av * brow[j]
+		}
+	}
+}

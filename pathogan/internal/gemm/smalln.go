@@ -46,7 +46,7 @@ func smallNSgemm(transA bool, m, n, k int, a []float32, lda int, b []float32, ld
 //
 // The last m%8 rows are copied out by row (dst gets row i's k values) into a zero-padded 8×k
 // block and computed by kernel8x8nofma: one multiply and one add per step, as a plain float32
-// loop over p computes them (rowTimesB, the Go fallback), not fused like the blocks above.
+// loop over p computes them (the Go fallback did), not fused like the blocks above.
 func eightRows(m, n, k int, b []float32, ldb int, c []float32, ldc int, kern func(i int, b *float32, ldb int, c *float32, ldc int), row func(dst []float32, i int)) {
 	const f = 4 // bytes per float32
 	m8 := m &^ 7
@@ -98,19 +98,6 @@ func eightRows(m, n, k int, b []float32, ldb int, c []float32, ldc int, kern fun
 	}
 	if pooled != nil {
 		narrowPool.Put(pooled)
-	}
-}
-
-// rowTimesB sets row = Σ_p a[p·sa]·B[p][0:len(row)] for p < k in order, one float32 multiply
-// and one add at a time: what kernel8x8nofma computes, for tests.
-func rowTimesB(row, a []float32, sa, k int, b []float32, ldb int) {
-	clear(row)
-	for p := range k {
-		av := a[p*sa]
-		brow := b[p*ldb : p*ldb+len(row)]
-		for j := range row {
-			row[j] += av * brow[j]
-		}
 	}
 }
 

@@ -74,7 +74,7 @@ kernel8x8_step:
 //
 // kernel8x8 with one multiply and one add per element and step instead of a fused
 // multiply-add: the arithmetic, rounding for rounding, of a plain float32 loop
-// c[i][j] += a(i,p)·b[p][j] over p in order (rowTimesB), eight rows at once.
+// c[i][j] += a(i,p)·b[p][j] over p in order, eight rows at once.
 TEXT ·kernel8x8nofma(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI

@@ -1,10 +1,9 @@
 package kernels
 
 import (
-	"math/bits"
-	"sync"
 	"sync/atomic"
 
+	"github.com/pathogan-go/pathogan/pathogan/internal/bufpool"
 	"github.com/pathogan-go/pathogan/pathogan/internal/gemm"
 )
 
@@ -64,7 +63,7 @@ func (p *convPlan) paddedDims() (outer, outerStride, inner, innerStride, hp, wp 
 // the patch blocks hold for it (p.tbl).
 func (p *convPlan) pad2D(in []float32) *paddedInput {
 	outer, outerStride, inner, innerStride, hp, wp := p.paddedDims()
-	buf := getPadded(outer * hp * wp * inner)
+	buf := bufpool.Get(outer * hp * wp * inner)
 	data := *buf
 	clear(data)
 	// The padded columns that hold input columns: xp = pad + ix·idil.
@@ -96,26 +95,7 @@ func (p *convPlan) pad2D(in []float32) *paddedInput {
 }
 
 // release returns the padded array to its pool.
-func (pi *paddedInput) release() { putPadded(pi.buf) }
-
-// paddedPools hold padded arrays by size class: pool i has capacity 2^i floats. Padded inputs
-// run to megabytes and differ by layer; one pool for all sizes would keep dropping the smaller
-// arrays it hands out and allocating fresh ones, whose pages fault in on first use.
-var paddedPools [40]sync.Pool
-
-// getPadded returns an array of n floats (contents undefined).
-func getPadded(n int) *[]float32 {
-	c := bits.Len(uint(max(n, 1) - 1))
-	if p, ok := paddedPools[c].Get().(*[]float32); ok {
-		*p = (*p)[:n]
-		return p
-	}
-	s := make([]float32, n, 1<<c)
-	return &s
-}
-
-// putPadded returns an array from getPadded to its pool.
-func putPadded(p *[]float32) { paddedPools[bits.Len(uint(cap(*p)-1))].Put(p) }
+func (pi *paddedInput) release() { bufpool.Put(pi.buf) }
 
 // pixel is the offset of padded position (y, x) of outer index o.
 func (pi *paddedInput) pixel(o, y, x int) int { return o*pi.plane + (y*pi.wp+x)*pi.inner }
