@@ -78,9 +78,29 @@ type Config struct {
 	// Left out of the JSON when empty, so that checkpoints and configs without it stay as
 	// they were.
 	InpaintLoss string `json:"inpaint_loss,omitempty"`
+	// InpaintScaleB multiplies GB's eq. 11 term, p̂B against xB outside l̂B, inside λVAE
+	// (eq. 10 weighs eqs. 11-13 of both directions alike). Outside the labelmap nothing but
+	// that term trains p̂B, so its weight against the GAN, cycle and relevancy terms that
+	// shape ZB's features decides how much of xB's fine structure p̂B keeps. 0 reads as 1,
+	// the paper's; left out of the JSON when 0.
+	InpaintScaleB float64 `json:"inpaint_scale_b,omitempty"`
+	// ZBBlockScale is how much smaller than the image ZB's residual blocks run: 4 (section
+	// 2.4: c7-b, d2b, d4b, nine R4b at Size/4), 2 (c7-b, d2b, nine R2b) or 1 (c7-b, nine
+	// Rb). Each halving of the scale halves the width, so every block keeps its
+	// multiply-adds. At 240 px and b = 64 the paper's blocks hold 60·60·256 numbers, four
+	// times the image's 240·240·4, so ZB can carry every pixel of xB to p̂B; at 64 px and
+	// b = 8 they hold 16·16·32, half the image's 64·64·4, and p̂B keeps about half of
+	// xB's fine structure. 0 reads as 4; left out of the JSON when 0.
+	ZBBlockScale int `json:"zb_block_scale,omitempty"`
 
 	// LambdaGAN weights the LSGAN terms (eq. 7); the paper writes no weight: 1.
 	LambdaGAN float64 `json:"lambda_gan"`
+	// LambdaGANInpaint weights an LSGAN term on GB's inpainting p̂B itself (not in the
+	// paper, where DA sees p̂B only inside l̂B, through ŷA): GB is rewarded when DA takes
+	// the whole of p̂B for a healthy image, and DA learns p̂B as a fake. Outside the
+	// labelmap eq. 11's error is otherwise all that trains p̂B, and an error rewards the
+	// conditional mean, a blur. 0 (off) is the paper's; left out of the JSON when 0.
+	LambdaGANInpaint float64 `json:"lambda_gan_inpaint,omitempty"`
 	// LambdaCC weights the cycle-consistency terms (eq. 8); paper: 5.
 	LambdaCC float64 `json:"lambda_cc"`
 	// LambdaVAE weights the VAE reconstruction terms (eq. 10); paper: 1.
@@ -212,11 +232,12 @@ var Presets = map[string]func() Config{
 	// GB's relevancy term at 4 λR (RelevancyScaleB), the mode-seeking term
 	// at 0.5 with its floor at 0.1 (LambdaDiversity, DiversityFloor), ZB
 	// up-sampling by resize-convolution (Upsample "resize_zb"), the KL on
-	// ΓA(ŷA) (KLGammaCycle).
+	// ΓA(ŷA) (KLGammaCycle), ZB's residual blocks at full size
+	// (ZBBlockScale 1).
 	"small": func() Config {
 		c := scaled(withDefaults("small", 64, 8, 32, 9, 8), 3)
 		c.RelevancyScaleB, c.LambdaDiversity, c.Upsample = 4, 0.5, "resize_zb"
-		c.DiversityFloor, c.KLGammaCycle = 0.1, true
+		c.DiversityFloor, c.KLGammaCycle, c.ZBBlockScale = 0.1, true, 1
 		return c
 	},
 	// mini: 32x32, widths / 16, z = 16, three blocks, two down-samplings (i = 8).
@@ -259,6 +280,7 @@ func (c Config) Section24() Config {
 	c.Upsample = ""
 	c.KLGammaCycle = false
 	c.InpaintLoss = ""
+	c.InpaintScaleB, c.ZBBlockScale, c.LambdaGANInpaint = 0, 0, 0
 	return c
 }
 
@@ -288,6 +310,26 @@ func (c Config) Downs() int {
 		return 4
 	}
 	return c.Downsamplings
+}
+
+// ZBDowns returns the number of down-samplings of ZB: log2 of ZBBlockScale,
+// with 0 read as the paper's 4 (two).
+func (c Config) ZBDowns() int {
+	switch c.ZBBlockScale {
+	case 1:
+		return 0
+	case 2:
+		return 1
+	}
+	return 2
+}
+
+// inpaintScaleB is InpaintScaleB with 0 read as 1.
+func (c Config) inpaintScaleB() float64 {
+	if c.InpaintScaleB == 0 {
+		return 1
+	}
+	return c.InpaintScaleB
 }
 
 // I returns the smallest spatial size of the encoders, Size/2^Downs (the
@@ -338,6 +380,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("upsample %q: want transpose, resize or resize_zb", c.Upsample)
 	case c.InpaintLoss != "" && c.InpaintLoss != "l2" && c.InpaintLoss != "l1":
 		return fmt.Errorf("inpaint_loss %q: want l2 or l1", c.InpaintLoss)
+	case c.InpaintScaleB < 0:
+		return fmt.Errorf("inpaint_scale_b %g: want >= 0 (0 for the paper's 1)", c.InpaintScaleB)
+	case c.ZBBlockScale != 0 && c.ZBBlockScale != 1 && c.ZBBlockScale != 2 && c.ZBBlockScale != 4:
+		return fmt.Errorf("zb_block_scale %d: want 1, 2 or 4 (0 for the paper's 4)", c.ZBBlockScale)
+	case c.Size%(1<<c.ZBDowns()) != 0:
+		return fmt.Errorf("size %d: want a multiple of %d (zb_block_scale)", c.Size, 1<<c.ZBDowns())
 	case c.Channels < 1:
 		return fmt.Errorf("channels %d: want >= 1", c.Channels)
 	case c.Base < 1 || c.Z < 1 || c.DiscBase < 1:
@@ -359,7 +407,7 @@ func (c Config) Validate() error {
 	case c.LabelNoise < 0 || c.Threshold <= 0 || c.Threshold >= 1:
 		return fmt.Errorf("label_noise %g, threshold %g: want noise >= 0 and threshold in (0, 1)", c.LabelNoise, c.Threshold)
 	}
-	for _, l := range []float64{c.LambdaGAN, c.LambdaCC, c.LambdaVAE, c.LambdaIdt, c.LambdaR, c.RelevancyScaleB, c.LambdaKL, c.LambdaLatent, c.LambdaDiversity, c.DiscLossScale} {
+	for _, l := range []float64{c.LambdaGAN, c.LambdaGANInpaint, c.LambdaCC, c.LambdaVAE, c.LambdaIdt, c.LambdaR, c.RelevancyScaleB, c.LambdaKL, c.LambdaLatent, c.LambdaDiversity, c.DiscLossScale} {
 		if l < 0 {
 			return fmt.Errorf("loss weights must be >= 0, got %g", l)
 		}

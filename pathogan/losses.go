@@ -168,6 +168,7 @@ func (l *Losses) List() []*graph.Node {
 //	L_GAN: GANGeneratorLoss(DB(ŷB)) and GANGeneratorLoss(DA(ŷA))      (7)
 //	L_CC:  λCC ||x̃A - xA||1 and λCC ||x̃B - xB||1                        (8)
 //	L_VAE: λVAE [outside: p̂A vs xA out of l̂A, p̂B vs xB out of l̂B    (11)
+//	             (the latter times Config.InpaintScaleB)
 //	             inside:  p̃A vs xB in l̃A,   p̃B vs xA in l̃B          (12)
 //	             labels:  l̃A vs l̂B,         l̃B vs l̂A]               (13)
 //	L_Idt: λIdt ||l of GA(xB, 0)||1 and λIdt ||l of GB(xA)||1          (14)
@@ -200,6 +201,9 @@ func Objective(cfg Config, xA, xB *graph.Node, c *Cycles, dFakeA, dFakeB, dRealA
 		LabelmapBCELoss(c.TildeA.Logit, c.HatB.Labelmap),
 		LabelmapBCELoss(c.TildeB.Logit, c.HatA.Labelmap),
 	}
+	if scale := cfg.inpaintScaleB(); scale != 1 {
+		vae[1] = graph.MulScalar(vae[1], scale)
+	}
 	l.VAE = graph.MulScalar(addN(vae...), cfg.LambdaVAE)
 	if c.IdtA.Labelmap != nil {
 		l.Identity = graph.MulScalar(graph.Add(IdentityLoss(c.IdtA.Labelmap), IdentityLoss(c.IdtB.Labelmap)), cfg.LambdaIdt)
@@ -223,6 +227,18 @@ func Objective(cfg Config, xA, xB *graph.Node, c *Cycles, dFakeA, dFakeB, dRealA
 	l.DiscA = graph.MulScalar(GANDiscriminatorLoss(dRealA, dPoolA), cfg.DiscLossScale)
 	l.DiscB = graph.MulScalar(GANDiscriminatorLoss(dRealB, dPoolB), cfg.DiscLossScale)
 	return l
+}
+
+// AddInpaintGAN adds the adversarial term on GB's inpainting (Config.LambdaGANInpaint,
+// not in the paper) to l: λ GANGeneratorLoss(DA(p̂B)) to the GAN term and the generator's
+// total, and λ mean(DA(p̂B)²), scaled as DiscA is, to DA's loss. dInpaint is DA's score of
+// p̂B with gradient to GB, dInpaintFake its score of the gradient-free p̂B.
+func (l *Losses) AddInpaintGAN(cfg Config, dInpaint, dInpaintFake *graph.Node) {
+	gen := graph.MulScalar(GANGeneratorLoss(dInpaint), cfg.LambdaGANInpaint)
+	l.GAN = graph.Add(l.GAN, gen)
+	l.Generator = graph.Add(l.Generator, gen)
+	fake := graph.ReduceAllMean(graph.Square(dInpaintFake))
+	l.DiscA = graph.Add(l.DiscA, graph.MulScalar(fake, cfg.LambdaGANInpaint*cfg.DiscLossScale))
 }
 
 // addN sums scalar nodes.

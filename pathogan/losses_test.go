@@ -206,6 +206,57 @@ func TestRelevancyScaleB(t *testing.T) {
 	}
 }
 
+// TestInpaintScaleB: inpaint_scale_b multiplies GB's eq. 11 term only. On
+// the first step the VAE loss is λVAE·(rest + s·E_B): linear in s, with the
+// other terms of eq. 10 left at s = 0, 0 read as 1, and no other loss changed.
+func TestInpaintScaleB(t *testing.T) {
+	vae := map[float64][]float64{}
+	for _, s := range []float64{1e-12, 0, 1, 3} {
+		vae[s] = firstStepLosses(t, func(c *Config) { c.InpaintScaleB = s })
+	}
+	v := slices.Index(LossNames, "vae")
+	v0, v1, v3 := vae[1e-12][v], vae[1][v], vae[3][v]
+	if math.Abs(v0) < 1e-4 || math.Abs(v1-v0) < 1e-4 {
+		t.Errorf("vae at scales ~0 and 1 = %g, %g: want the other terms left and GB's eq. 11 added", v0, v1)
+	}
+	if math.Abs((v3-v1)-2*(v1-v0)) > 1e-4*(1+math.Abs(v1)) {
+		t.Errorf("vae at scales 0, 1, 3: %g, %g, %g; want linear in the scale", v0, v1, v3)
+	}
+	if vae[0][v] != v1 {
+		t.Errorf("vae at scale 0 = %g, at 1 = %g: 0 should read as 1", vae[0][v], v1)
+	}
+	for i, name := range LossNames {
+		if name == "vae" || name == "generator" {
+			continue
+		}
+		if vae[1e-12][i] != vae[3][i] {
+			t.Errorf("%s changed with the scale: %g vs %g", name, vae[1e-12][i], vae[3][i])
+		}
+	}
+}
+
+// TestLambdaGANInpaint: the adversarial term on p̂B adds a positive amount to
+// the GAN term and to DA's loss on the first step, and changes no other term.
+func TestLambdaGANInpaint(t *testing.T) {
+	losses := map[float64][]float64{}
+	for _, w := range []float64{0, 2} {
+		losses[w] = firstStepLosses(t, func(c *Config) { c.LambdaGANInpaint = w })
+	}
+	for i, name := range LossNames {
+		added := losses[2][i] - losses[0][i]
+		switch name {
+		case "gan", "generator", "disc_a":
+			if !(added > 1e-6) {
+				t.Errorf("%s without and with lambda_gan_inpaint: %g, %g; want a positive addition", name, losses[0][i], losses[2][i])
+			}
+		default:
+			if added != 0 {
+				t.Errorf("%s changed with lambda_gan_inpaint: %g vs %g", name, losses[0][i], losses[2][i])
+			}
+		}
+	}
+}
+
 // TestKLGammaCycle: the option adds ΓA(ŷA)'s KL, a positive amount, to the
 // KL term (and the generator's total) and changes no other term of the
 // first step.

@@ -92,19 +92,23 @@ func Decoder(ctx *context.Context, cfg Config, gamma, delta *graph.Node) *graph.
 	return r
 }
 
-// ResidualGeneratorB is ZB: c7-b, d2b, d4b, nine R4b, u2b, ub, C7-r. It maps
-// x [batch, size, size, n] to rB [batch, size, size, n+1].
+// ResidualGeneratorB is ZB: c7-b, d2b, d4b, nine R4b, u2b, ub, C7-r (with
+// Config.ZBBlockScale 2: c7-b, d2b, nine R2b, ub, C7-r; with 1: c7-b, nine
+// Rb, C7-r). It maps x [batch, size, size, n] to rB [batch, size, size, n+1].
 func ResidualGeneratorB(ctx *context.Context, cfg Config, x *graph.Node) *graph.Node {
-	b := cfg.Base
+	b, downs := cfg.Base, cfg.ZBDowns()
 	nn.AssertDims("ZB input", x, -1, cfg.Size, cfg.Size, cfg.Channels)
 	h := cK(ctx.In("c7_0"), x, 7, b)
-	h = down(ctx.In("d0"), h, 2*b)
-	h = down(ctx.In("d1"), h, 4*b)
+	for k := range downs {
+		h = down(ctx.In(fmt.Sprintf("d%d", k)), h, b<<(k+1))
+	}
 	for k := range cfg.ResBlocks {
 		h = residual(ctx.In(fmt.Sprintf("r%d", k)), h)
 	}
-	h = up(ctx.In("u0"), h, 2*b, cfg.upsampleZB())
-	h = up(ctx.In("u1"), h, b, cfg.upsampleZB())
+	// The scopes keep the paper's names: u0 is the 2b layer, u1 the b one.
+	for k := downs - 1; k >= 0; k-- {
+		h = up(ctx.In(fmt.Sprintf("u%d", 1-k)), h, b<<k, cfg.upsampleZB())
+	}
 	r := convK(ctx.In("c7_1"), h, 7, cfg.R(), 1)
 	nn.AssertDims("ZB output", r, -1, cfg.Size, cfg.Size, cfg.R())
 	return r

@@ -1,6 +1,7 @@
 package pathogan
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -25,9 +26,10 @@ func countParams(ctx *context.Context, scope string) int {
 // each network. The expected counts are those of the PyTorch reference
 // (experiments/torchref/pathogan_step.py, written independently from the
 // paper's section 2.4), counted with sum(p.numel()) for the same settings:
-// the reference has section 2.4's four down-samplings, so the scaled-down
-// presets are checked with downsamplings=4 (their own layout is checked by
-// TestScaledPresetLayout).
+// the reference has section 2.4's four down-samplings and ZB, so the
+// scaled-down presets are checked with downsamplings=4 and ZB's blocks at
+// Size/4 (their own layout is checked by TestScaledPresetLayout and
+// TestZBBlockScale).
 func TestNetworkShapesAndParams(t *testing.T) {
 	want := map[string][4]int{ // encoder, decoder EA, ZB, one discriminator
 		"paper": {21227215, 20293000, 11387589, 2765761},
@@ -40,7 +42,7 @@ func TestNetworkShapesAndParams(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Downsamplings = 4
+		cfg.Downsamplings, cfg.ZBBlockScale = 4, 4
 		ctx := context.New()
 		g := graph.NewGraph(testBackend(t), name)
 		x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 2, cfg.Size, cfg.Size, cfg.Channels))
@@ -110,6 +112,53 @@ func TestScaledPresetLayout(t *testing.T) {
 	}
 	if s, _ := Preset("small"); s.Section24() == s || s.Section24() != withDefaults("small", 64, 8, 32, 9, 8) {
 		t.Errorf("small preset: Section24 does not undo what scaled changes: %+v", s.Section24())
+	}
+}
+
+// TestZBBlockScale: ZB keeps its output shape at every zb_block_scale and
+// runs its residual blocks at Size/scale with width 4b/scale.
+func TestZBBlockScale(t *testing.T) {
+	for _, c := range []struct{ downs, side, width int }{{0, 16, 32}, {4, 16, 32}, {2, 32, 16}, {1, 64, 8}} {
+		cfg, _ := Preset("small")
+		cfg.ZBBlockScale = c.downs
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("zb_block_scale %d: %v", c.downs, err)
+		}
+		ctx := context.New()
+		g := graph.NewGraph(testBackend(t), "zb")
+		x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 1, cfg.Size, cfg.Size, cfg.Channels))
+		rb := ResidualGeneratorB(ctx.In(ScopeZB), cfg, x)
+		if !rb.Shape().Equal(shapes.Make(dtypes.Float32, 1, cfg.Size, cfg.Size, cfg.R())) {
+			t.Errorf("zb_block_scale %d: ZB output %s", c.downs, rb.Shape())
+		}
+		width, downs := 0, 0
+		ctx.EnumerateVariables(func(v *context.Variable) {
+			if v.Scope() == "/"+ScopeZB+"/r0/conv_0" && v.Name() == "weights" {
+				width = v.Shape().Dimensions[3]
+			}
+			if strings.HasPrefix(v.Scope(), "/"+ScopeZB+"/d") && v.Name() == "weights" {
+				downs++
+			}
+		})
+		if side := cfg.Size >> downs; side != c.side || width != c.width {
+			t.Errorf("zb_block_scale %d: residual blocks %d×%d×%d, want %d×%d×%d", c.downs, side, side, width, c.side, c.side, c.width)
+		}
+		g.Finalize()
+	}
+	cfg, _ := Preset("small")
+	for _, bad := range []int{-1, 3, 8} {
+		cfg.ZBBlockScale = bad
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "zb_block_scale") {
+			t.Errorf("zb_block_scale %d: error %v, want one naming it", bad, err)
+		}
+	}
+	cfg.ZBBlockScale, cfg.InpaintScaleB, cfg.LambdaGANInpaint = 2, 4, 1
+	if s := cfg.Section24(); s.ZBBlockScale != 0 || s.InpaintScaleB != 0 || s.LambdaGANInpaint != 0 {
+		t.Errorf("Section24 keeps zb_block_scale %d, inpaint_scale_b %g, lambda_gan_inpaint %g", s.ZBBlockScale, s.InpaintScaleB, s.LambdaGANInpaint)
+	}
+	cfg.InpaintScaleB = -1
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "inpaint_scale_b") {
+		t.Errorf("inpaint_scale_b -1: error %v, want one naming it", err)
 	}
 }
 

@@ -126,6 +126,10 @@ func (t *Trainer) stepGraph(ctx *context.Context, in []*graph.Node) []*graph.Nod
 		m.DiscriminatorA(fakeA), m.DiscriminatorB(fakeB),
 		m.DiscriminatorA(xA), m.DiscriminatorB(xB),
 		m.DiscriminatorA(pooled(useA, storedA, fakeA)), m.DiscriminatorB(pooled(useB, storedB, fakeB)))
+	if t.Cfg.LambdaGANInpaint > 0 {
+		p := c.HatB.Inpainting
+		losses.AddInpaintGAN(t.Cfg, m.DiscriminatorA(p), m.DiscriminatorA(graph.StopGradient(p)))
+	}
 
 	adam := func(scope string) optimizers.Interface {
 		return optimizers.Adam().Scope(scope+"_adam").LearningRate(t.Cfg.LearningRate).
