@@ -40,7 +40,7 @@ type Config struct {
 	// Downsamplings is the number of stride-2 convolutions in ΓA and ∆B, so
 	// that E_A's layout map is i×i with i = Size/2^Downsamplings; E_A
 	// mirrors it with Downsamplings-2 up-samplings before its residual
-	// blocks, which run at Size/4 as ZB's do. Paper: 4 (i = 15 at 240 px).
+	// blocks, which run at Size/4 as section 2.4's ZB's do. Paper: 4 (i = 15 at 240 px).
 	// At 32-64 px four down-samplings leave a 2×2-4×4 map, too small to
 	// place a tumour: the scaled-down presets use 3 or 2 to keep i >= 8,
 	// the paper's bottleneck structure at their size. 0 reads as 4.
@@ -81,8 +81,10 @@ type Config struct {
 	// InpaintScaleB multiplies GB's eq. 11 term, p̂B against xB outside l̂B, inside λVAE
 	// (eq. 10 weighs eqs. 11-13 of both directions alike). Outside the labelmap nothing but
 	// that term trains p̂B, so its weight against the GAN, cycle and relevancy terms that
-	// shape ZB's features decides how much of xB's fine structure p̂B keeps. 0 reads as 1,
-	// the paper's; left out of the JSON when 0.
+	// shape ZB's features decides how much of xB's fine structure p̂B keeps. At 10 (900
+	// steps, ZB's blocks at Size/4) p̂B kept 0.57 of it against 0.48, so no preset sets
+	// it (docs/model.md, "What blurs the inpainting"). 0 reads as 1, the paper's; left out
+	// of the JSON when 0.
 	InpaintScaleB float64 `json:"inpaint_scale_b,omitempty"`
 	// ZBBlockScale is how much smaller than the image ZB's residual blocks run: 4 (section
 	// 2.4: c7-b, d2b, d4b, nine R4b at Size/4), 2 (c7-b, d2b, nine R2b) or 1 (c7-b, nine
@@ -90,7 +92,10 @@ type Config struct {
 	// multiply-adds. At 240 px and b = 64 the paper's blocks hold 60·60·256 numbers, four
 	// times the image's 240·240·4, so ZB can carry every pixel of xB to p̂B; at 64 px and
 	// b = 8 they hold 16·16·32, half the image's 64·64·4, and p̂B keeps about half of
-	// xB's fine structure. 0 reads as 4; left out of the JSON when 0.
+	// xB's fine structure. At scale 1 (three seeds of the main job, docs/model.md, "The
+	// main job with ZB at full size") p̂B kept 0.68 of it against 0.50, and test Dice rose
+	// from 78.7 to 86.2 %, so "small" uses 1; "mini", "tiny" and "paper" keep 4. 0 reads as
+	// 4; left out of the JSON when 0.
 	ZBBlockScale int `json:"zb_block_scale,omitempty"`
 
 	// LambdaGAN weights the LSGAN terms (eq. 7); the paper writes no weight: 1.
@@ -99,7 +104,10 @@ type Config struct {
 	// paper, where DA sees p̂B only inside l̂B, through ŷA): GB is rewarded when DA takes
 	// the whole of p̂B for a healthy image, and DA learns p̂B as a fake. Outside the
 	// labelmap eq. 11's error is otherwise all that trains p̂B, and an error rewards the
-	// conditional mean, a blur. 0 (off) is the paper's; left out of the JSON when 0.
+	// conditional mean, a blur. At 1 (900 steps) p̂B gained streaks rather than tissue and
+	// ŷA's error inside tumours rose above the trivial baseline's, so no preset sets it
+	// (docs/model.md, "What blurs the inpainting"). 0 (off) is the paper's; left out of the
+	// JSON when 0.
 	LambdaGANInpaint float64 `json:"lambda_gan_inpaint,omitempty"`
 	// LambdaCC weights the cycle-consistency terms (eq. 8); paper: 5.
 	LambdaCC float64 `json:"lambda_cc"`

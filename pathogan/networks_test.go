@@ -79,7 +79,7 @@ func TestNetworkShapesAndParams(t *testing.T) {
 // TestScaledPresetLayout checks that every preset keeps the paper's
 // bottleneck structure at its size: EA's layout map is at least 8×8 (the
 // paper's 15×15 at 240 px), ΓA's output is z long, and EA's residual blocks
-// run at Size/4 as ZB's do. The paper preset keeps section 2.4 exactly.
+// run at Size/4 as section 2.4's ZB's do. The paper preset keeps section 2.4 exactly.
 func TestScaledPresetLayout(t *testing.T) {
 	for name, f := range Presets {
 		cfg := f()
