@@ -118,18 +118,18 @@ func TestScaledPresetLayout(t *testing.T) {
 // TestZBBlockScale: ZB keeps its output shape at every zb_block_scale and
 // runs its residual blocks at Size/scale with width 4b/scale.
 func TestZBBlockScale(t *testing.T) {
-	for _, c := range []struct{ downs, side, width int }{{0, 16, 32}, {4, 16, 32}, {2, 32, 16}, {1, 64, 8}} {
+	for _, c := range []struct{ scale, side, width int }{{0, 16, 32}, {4, 16, 32}, {2, 32, 16}, {1, 64, 8}} {
 		cfg, _ := Preset("small")
-		cfg.ZBBlockScale = c.downs
+		cfg.ZBBlockScale = c.scale
 		if err := cfg.Validate(); err != nil {
-			t.Fatalf("zb_block_scale %d: %v", c.downs, err)
+			t.Fatalf("zb_block_scale %d: %v", c.scale, err)
 		}
 		ctx := context.New()
 		g := graph.NewGraph(testBackend(t), "zb")
 		x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 1, cfg.Size, cfg.Size, cfg.Channels))
 		rb := ResidualGeneratorB(ctx.In(ScopeZB), cfg, x)
 		if !rb.Shape().Equal(shapes.Make(dtypes.Float32, 1, cfg.Size, cfg.Size, cfg.R())) {
-			t.Errorf("zb_block_scale %d: ZB output %s", c.downs, rb.Shape())
+			t.Errorf("zb_block_scale %d: ZB output %s", c.scale, rb.Shape())
 		}
 		width, downs := 0, 0
 		ctx.EnumerateVariables(func(v *context.Variable) {
@@ -141,7 +141,7 @@ func TestZBBlockScale(t *testing.T) {
 			}
 		})
 		if side := cfg.Size >> downs; side != c.side || width != c.width {
-			t.Errorf("zb_block_scale %d: residual blocks %d×%d×%d, want %d×%d×%d", c.downs, side, side, width, c.side, c.side, c.width)
+			t.Errorf("zb_block_scale %d: residual blocks %d×%d×%d, want %d×%d×%d", c.scale, side, side, width, c.side, c.side, c.width)
 		}
 		g.Finalize()
 	}
