@@ -40,6 +40,10 @@ type InpaintScore struct {
 	// MAEOutside is mean |ŷA − x| over the brain outside T: how much ŷA
 	// changes healthy tissue (0 when there is no such pixel).
 	MAEOutside []float64 `json:"mae_outside"`
+	// MAEOutsideInpainting is mean |p̂B − x| over the brain outside T: how well the
+	// inpainting reproduces the healthy tissue it is given (eq. 11 asks for it wherever
+	// the labelmap is 0).
+	MAEOutsideInpainting []float64 `json:"mae_outside_inpainting"`
 	// MAEBaseline is the trivial baseline's mean |b − y*| over T, where b
 	// fills T with the slice's channel mean over healthy brain tissue (brain
 	// pixels outside T; 0 when the slice has none).
@@ -51,6 +55,15 @@ type InpaintScore struct {
 	MeanTumour           float64 `json:"mean_tumour"`
 	MeanOutside          float64 `json:"mean_outside"`
 	MeanBaseline         float64 `json:"mean_baseline"`
+	// MeanOutsideInpainting is the channel mean of MAEOutsideInpainting.
+	MeanOutsideInpainting float64 `json:"mean_outside_inpainting"`
+
+	// RelevancyPull is the share of the brain pixels outside T at which |x − p̂B|
+	// (channel mean) exceeds its mean over the same slice's T. Eq. 15 rewards a labelmap
+	// by the mean of |x − p̂B| under it, so labelling such a healthy pixel raises the
+	// reward over labelling the tumour alone: the higher the share, the more the
+	// relevancy term pulls GB's labelmap onto healthy tissue (false positives).
+	RelevancyPull float64 `json:"relevancy_pull"`
 
 	// DetailInpainting is how much fine structure p̂B has over the brain, relative to the
 	// healthy truth: the sum of |differences| between horizontally and vertically adjacent
@@ -87,6 +100,9 @@ func ScoreInpainting(f HealthyFunc, set *data.Set, indices []int, threshold floa
 	sumOut := make([]float64, c)
 	sumOutside := make([]float64, c)
 	sumBase := make([]float64, c)
+	sumOutsideInp := make([]float64, c)
+	pulled := 0
+	diff := make([]float64, px)
 	baseMean := make([]float64, c)
 	x := make([]float32, inpaintBatch*per)
 	truth := make([][]float32, inpaintBatch)
@@ -144,6 +160,7 @@ func ScoreInpainting(f HealthyFunc, set *data.Set, indices []int, threshold floa
 				}
 			}
 			det.add(ps, outs, ys, brain, lab, h, w, c)
+			pulled += countPulled(diff, xs, ps, brain, lab, c)
 			for p := range px {
 				switch {
 				case lab[p] != 0:
@@ -160,6 +177,7 @@ func ScoreInpainting(f HealthyFunc, set *data.Set, indices []int, threshold floa
 					for ch := range c {
 						i := p*c + ch
 						sumOutside[ch] += math.Abs(float64(outs[i]) - float64(xs[i]))
+						sumOutsideInp[ch] += math.Abs(float64(ps[i]) - float64(xs[i]))
 					}
 				}
 			}
@@ -185,6 +203,8 @@ func ScoreInpainting(f HealthyFunc, set *data.Set, indices []int, threshold floa
 	sc.MAETumour, sc.MeanTumour = mean(sumOut, sc.TumourPixels)
 	sc.MAEOutside, sc.MeanOutside = mean(sumOutside, sc.OutsidePixels)
 	sc.MAEBaseline, sc.MeanBaseline = mean(sumBase, sc.TumourPixels)
+	sc.MAEOutsideInpainting, sc.MeanOutsideInpainting = mean(sumOutsideInp, sc.OutsidePixels)
+	sc.RelevancyPull = ratioOrZero(float64(pulled), float64(sc.OutsidePixels))
 	sc.DetailInpainting = ratioOrZero(det.inpainting, det.truthBrain)
 	sc.DetailTumour = ratioOrZero(det.output, det.truthTumour)
 	return sc, nil
@@ -228,6 +248,35 @@ func (d *detailSums) add(inp, out, truth []float32, brain []bool, lab []uint8, h
 			}
 		}
 	}
+}
+
+// countPulled counts one slice's brain pixels outside the tumour whose |x − p̂B| (mean over
+// the c channels of x and inp) exceeds its mean over the tumour (RelevancyPull); none when
+// the slice has no tumour pixel. diff is scratch space of one value per pixel.
+func countPulled(diff []float64, x, inp []float32, brain []bool, lab []uint8, c int) int {
+	var sumT float64
+	nT := 0
+	for p := range diff {
+		diff[p] = 0
+		for ch := range c {
+			diff[p] += math.Abs(float64(x[p*c+ch]) - float64(inp[p*c+ch]))
+		}
+		diff[p] /= float64(c)
+		if lab[p] != 0 {
+			sumT += diff[p]
+			nT++
+		}
+	}
+	if nT == 0 {
+		return 0
+	}
+	meanT, n := sumT/float64(nT), 0
+	for p, d := range diff {
+		if brain[p] && lab[p] == 0 && d > meanT {
+			n++
+		}
+	}
+	return n
 }
 
 // ratioOrZero is a/b, or 0 when b is 0.

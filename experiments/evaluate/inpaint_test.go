@@ -168,6 +168,35 @@ func TestScoreInpainting(t *testing.T) {
 	if sc.DetailInpainting != 1 {
 		t.Errorf("perfect DetailInpainting = %v, want 1 (p̂B is the truth)", sc.DetailInpainting)
 	}
+	checkMAE(t, "perfect MAEOutsideInpainting", sc.MAEOutsideInpainting, sc.MeanOutsideInpainting, []float64{0, 0})
+	if sc.RelevancyPull != 0 {
+		t.Errorf("perfect RelevancyPull = %v, want 0 (p̂B equals x outside T)", sc.RelevancyPull)
+	}
+
+	// p̂B = y*, but off x by 1 at slice 0's healthy pixel 0 (above that slice's tumour
+	// mean |x - p̂B| of 0.625) and by 0.2 at slice 1's pixel 1 (below its 0.65): one of
+	// the four healthy pixels pulls, and p̂B errs by (1 + 0.2) / 4 outside T.
+	offOutside := func(x []float32) ([]float32, []float32, error) {
+		inp, out, err := perfect(x)
+		for k := range len(x) / 12 {
+			p, d := 0, float32(1)
+			if k%2 == 1 {
+				p, d = 1, 0.2
+			}
+			inp[k*12+2*p] += d
+			inp[k*12+2*p+1] += d
+		}
+		return inp, out, err
+	}
+	sc, err = ScoreInpainting(offOutside, set, []int{0, 1}, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkMAE(t, "offOutside MAEOutsideInpainting", sc.MAEOutsideInpainting, sc.MeanOutsideInpainting, []float64{0.3, 0.3})
+	if math.Abs(sc.RelevancyPull-0.25) > 1e-9 {
+		t.Errorf("offOutside RelevancyPull = %v, want 0.25", sc.RelevancyPull)
+	}
+	checkMAE(t, "offOutside MAETumourInpainting", sc.MAETumourInpainting, sc.MeanTumourInpainting, []float64{0, 0})
 
 	// More slices than one batch: the same pooled means.
 	idx := []int{0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1}

@@ -93,6 +93,9 @@ type Report struct {
 	// TumourArea the true whole-tumour area of the same slices.
 	SegmentedArea Quantiles `json:"segmented_area"`
 	TumourArea    Quantiles `json:"tumour_area"`
+	// OutsideTumour is the mean, over the same slices, of GB's mask pixels
+	// that lie outside the true tumour (the false positives), px per slice.
+	OutsideTumour float64 `json:"mask_outside_tumour_px"`
 	// TumourPlaceSpread is the root-mean-square distance (px) of the true
 	// tumours' centroids on those slices from their mean: how far apart
 	// real tumours lie, the scale for Samples.PlaceSpread.
@@ -185,8 +188,10 @@ func Inspect(m *pathogan.Inference, set *data.Set, opt Options) (Report, error) 
 	}
 	px := cfg.Size * cfg.Size
 	var seg, truth, ys, xs []float64
+	outside := 0
 	for k, idx := range patho {
-		seg = append(seg, float64(countMask(probs[k*px:(k+1)*px], opt.Threshold)))
+		mask := Mask(probs[k*px:(k+1)*px], opt.Threshold)
+		seg = append(seg, float64(countTrue(mask)))
 		lab, err := set.Label(idx, nil)
 		if err != nil {
 			return Report{}, err
@@ -197,12 +202,16 @@ func Inspect(m *pathogan.Inference, set *data.Set, opt Options) (Report, error) 
 		}
 		n := countTrue(tm)
 		truth = append(truth, float64(n))
+		outside += CountOutside(mask, tm)
 		if n > 0 {
 			y, x := Centroid(tm, cfg.Size)
 			ys, xs = append(ys, y), append(xs, x)
 		}
 	}
 	r.SegmentedArea, r.TumourArea = QuantilesOf(seg), QuantilesOf(truth)
+	if len(patho) > 0 {
+		r.OutsideTumour = float64(outside) / float64(len(patho))
+	}
 	if len(ys) >= 2 {
 		r.TumourPlaceSpread = rmsSpread(ys, xs)
 	}
@@ -445,20 +454,21 @@ func Mask(l []float32, threshold float64) []bool {
 	return m
 }
 
-func countMask(l []float32, threshold float64) int {
+func countTrue(m []bool) int {
 	n := 0
-	for _, v := range l {
-		if float64(v) > threshold {
+	for _, v := range m {
+		if v {
 			n++
 		}
 	}
 	return n
 }
 
-func countTrue(m []bool) int {
+// CountOutside counts the pixels set in mask and not in truth (masks of one size).
+func CountOutside(mask, truth []bool) int {
 	n := 0
-	for _, v := range m {
-		if v {
+	for p, v := range mask {
+		if v && !truth[p] {
 			n++
 		}
 	}

@@ -97,6 +97,7 @@ func printInpainting(w io.Writer, sc evaluate.InpaintScore) {
 	fmt.Fprintf(w, "inpainting against the healthy truth (%d tumour pixels of %d slices; mean over channels):\n", sc.TumourPixels, sc.Slices)
 	fmt.Fprintf(w, "  MAE inside the tumour   ŷA %.3f, p̂B %.3f, baseline %.3f (the slice's mean healthy tissue)\n", sc.MeanTumour, sc.MeanTumourInpainting, sc.MeanBaseline)
 	fmt.Fprintf(w, "  ŷA's change outside     %.4f\n", sc.MeanOutside)
+	fmt.Fprintf(w, "  p̂B's error outside      %.3f; relevancy pull %.4f   (share of healthy pixels where |x - p̂B| exceeds the tumour's: eq. 15 rewards labelling them)\n", sc.MeanOutsideInpainting, sc.RelevancyPull)
 	fmt.Fprintf(w, "  detail                  p̂B over the brain %.2f, ŷA inside the tumour %.2f   (1: as much fine structure as the truth; a blur < 1)\n", sc.DetailInpainting, sc.DetailTumour)
 }
 
@@ -116,8 +117,8 @@ func printInspection(w io.Writer, r diagnose.Report) {
 	fmt.Fprintf(w, "  another slice           %.4f / %.4f\n", v.InputL, v.InputImage)
 	fmt.Fprintf(w, "  δB relative to input    %.3f / %.3f   (0: δB ignored)\n", v.RelativeL, v.RelativeImage)
 	fmt.Fprintf(w, "active units (variance of the mean > 0.01): ΓA %d / %d, ∆B %d / %d\n", r.GammaActive, r.Z, r.DeltaActive, r.Z)
-	fmt.Fprintf(w, "area q10/median/q90: GB masks %.0f / %.0f / %.0f px, tumours %.0f / %.0f / %.0f px\n",
-		r.SegmentedArea.Q10, r.SegmentedArea.Median, r.SegmentedArea.Q90, r.TumourArea.Q10, r.TumourArea.Median, r.TumourArea.Q90)
+	fmt.Fprintf(w, "area q10/median/q90: GB masks %.0f / %.0f / %.0f px, tumours %.0f / %.0f / %.0f px; masks outside the tumour %.1f px per slice\n",
+		r.SegmentedArea.Q10, r.SegmentedArea.Median, r.SegmentedArea.Q90, r.TumourArea.Q10, r.TumourArea.Median, r.TumourArea.Q90, r.OutsideTumour)
 }
 
 // inspectionFigures writes figure2.png (GB on the largest, median and a small
