@@ -128,6 +128,13 @@ type SampleStats struct {
 	// when no mask passes the threshold.
 	MeanLabelmap float64 `json:"mean_labelmap"`
 	MaxLabelmap  float64 `json:"max_labelmap"`
+	// BelowThreshold is the share of the labelmaps' pairwise difference,
+	// Σ|l1 - l2| over pairs of one slice's samples, that lies at pixels where
+	// both are at or below the threshold: change that no mask shows. The
+	// mode-seeking term (Config.LambdaDiversity) measures all of it, so a
+	// high share says GA meets that term's floor with faint background
+	// patterns rather than with different lesions.
+	BelowThreshold float64 `json:"below_threshold_share"`
 }
 
 // Sensitivity compares how much GA's result changes when only δB changes
@@ -309,6 +316,7 @@ func Samples(m *pathogan.Inference, x []float32, perSlice int, seed uint64, thre
 	var areas []float64
 	nonEmpty, iouSum, iouN := 0, 0.0, 0
 	spreadSum, spreadN := 0.0, 0
+	diffBelow, diffAll := 0.0, 0.0
 	for s := range n {
 		tr, err := m.SamplePathologies(x[s*per:(s+1)*per], perSlice, seed+uint64(s))
 		if err != nil {
@@ -333,6 +341,9 @@ func Samples(m *pathogan.Inference, x []float32, perSlice int, seed uint64, thre
 			for b := a + 1; b < perSlice; b++ {
 				iouSum += IoU(masks[a], masks[b])
 				iouN++
+				below, above := SplitDifference(tr.Labelmap[a*px:(a+1)*px], tr.Labelmap[b*px:(b+1)*px], threshold)
+				diffBelow += below
+				diffAll += below + above
 			}
 		}
 		if len(ys) >= 2 {
@@ -342,6 +353,9 @@ func Samples(m *pathogan.Inference, x []float32, perSlice int, seed uint64, thre
 	}
 	if spreadN > 0 {
 		st.PlaceSpread = spreadSum / float64(spreadN)
+	}
+	if diffAll > 0 {
+		st.BelowThreshold = diffBelow / diffAll
 	}
 	st.NonEmpty = float64(nonEmpty) / float64(n*perSlice)
 	st.MeanLabelmap /= float64(n * perSlice * px)
@@ -462,6 +476,20 @@ func countTrue(m []bool) int {
 		}
 	}
 	return n
+}
+
+// SplitDifference sums |l1 - l2| over the pixels where both labelmaps are at
+// or below threshold (below) and over the others (above).
+func SplitDifference(l1, l2 []float32, threshold float64) (below, above float64) {
+	for p, a := range l1 {
+		d := math.Abs(float64(a) - float64(l2[p]))
+		if float64(a) <= threshold && float64(l2[p]) <= threshold {
+			below += d
+		} else {
+			above += d
+		}
+	}
+	return below, above
 }
 
 // CountOutside counts the pixels set in mask and not in truth (masks of one size).

@@ -51,6 +51,17 @@ func TestIoU(t *testing.T) {
 	}
 }
 
+// TestSplitDifference: |l1 - l2| split at the threshold by hand.
+func TestSplitDifference(t *testing.T) {
+	l1 := []float32{0.1, 0.4, 0.9, 0.6, 0.2}
+	l2 := []float32{0.3, 0.5, 0.2, 0.7, 0.2}
+	// both at or below 0.5: pixels 0, 1, 4 (0.2 + 0.1 + 0); the others 0.7 + 0.1
+	below, above := SplitDifference(l1, l2, 0.5)
+	if math.Abs(below-0.3) > 1e-6 || math.Abs(above-0.8) > 1e-6 {
+		t.Errorf("SplitDifference = %v, %v; want 0.3, 0.8", below, above)
+	}
+}
+
 // TestCountOutside: mask pixels outside the truth, by hand.
 func TestCountOutside(t *testing.T) {
 	a, _, _ := mask("###.#")

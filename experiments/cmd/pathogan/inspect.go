@@ -111,6 +111,7 @@ func printInspection(w io.Writer, r diagnose.Report) {
 	fmt.Fprintf(w, "  place spread            %.1f px (0: every lesion at one place; true tumours over slices: %.1f px)\n", s.PlaceSpread, r.TumourPlaceSpread)
 	fmt.Fprintf(w, "  area q10/median/q90     %.0f / %.0f / %.0f px\n", s.Area.Q10, s.Area.Median, s.Area.Q90)
 	fmt.Fprintf(w, "  labelmap mean / max     %.4f / %.4f\n", s.MeanLabelmap, s.MaxLabelmap)
+	fmt.Fprintf(w, "  difference below %.2f   %.2f   (share of the samples' pairwise labelmap difference where no mask shows)\n", r.Threshold, r.Samples.BelowThreshold)
 	fmt.Fprintf(w, "sensitivity of GA (mean |change| per pixel, labelmap / image):\n")
 	fmt.Fprintf(w, "  δB redrawn              %.4f / %.4f\n", v.DeltaL, v.DeltaImage)
 	fmt.Fprintf(w, "  γA of another slice     %.4f / %.4f\n", v.GammaL, v.GammaImage)
