@@ -88,11 +88,11 @@ type Config struct {
 	// size and weight 1, p̂B's error outside tumours rose late in a run of twice the
 	// default length, the share of healthy pixels where it beat the tumour's rose from
 	// 1.3 % to 4.5 %, GB's masks spread onto them and test Dice fell from 85.9 % to 74.9 %.
-	// At 10 that share stayed near 0.1 % and the run ended at 82.9 %, and p̂B kept 0.83 of
-	// xB's fine structure against 0.68; but GB's masks shrank, and on a phantom patient on
-	// a 96-px grid `segment`'s Dice fell from 0.88-0.92 to 0.57-0.91 over three seeds
-	// (docs/model.md, "Why the long run breaks"). So no preset sets it. 0 reads as 1, the
-	// paper's; left out of the JSON when 0.
+	// At 10 the run held, but GB's masks shrank: `segment`'s Dice on a phantom on a
+	// 96-px grid fell to 0.57 in one seed. At 3 the twice-length run ended at 89.0 %, the
+	// masks kept the tumours' size, and p̂B keeps 0.80 of xB's fine structure against
+	// 0.68 (docs/model.md, "Why the long run breaks"), so "small" uses 3; the other
+	// presets keep 1. 0 reads as 1, the paper's; left out of the JSON when 0.
 	InpaintScaleB float64 `json:"inpaint_scale_b,omitempty"`
 	// ZBBlockScale is how much smaller than the image ZB's residual blocks run: 4 (section
 	// 2.4: c7-b, d2b, d4b, nine R4b at Size/4), 2 (c7-b, d2b, nine R2b) or 1 (c7-b, nine
@@ -194,16 +194,6 @@ type Config struct {
 	// 0.1, with KLGammaCycle, because at 0.05 GA met the floor by varying
 	// one lesion's size at one place (docs/model.md, "Samples at one place").
 	DiversityFloor float64 `json:"diversity_floor"`
-	// DiversitySharpness k makes the mode-seeking term compare σ(k·logit), a
-	// sharper labelmap, instead of l̂A = σ(logit): at k = 4 a pixel at 0.3
-	// counts 0.03 and one at 0.9 counts 1.00. At k = 1 (0 reads as 1; left out
-	// of the JSON when 0), 40 % of the shipped model's pairwise labelmap
-	// difference lies below the threshold, where no mask shows it, and its
-	// samples are about four times the true tumours' area (`inspect`). Small's
-	// floor of 0.1 is out of reach for lesions of the true size: two disjoint
-	// lesions of median area give r ≈ 0.03. So GA meets the floor with large
-	// lesions and faint background patterns. Not in the paper.
-	DiversitySharpness float64 `json:"diversity_sharpness,omitempty"`
 	// OmegaEpsilon is the ε > 0 in ω1 and ω2 (eqs. 11, 12), in pixels; not given
 	// by the paper: 1.
 	OmegaEpsilon float64 `json:"omega_epsilon"`
@@ -259,11 +249,11 @@ var Presets = map[string]func() Config{
 	// at 0.5 with its floor at 0.1 (LambdaDiversity, DiversityFloor), ZB
 	// up-sampling by resize-convolution (Upsample "resize_zb"), the KL on
 	// ΓA(ŷA) (KLGammaCycle), ZB's residual blocks at full size
-	// (ZBBlockScale 1).
+	// (ZBBlockScale 1) and GB's eq. 11 term at 3 (InpaintScaleB).
 	"small": func() Config {
 		c := scaled(withDefaults("small", 64, 8, 32, 9, 8), 3)
 		c.RelevancyScaleB, c.LambdaDiversity, c.Upsample = 4, 0.5, "resize_zb"
-		c.DiversityFloor, c.KLGammaCycle, c.ZBBlockScale = 0.1, true, 1
+		c.DiversityFloor, c.KLGammaCycle, c.ZBBlockScale, c.InpaintScaleB = 0.1, true, 1, 3
 		return c
 	},
 	// mini: 32x32, widths / 16, z = 16, three blocks, two down-samplings (i = 8).
@@ -302,7 +292,6 @@ func scaled(c Config, downs int) Config {
 // form, so `pathogan bench` times it.
 func (c Config) Section24() Config {
 	c.Downsamplings, c.DenseInit, c.LogVarOffset, c.LambdaIdt, c.LambdaLatent, c.LambdaDiversity, c.DiversityFloor = 0, "", 0, 1, 0, 0, 0
-	c.DiversitySharpness = 0
 	c.RelevancyScaleB = 1
 	c.Upsample = ""
 	c.KLGammaCycle = false
@@ -401,10 +390,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("size %d: want a positive multiple of %d (2^downsamplings)", c.Size, 1<<c.Downs())
 	case c.LambdaDiversity > 0 && !(c.DiversityFloor > 0):
 		return fmt.Errorf("diversity_floor %g: want > 0 when lambda_diversity is set", c.DiversityFloor)
-	case c.DiversitySharpness < 0 || math.IsNaN(c.DiversitySharpness) || math.IsInf(c.DiversitySharpness, 0):
-		return fmt.Errorf("diversity_sharpness %g: want >= 1 (0 reads as 1)", c.DiversitySharpness)
-	case c.DiversitySharpness > 0 && c.DiversitySharpness < 1:
-		return fmt.Errorf("diversity_sharpness %g: want >= 1 (0 reads as 1)", c.DiversitySharpness)
 	case c.DenseInit != "" && c.DenseInit != "normal" && c.DenseInit != "fan_in":
 		return fmt.Errorf("dense_init %q: want normal or fan_in", c.DenseInit)
 	case c.Upsample != "" && c.Upsample != "transpose" && c.Upsample != "resize" && c.Upsample != "resize_zb":

@@ -221,12 +221,7 @@ func Objective(cfg Config, xA, xB *graph.Node, c *Cycles, dFakeA, dFakeB, dRealA
 		l.Latent = graph.Add(l.Latent, graph.MulScalar(LatentLoss(c.LatentMean, c.DeltaPrior), cfg.LambdaLatent))
 	}
 	if c.HatA2.Labelmap != nil {
-		l1, l2 := c.HatA.Labelmap, c.HatA2.Labelmap
-		if k := cfg.DiversitySharpness; k > 1 {
-			l1 = graph.Sigmoid(graph.MulScalar(c.HatA.Logit, k))
-			l2 = graph.Sigmoid(graph.MulScalar(c.HatA2.Logit, k))
-		}
-		l.Latent = graph.Add(l.Latent, graph.MulScalar(DiversityLoss(l1, l2, c.DeltaPrior, c.DeltaPrior2, cfg.DiversityFloor), cfg.LambdaDiversity))
+		l.Latent = graph.Add(l.Latent, graph.MulScalar(DiversityLoss(c.HatA.Labelmap, c.HatA2.Labelmap, c.DeltaPrior, c.DeltaPrior2, cfg.DiversityFloor), cfg.LambdaDiversity))
 	}
 	l.Generator = addN(l.GAN, l.Cycle, l.VAE, l.Identity, l.Relevancy, l.KL, l.Latent)
 	l.DiscA = graph.MulScalar(GANDiscriminatorLoss(dRealA, dPoolA), cfg.DiscLossScale)

@@ -3,7 +3,6 @@ package pathogan
 import (
 	"math"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -296,41 +295,4 @@ func firstStepLosses(t *testing.T, set func(*Config)) []float64 {
 		t.Fatal(err)
 	}
 	return l
-}
-
-// TestDiversitySharpness: diversity_sharpness changes the mode-seeking term
-// (logged in "latent") and nothing else on the first step; 0 reads as 1; a
-// value below 1 is refused with its name.
-func TestDiversitySharpness(t *testing.T) {
-	losses := map[float64][]float64{}
-	for _, k := range []float64{0, 1, 4} {
-		// a floor out of reach keeps the term active, so it depends on the labelmaps
-		losses[k] = firstStepLosses(t, func(c *Config) { c.LambdaDiversity, c.DiversityFloor, c.DiversitySharpness = 1, 10, k })
-	}
-	if !slices.Equal(losses[0], losses[1]) {
-		t.Errorf("sharpness 0 and 1: %v, %v; 0 should read as 1", losses[0], losses[1])
-	}
-	for i, name := range LossNames {
-		switch name {
-		case "latent", "generator":
-			if losses[4][i] == losses[1][i] {
-				t.Errorf("%s at sharpness 1 and 4: both %g; want the sharper labelmaps to change it", name, losses[1][i])
-			}
-		default:
-			if losses[4][i] != losses[1][i] {
-				t.Errorf("%s changed with the sharpness: %g vs %g", name, losses[1][i], losses[4][i])
-			}
-		}
-	}
-	cfg, _ := Preset("small")
-	for _, bad := range []float64{-1, 0.5, math.NaN(), math.Inf(1)} {
-		cfg.DiversitySharpness = bad
-		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "diversity_sharpness") {
-			t.Errorf("diversity_sharpness %g: error %v, want one naming it", bad, err)
-		}
-	}
-	cfg.DiversitySharpness = 4
-	if cfg.Section24().DiversitySharpness != 0 {
-		t.Error("Section24 keeps diversity_sharpness")
-	}
 }
