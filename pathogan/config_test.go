@@ -30,6 +30,15 @@ func TestOldConfigsKeepTheirRelevancy(t *testing.T) {
 			t.Errorf("preset %s: Section24 keeps relevancy_scale_b %g, want 1", p, c.RelevancyScaleB)
 		}
 	}
+	for _, p := range PresetNames() {
+		want := 0.0 // reads as 1, the paper's
+		if p == "small" {
+			want = 3 // measured at 64 px (docs/model.md, "Why the long run breaks")
+		}
+		if c, _ := Preset(p); c.InpaintScaleB != want {
+			t.Errorf("preset %s: inpaint_scale_b %g, want %g", p, c.InpaintScaleB, want)
+		}
+	}
 }
 
 // TestUpsampleModes: each Upsample value puts the resize-convolution where

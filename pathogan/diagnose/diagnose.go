@@ -16,6 +16,7 @@ import (
 
 	"github.com/pathogan-go/pathogan/data"
 	"github.com/pathogan-go/pathogan/pathogan"
+	"github.com/pathogan-go/pathogan/pathogan/metrics"
 )
 
 // Options of an inspection.
@@ -198,7 +199,6 @@ func Inspect(m *pathogan.Inference, set *data.Set, opt Options) (Report, error) 
 	outside := 0
 	for k, idx := range patho {
 		mask := Mask(probs[k*px:(k+1)*px], opt.Threshold)
-		seg = append(seg, float64(countTrue(mask)))
 		lab, err := set.Label(idx, nil)
 		if err != nil {
 			return Report{}, err
@@ -207,9 +207,9 @@ func Inspect(m *pathogan.Inference, set *data.Set, opt Options) (Report, error) 
 		for p, v := range lab {
 			tm[p] = v > 0
 		}
-		n := countTrue(tm)
-		truth = append(truth, float64(n))
-		outside += CountOutside(mask, tm)
+		inter, np, n := metrics.Overlap(mask, tm)
+		seg, truth = append(seg, float64(np)), append(truth, float64(n))
+		outside += np - inter
 		if n > 0 {
 			y, x := Centroid(tm, cfg.Size)
 			ys, xs = append(ys, y), append(xs, x)
@@ -490,17 +490,6 @@ func SplitDifference(l1, l2 []float32, threshold float64) (below, above float64)
 		}
 	}
 	return below, above
-}
-
-// CountOutside counts the pixels set in mask and not in truth (masks of one size).
-func CountOutside(mask, truth []bool) int {
-	n := 0
-	for p, v := range mask {
-		if v && !truth[p] {
-			n++
-		}
-	}
-	return n
 }
 
 // IoU is |a ∩ b| / |a ∪ b| of two masks of one size; 1 when both are empty.

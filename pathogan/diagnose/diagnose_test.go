@@ -62,19 +62,6 @@ func TestSplitDifference(t *testing.T) {
 	}
 }
 
-// TestCountOutside: mask pixels outside the truth, by hand.
-func TestCountOutside(t *testing.T) {
-	a, _, _ := mask("###.#")
-	b, _, _ := mask(".##..")
-	e, _, _ := mask(".....")
-	if got := CountOutside(a, b); got != 2 {
-		t.Errorf("CountOutside(a, b) = %d, want 2", got)
-	}
-	if CountOutside(b, a) != 0 || CountOutside(a, e) != 4 || CountOutside(e, a) != 0 {
-		t.Errorf("CountOutside(b, a) %d, (a, empty) %d, (empty, a) %d; want 0, 4, 0", CountOutside(b, a), CountOutside(a, e), CountOutside(e, a))
-	}
-}
-
 // TestCentroidAndSpread: centroids by hand; two points 6 px apart are 3 px
 // from their mean, and points at one place spread 0.
 func TestCentroidAndSpread(t *testing.T) {
