@@ -38,6 +38,13 @@ func TestOldConfigsKeepTheirRelevancy(t *testing.T) {
 		if c, _ := Preset(p); c.InpaintScaleB != want {
 			t.Errorf("preset %s: inpaint_scale_b %g, want %g", p, c.InpaintScaleB, want)
 		}
+		want = 0
+		if p == "small" {
+			want = 50 // measured at 64 px (docs/model.md, "Where ∆B's code puts a lesion")
+		}
+		if c, _ := Preset(p); c.LabelCycleScaleA != want {
+			t.Errorf("preset %s: label_cycle_scale_a %g, want %g", p, c.LabelCycleScaleA, want)
+		}
 	}
 }
 

@@ -204,6 +204,9 @@ func Objective(cfg Config, xA, xB *graph.Node, c *Cycles, dFakeA, dFakeB, dRealA
 	if scale := cfg.inpaintScaleB(); scale != 1 {
 		vae[1] = graph.MulScalar(vae[1], scale)
 	}
+	if scale := cfg.labelCycleScaleA(); scale != 1 {
+		vae[4] = graph.MulScalar(vae[4], scale)
+	}
 	l.VAE = graph.MulScalar(addN(vae...), cfg.LambdaVAE)
 	if c.IdtA.Labelmap != nil {
 		l.Identity = graph.MulScalar(graph.Add(IdentityLoss(c.IdtA.Labelmap), IdentityLoss(c.IdtB.Labelmap)), cfg.LambdaIdt)
@@ -221,7 +224,12 @@ func Objective(cfg Config, xA, xB *graph.Node, c *Cycles, dFakeA, dFakeB, dRealA
 		l.Latent = graph.Add(l.Latent, graph.MulScalar(LatentLoss(c.LatentMean, c.DeltaPrior), cfg.LambdaLatent))
 	}
 	if c.HatA2.Labelmap != nil {
-		l.Latent = graph.Add(l.Latent, graph.MulScalar(DiversityLoss(c.HatA.Labelmap, c.HatA2.Labelmap, c.DeltaPrior, c.DeltaPrior2, cfg.DiversityFloor), cfg.LambdaDiversity))
+		l1, l2 := c.HatA.Labelmap, c.HatA2.Labelmap
+		if k := cfg.DiversitySharpness; k > 1 {
+			l1 = graph.Sigmoid(graph.MulScalar(c.HatA.Logit, k))
+			l2 = graph.Sigmoid(graph.MulScalar(c.HatA2.Logit, k))
+		}
+		l.Latent = graph.Add(l.Latent, graph.MulScalar(DiversityLoss(l1, l2, c.DeltaPrior, c.DeltaPrior2, cfg.DiversityFloor), cfg.LambdaDiversity))
 	}
 	l.Generator = addN(l.GAN, l.Cycle, l.VAE, l.Identity, l.Relevancy, l.KL, l.Latent)
 	l.DiscA = graph.MulScalar(GANDiscriminatorLoss(dRealA, dPoolA), cfg.DiscLossScale)

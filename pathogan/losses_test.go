@@ -3,6 +3,7 @@ package pathogan
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -206,31 +207,51 @@ func TestRelevancyScaleB(t *testing.T) {
 	}
 }
 
-// TestInpaintScaleB: inpaint_scale_b multiplies GB's eq. 11 term only. On
-// the first step the VAE loss is λVAE·(rest + s·E_B): linear in s, with the
-// other terms of eq. 10 left at s = 0, 0 read as 1, and no other loss changed.
-func TestInpaintScaleB(t *testing.T) {
-	vae := map[float64][]float64{}
-	for _, s := range []float64{1e-12, 0, 1, 3} {
-		vae[s] = firstStepLosses(t, func(c *Config) { c.InpaintScaleB = s })
-	}
-	v := slices.Index(LossNames, "vae")
-	v0, v1, v3 := vae[1e-12][v], vae[1][v], vae[3][v]
-	if math.Abs(v0) < 1e-4 || math.Abs(v1-v0) < 1e-4 {
-		t.Errorf("vae at scales ~0 and 1 = %g, %g: want the other terms left and GB's eq. 11 added", v0, v1)
-	}
-	if math.Abs((v3-v1)-2*(v1-v0)) > 1e-4*(1+math.Abs(v1)) {
-		t.Errorf("vae at scales 0, 1, 3: %g, %g, %g; want linear in the scale", v0, v1, v3)
-	}
-	if vae[0][v] != v1 {
-		t.Errorf("vae at scale 0 = %g, at 1 = %g: 0 should read as 1", vae[0][v], v1)
-	}
-	for i, name := range LossNames {
-		if name == "vae" || name == "generator" {
-			continue
+// TestVAETermScales: inpaint_scale_b and label_cycle_scale_a each multiply
+// one term of eq. 10 only (GB's eq. 11, the B → A → B eq. 13). On the first
+// step the VAE loss is λVAE·(rest + s·E): linear in s, with the other terms
+// left at s = 0, 0 read as 1, and no other loss changed.
+func TestVAETermScales(t *testing.T) {
+	for _, f := range []struct {
+		name string
+		set  func(*Config, float64)
+	}{
+		{"inpaint_scale_b", func(c *Config, s float64) { c.InpaintScaleB = s }},
+		{"label_cycle_scale_a", func(c *Config, s float64) { c.LabelCycleScaleA = s }},
+	} {
+		vae := map[float64][]float64{}
+		for _, s := range []float64{1e-12, 0, 1, 3} {
+			vae[s] = firstStepLosses(t, func(c *Config) { f.set(c, s) })
 		}
-		if vae[1e-12][i] != vae[3][i] {
-			t.Errorf("%s changed with the scale: %g vs %g", name, vae[1e-12][i], vae[3][i])
+		v := slices.Index(LossNames, "vae")
+		v0, v1, v3 := vae[1e-12][v], vae[1][v], vae[3][v]
+		if math.Abs(v0) < 1e-4 || math.Abs(v1-v0) < 1e-4 {
+			t.Errorf("%s: vae at scales ~0 and 1 = %g, %g: want the other terms left and the scaled one added", f.name, v0, v1)
+		}
+		if math.Abs((v3-v1)-2*(v1-v0)) > 1e-4*(1+math.Abs(v1)) {
+			t.Errorf("%s: vae at scales 0, 1, 3: %g, %g, %g; want linear in the scale", f.name, v0, v1, v3)
+		}
+		if vae[0][v] != v1 {
+			t.Errorf("%s: vae at scale 0 = %g, at 1 = %g: 0 should read as 1", f.name, vae[0][v], v1)
+		}
+		for i, name := range LossNames {
+			if name == "vae" || name == "generator" {
+				continue
+			}
+			if vae[1e-12][i] != vae[3][i] {
+				t.Errorf("%s: %s changed with the scale: %g vs %g", f.name, name, vae[1e-12][i], vae[3][i])
+			}
+		}
+		cfg, _ := Preset("small")
+		for _, bad := range []float64{-1, math.NaN(), math.Inf(1)} {
+			f.set(&cfg, bad)
+			if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), f.name) {
+				t.Errorf("%s %g: error %v, want one naming it", f.name, bad, err)
+			}
+		}
+		f.set(&cfg, 4)
+		if s := cfg.Section24(); s.InpaintScaleB != 0 || s.LabelCycleScaleA != 0 {
+			t.Errorf("Section24 keeps %s", f.name)
 		}
 	}
 }
@@ -295,4 +316,41 @@ func firstStepLosses(t *testing.T, set func(*Config)) []float64 {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// TestDiversitySharpness: diversity_sharpness changes the mode-seeking term
+// (logged in "latent") and nothing else on the first step; 0 reads as 1; a
+// value below 1 is refused with its name.
+func TestDiversitySharpness(t *testing.T) {
+	losses := map[float64][]float64{}
+	for _, k := range []float64{0, 1, 4} {
+		// a floor out of reach keeps the term active, so it depends on the labelmaps
+		losses[k] = firstStepLosses(t, func(c *Config) { c.LambdaDiversity, c.DiversityFloor, c.DiversitySharpness = 1, 10, k })
+	}
+	if !slices.Equal(losses[0], losses[1]) {
+		t.Errorf("sharpness 0 and 1: %v, %v; 0 should read as 1", losses[0], losses[1])
+	}
+	for i, name := range LossNames {
+		switch name {
+		case "latent", "generator":
+			if losses[4][i] == losses[1][i] {
+				t.Errorf("%s at sharpness 1 and 4: both %g; want the sharper labelmaps to change it", name, losses[1][i])
+			}
+		default:
+			if losses[4][i] != losses[1][i] {
+				t.Errorf("%s changed with the sharpness: %g vs %g", name, losses[1][i], losses[4][i])
+			}
+		}
+	}
+	cfg, _ := Preset("small")
+	for _, bad := range []float64{-1, 0.5, math.NaN(), math.Inf(1)} {
+		cfg.DiversitySharpness = bad
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "diversity_sharpness") {
+			t.Errorf("diversity_sharpness %g: error %v, want one naming it", bad, err)
+		}
+	}
+	cfg.DiversitySharpness = 4
+	if cfg.Section24().DiversitySharpness != 0 {
+		t.Error("Section24 keeps diversity_sharpness")
+	}
 }

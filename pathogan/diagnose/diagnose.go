@@ -101,6 +101,8 @@ type Report struct {
 	// tumours' centroids on those slices from their mean: how far apart
 	// real tumours lie, the scale for Samples.PlaceSpread.
 	TumourPlaceSpread float64 `json:"tumour_place_spread_px"`
+	// Place says whether ∆B's code of those tumours carries their place.
+	Place PlaceCode `json:"place_code"`
 }
 
 // SampleStats describes pathologies sampled into healthy slices.
@@ -196,6 +198,8 @@ func Inspect(m *pathogan.Inference, set *data.Set, opt Options) (Report, error) 
 	}
 	px := cfg.Size * cfg.Size
 	var seg, truth, ys, xs []float64
+	var xt []float32 // the slices with a tumour, for Place
+	per := px * cfg.Channels
 	outside := 0
 	for k, idx := range patho {
 		mask := Mask(probs[k*px:(k+1)*px], opt.Threshold)
@@ -213,6 +217,7 @@ func Inspect(m *pathogan.Inference, set *data.Set, opt Options) (Report, error) 
 		if n > 0 {
 			y, x := Centroid(tm, cfg.Size)
 			ys, xs = append(ys, y), append(xs, x)
+			xt = append(xt, xp[k*per:(k+1)*per]...)
 		}
 	}
 	r.SegmentedArea, r.TumourArea = QuantilesOf(seg), QuantilesOf(truth)
@@ -221,6 +226,9 @@ func Inspect(m *pathogan.Inference, set *data.Set, opt Options) (Report, error) 
 	}
 	if len(ys) >= 2 {
 		r.TumourPlaceSpread = rmsSpread(ys, xs)
+		if r.Place, err = MeasurePlaceCode(m, xt, ys, xs, xh, opt.Threshold, opt.MinRegion); err != nil {
+			return Report{}, err
+		}
 	}
 	return r, nil
 }
@@ -629,4 +637,102 @@ func (r Report) Collapsed(t Thresholds) error {
 		return nil
 	}
 	return fmt.Errorf("diagnose: latent space collapsed: %s", strings.Join(why, "; "))
+}
+
+// PlaceCode says whether δB carries where a tumour is. Each pathological
+// slice's code δB = ∆B(l̂B ⊙ xB) (its mean) is decoded by EA twice: into the
+// slice's own healthy translation ŷA with γA = ΓA(ŷA), as the B → A → B
+// cycle does (Cycle), and into a healthy slice with that slice's γA, so that
+// only δB comes from the tumour (Healthy). Each result's mask centroid is
+// compared with the centroid of the tumour δB was encoded from and with
+// that of another slice's tumour (PlaceDistances).
+type PlaceCode struct {
+	Cycle   PlaceDistances `json:"cycle"`
+	Healthy PlaceDistances `json:"healthy"`
+}
+
+// PlaceDistances compares where decoded lesions land with where the
+// tumours their codes came from lie.
+type PlaceDistances struct {
+	// Landed is the share of decodings whose mask has a connected region
+	// larger than Options.MinRegion pixels; the distances are over those.
+	Landed float64 `json:"landed"`
+	// Own is the mean distance (px) of a landed lesion's centroid from the
+	// centroid of the tumour its δB was encoded from; Other the mean
+	// distance from another slice's tumour (half the list away), the
+	// distance a code that carries no place gives.
+	Own   float64 `json:"own_px"`
+	Other float64 `json:"other_px"`
+	// Ratio is Own / Other: near 0 when δB sets the place, near 1 when
+	// the place comes from elsewhere (the image, γA or EA's own bias); 0,
+	// like the distances, when nothing landed.
+	Ratio float64 `json:"ratio"`
+}
+
+// MeasurePlaceCode computes PlaceCode for the pathological images xp
+// ([n][h][w][c], n >= 2), whose tumours' centroids are ty, tx, decoding
+// into the healthy images xh (slice k into xh's slice k mod len).
+func MeasurePlaceCode(m *pathogan.Inference, xp []float32, ty, tx []float64, xh []float32, threshold float64, minRegion int) (PlaceCode, error) {
+	cfg := m.Cfg
+	per := cfg.Size * cfg.Size * cfg.Channels
+	n, nh := len(xp)/per, len(xh)/per
+	if n < 2 || nh < 1 || len(ty) != n || len(tx) != n {
+		return PlaceCode{}, fmt.Errorf("diagnose: place code needs at least 2 pathological slices with centroids and a healthy slice (got %d, %d centroids, %d)", n, len(ty), nh)
+	}
+	delta, _, err := m.EncodeDelta(xp)
+	if err != nil {
+		return PlaceCode{}, err
+	}
+	healthy, err := m.ToHealthy(xp)
+	if err != nil {
+		return PlaceCode{}, err
+	}
+	into := make([]float32, 0, n*per)
+	for k := range n {
+		into = append(into, xh[(k%nh)*per:(k%nh+1)*per]...)
+	}
+	var pc PlaceCode
+	for _, c := range []struct {
+		x   []float32
+		out *PlaceDistances
+	}{{healthy.Output, &pc.Cycle}, {into, &pc.Healthy}} {
+		gamma, _, err := m.EncodeGamma(c.x)
+		if err != nil {
+			return PlaceCode{}, err
+		}
+		tr, err := m.Decode(c.x, gamma, delta)
+		if err != nil {
+			return PlaceCode{}, err
+		}
+		*c.out = placeDistances(tr.Labelmap, cfg.Size, ty, tx, threshold, minRegion)
+	}
+	return pc, nil
+}
+
+// placeDistances scores the labelmaps l ([n][size][size]) against the
+// tumour centroids ty, tx: slice k's own tumour is k, the other k + n/2 (mod
+// n), half the list away, so that with slices in patient order it is
+// usually another patient's.
+func placeDistances(l []float32, size int, ty, tx []float64, threshold float64, minRegion int) PlaceDistances {
+	px, n := size*size, len(ty)
+	var d PlaceDistances
+	landed := 0
+	for k := range n {
+		mask := Mask(l[k*px:(k+1)*px], threshold)
+		if LargestRegion(mask, size, size) <= minRegion {
+			continue
+		}
+		landed++
+		y, x := Centroid(mask, size)
+		o := (k + n/2) % n
+		d.Own += math.Hypot(y-ty[k], x-tx[k])
+		d.Other += math.Hypot(y-ty[o], x-tx[o])
+	}
+	d.Landed = float64(landed) / float64(n)
+	if landed > 0 {
+		d.Own /= float64(landed)
+		d.Other /= float64(landed)
+		d.Ratio = ratio(d.Own, d.Other)
+	}
+	return d
 }

@@ -127,3 +127,34 @@ func TestCollapsed(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaceDistances: by hand on 8×8 labelmaps. Slice 0's lesion, a 2×2
+// square centred at (1.5, 1.5), lands on its own tumour and 4√2 px from
+// slice 1's at (5.5, 5.5); slice 1 draws only a 2 px region, which does not
+// count with minRegion 2. A lesion that lands at one place whatever the code
+// gives a ratio of 1 when the tumours lie at equal distances from it.
+func TestPlaceDistances(t *testing.T) {
+	square := func(y0, x0 int) []float32 {
+		l := make([]float32, 64)
+		for y := y0; y < y0+2; y++ {
+			for x := x0; x < x0+2; x++ {
+				l[y*8+x] = 0.9
+			}
+		}
+		return l
+	}
+	small := make([]float32, 64)
+	small[5*8+5], small[5*8+6] = 0.9, 0.9
+	d := placeDistances(append(square(1, 1), small...), 8, []float64{1.5, 5.5}, []float64{1.5, 5.5}, 0.5, 2)
+	if d.Landed != 0.5 || d.Own != 0 || math.Abs(d.Other-4*math.Sqrt2) > 1e-12 || d.Ratio != 0 {
+		t.Errorf("own place: %+v, want landed 0.5, own 0, other 4√2, ratio 0", d)
+	}
+	// both lesions at (3.5, 3.5); the tumours at (1.5, 3.5) and (5.5, 3.5), 2 px away each
+	d = placeDistances(append(square(3, 3), square(3, 3)...), 8, []float64{1.5, 5.5}, []float64{3.5, 3.5}, 0.5, 2)
+	if d.Landed != 1 || d.Own != 2 || d.Other != 2 || d.Ratio != 1 {
+		t.Errorf("one place: %+v, want landed 1, own 2, other 2, ratio 1", d)
+	}
+	if d = placeDistances(append(small, small...), 8, []float64{1, 2}, []float64{1, 2}, 0.5, 2); d != (PlaceDistances{}) {
+		t.Errorf("nothing landed: %+v, want zeros", d)
+	}
+}

@@ -117,6 +117,7 @@ func printInspection(w io.Writer, r diagnose.Report) {
 	fmt.Fprintf(w, "  γA of another slice     %.4f / %.4f\n", v.GammaL, v.GammaImage)
 	fmt.Fprintf(w, "  another slice           %.4f / %.4f\n", v.InputL, v.InputImage)
 	fmt.Fprintf(w, "  δB relative to input    %.3f / %.3f   (0: δB ignored)\n", v.RelativeL, v.RelativeImage)
+	fmt.Fprintf(w, "  ∆B's code of a tumour, δB = ∆B(l̂B ⊙ xB), decoded by EA: %s\n", placeCodeText(r.Place))
 	fmt.Fprintf(w, "active units (variance of the mean > 0.01): ΓA %d / %d, ∆B %d / %d\n", r.GammaActive, r.Z, r.DeltaActive, r.Z)
 	fmt.Fprintf(w, "area q10/median/q90: GB masks %.0f / %.0f / %.0f px, tumours %.0f / %.0f / %.0f px; masks outside the tumour %.1f px per slice\n",
 		r.SegmentedArea.Q10, r.SegmentedArea.Median, r.SegmentedArea.Q90, r.TumourArea.Q10, r.TumourArea.Median, r.TumourArea.Q90, r.OutsideTumour)

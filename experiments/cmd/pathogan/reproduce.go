@@ -335,7 +335,12 @@ func runReproduce(args []string) error {
 		UNetTestDice: unetTest.Dice.Mean(), PathoGANTestDicePP: chosenTest.DicePP.Mean(),
 		SamplesNonEmpty: insp.Samples.NonEmpty, SamplesIoU: insp.Samples.MeanPairwiseIoU, SamplesPlaceSpread: insp.Samples.PlaceSpread, DeltaSensitivity: insp.Sensitivity.DeltaL,
 		GammaActive: insp.GammaActive, DeltaActive: insp.DeltaActive, ImageSize: float64(cfg.Size),
+		CycleCodeLanded: insp.Place.Cycle.Landed, HealthyCodeLanded: insp.Place.Healthy.Landed,
 		ChosenStep: chosen.Step, LastStep: last.Step, SelectionRule: sel.Rule, Minutes: timing.total() / 60,
+	}
+	if insp.Place.Healthy.Landed > 0 {
+		r := insp.Place.Healthy.Ratio
+		res.HealthyCodePlaceRatio = &r
 	}
 	if mcfg != nil {
 		st := evaluate.Summarise(entries[2].Rows, data.Test)
@@ -362,6 +367,18 @@ func runReproduce(args []string) error {
 	return nil
 }
 
+// placeCodeText says in words where the lesions decoded from tumours' codes land.
+func placeCodeText(p diagnose.PlaceCode) string {
+	one := func(into string, d diagnose.PlaceDistances) string {
+		if d.Landed == 0 {
+			return fmt.Sprintf("into %s it gives no lesion on any slice", into)
+		}
+		return fmt.Sprintf("into %s it gives a lesion on %.0f %% of slices, %.1f px from its own tumour against %.1f px from another slice's (ratio %.2f; 1: δB carries no place)",
+			into, 100*d.Landed, d.Own, d.Other, d.Ratio)
+	}
+	return one("the slice's own ŷA with γA = ΓA(ŷA), as the B → A → B cycle does,", p.Cycle) + "; " + one("a healthy slice", p.Healthy)
+}
+
 // reproduceMetrics is report/metrics.json: the job's results as numbers
 // (Dice and IoU as fractions).
 type reproduceMetrics struct {
@@ -377,6 +394,15 @@ type reproduceMetrics struct {
 	DeltaSensitivity   float64  `json:"delta_sensitivity_labelmap"` // mean |Δl| per pixel between two δB draws
 	GammaActive        int      `json:"gamma_active_units"`
 	DeltaActive        int      `json:"delta_active_units"`
+	// CycleCodeLanded is the share of test tumours whose code δB = ∆B(l̂B ⊙ xB),
+	// decoded by EA into ŷA as the B → A → B cycle does, gives a lesion;
+	// HealthyCodeLanded the same decoded into healthy slices, and
+	// HealthyCodePlaceRatio (absent when none lands) how far those lesions
+	// land from their own tumour over how far from another's (1: δB carries
+	// no place; diagnose.PlaceCode).
+	CycleCodeLanded       float64  `json:"cycle_code_landed"`
+	HealthyCodeLanded     float64  `json:"healthy_code_landed"`
+	HealthyCodePlaceRatio *float64 `json:"healthy_code_place_ratio,omitempty"`
 	// Inpainting against the healthy ground truth, mean over channels (absent
 	// without one): ŷA inside the tumour, the trivial baseline there, and
 	// how much ŷA changes the brain outside it.
@@ -672,10 +698,12 @@ func reproduceReport(a reportArgs) string {
 		"mean pairwise IoU of one slice's samples %.2f (1: all the same); their centroids %.1f px (RMS) from their mean (0: one place; the true tumours' centroids over the test slices: %.1f px); sample areas q10/median/q90 %.0f / %.0f / %.0f px "+
 		"(true tumours on the test pathological slices: %.0f / %.0f / %.0f px).\n"+
 		"- GA's labelmap changes by %.4f per pixel between two δB draws, %.4f when γA comes from another slice, %.4f between two slices.\n"+
-		"- Active units (variance of the encoder mean over test slices > 0.01): ΓA %d of %d, ∆B %d of %d.\n\n",
+		"- Active units (variance of the encoder mean over test slices > 0.01): ΓA %d of %d, ∆B %d of %d.\n"+
+		"- ∆B's code of a test tumour, δB = ∆B(l̂B ⊙ xB), decoded by EA: %s.\n\n",
 		in.Samples.PerSlice, in.Samples.Slices, 100*in.Samples.NonEmpty, in.Samples.MeanPairwiseIoU, in.Samples.PlaceSpread, in.TumourPlaceSpread,
 		in.Samples.Area.Q10, in.Samples.Area.Median, in.Samples.Area.Q90, in.TumourArea.Q10, in.TumourArea.Median, in.TumourArea.Q90,
-		in.Sensitivity.DeltaL, in.Sensitivity.GammaL, in.Sensitivity.InputL, in.GammaActive, in.Z, in.DeltaActive, in.Z)
+		in.Sensitivity.DeltaL, in.Sensitivity.GammaL, in.Sensitivity.InputL, in.GammaActive, in.Z, in.DeltaActive, in.Z,
+		placeCodeText(in.Place))
 	if sc := a.inpaint; sc != nil {
 		fmt.Fprintf(&s, "## Inpainting against the healthy ground truth (chosen checkpoint, test split)\n\n"+
 			"The phantom writes each patient's healthy counterpart (same anatomy, warp, bias field and noise; no tumour, no mass effect). "+

@@ -54,7 +54,7 @@ func TestReproduceResumes(t *testing.T) {
 		t.Fatalf("metrics.json: %v", err)
 	}
 	for _, k := range []string{"pathogan_test_dice", "pathogan_test_dice_last", "unet_test_dice", "pathogan_test_dice_pp",
-		"mdgru_test_dice", "samples_nonempty_fraction", "samples_mean_pairwise_iou", "samples_place_spread_px", "inpaint_mae_tumour", "inpaint_mae_baseline", "inpaint_detail", "inpaint_detail_tumour", "image_size", "minutes"} {
+		"mdgru_test_dice", "samples_nonempty_fraction", "samples_mean_pairwise_iou", "samples_place_spread_px", "inpaint_mae_tumour", "inpaint_mae_baseline", "inpaint_detail", "inpaint_detail_tumour", "cycle_code_landed", "healthy_code_landed", "image_size", "minutes"} {
 		if _, ok := res[k].(float64); !ok {
 			t.Errorf("metrics.json: %s is %v, want a number", k, res[k])
 		}
@@ -62,7 +62,7 @@ func TestReproduceResumes(t *testing.T) {
 	// inspect on the same run scores the inpainting too, with the report's numbers.
 	inspArgs := []string{"--run", filepath.Join(out, "report", "model.ckpt"), "--data", filepath.Join(out, "slices32"), "--healthy", "4", "--pathological", "4"}
 	text := capture(t, func() error { return runInspect(inspArgs) })
-	if !strings.Contains(text, "inpainting against the healthy truth") || !strings.Contains(text, "detail ") {
+	if !strings.Contains(text, "inpainting against the healthy truth") || !strings.Contains(text, "detail ") || !strings.Contains(text, "decoded by EA") {
 		t.Errorf("inspect's output lacks the inpainting:\n%s", text)
 	}
 	var insp struct {
