@@ -191,10 +191,15 @@ func TestSegmentSeesWhatEvalSees(t *testing.T) {
 
 // TestSegmentAgreesWithEval: on BraTS-sized scans (240x240x155, resampled
 // to 64 px and back), segment's volumetric Dice over slices 60..100 on the
-// native grid agrees with eval's Dice PP at 64 px: never more than 0.01 above
-// it (enlarging a labelmap adds no information), and never further below it
-// than 0.01 plus the resampling's own loss; and the shipped model segments
-// (Dice > 0.5).
+// native grid agrees with eval's Dice PP at 64 px: never more than 0.05 above
+// it, and never further below it than 0.01 plus the resampling's own loss;
+// and the shipped model segments (Dice > 0.5).
+//
+// The bound above was 0.01 until the model shipped with
+// label_cycle_scale_a 50: its labelmaps have soft borders, and enlarging a
+// soft labelmap bilinearly puts the 0.5 crossing between the 64 px pixels,
+// closer to the native outline than any 64 px mask can lie, so on
+// Phantom_HGG_0003 segment scores 0.7884 against eval's 0.7577 (+0.031).
 //
 // The two are different measures of the same masks: eval thresholds the
 // 64 px labelmap against the 64 px truth, segment thresholds the labelmap
@@ -213,8 +218,8 @@ func TestSegmentAgreesWithEval(t *testing.T) {
 	}
 	ids, whole, scored, evalPP, ceiling := agreement(t, phantom.BraTSShape)
 	for i, id := range ids {
-		if whole[i] > evalPP[i]+0.01 || whole[i] < evalPP[i]-0.01-(1-ceiling[i]) {
-			t.Errorf("%s: segment's volumetric Dice %.4f, eval's Dice PP %.4f: want at most 0.01 above and at most 0.01 + %.4f (the resampling's loss) below",
+		if whole[i] > evalPP[i]+0.05 || whole[i] < evalPP[i]-0.01-(1-ceiling[i]) {
+			t.Errorf("%s: segment's volumetric Dice %.4f, eval's Dice PP %.4f: want at most 0.05 above and at most 0.01 + %.4f (the resampling's loss) below",
 				id, whole[i], evalPP[i], 1-ceiling[i])
 		}
 		if d := math.Abs(whole[i] - scored[i]); d > 0.002 {

@@ -44,7 +44,9 @@ func phantomSet(t *testing.T) *data.Set {
 // δB cut off from EA (EA's first dense layer's δ rows set to 0), whose
 // samples no longer depend on δB at all, fails. diagnose.Liveness, the
 // cheaper check that checkpoint selection runs, measures the same samples
-// and δB sensitivity as Inspect and gives both models the same verdict.
+// and δB sensitivity as Inspect and gives both models the same verdict. The
+// codes ∆B gives real tumours decode to lesions near those tumours (models
+// before label_cycle_scale_a decoded them to nothing).
 func TestShippedModel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 10 phantom patients")
@@ -65,6 +67,10 @@ func TestShippedModel(t *testing.T) {
 	live := r.Collapsed(diagnose.Live)
 	t.Logf("shipped model: Dice %.3f; samples %.2f with a region, IoU %.2f, δB sensitivity %.4f (%v)",
 		dice.Mean(), r.Samples.NonEmpty, r.Samples.MeanPairwiseIoU, r.Sensitivity.DeltaL, live)
+	if p := r.Place; p.Cycle.Landed < 0.5 || p.Healthy.Landed < 0.5 || p.Healthy.Ratio > 0.5 {
+		t.Errorf("shipped model: tumours' codes give a lesion in %.2f (cycle) and %.2f (healthy slices), ratio of distances %.2f; want >= 0.5, >= 0.5 and <= 0.5",
+			p.Cycle.Landed, p.Healthy.Landed, p.Healthy.Ratio)
+	}
 	lv, err := diagnose.Liveness(m, set, diagnose.Options{})
 	if err != nil {
 		t.Fatal(err)
