@@ -368,21 +368,17 @@ func (c Config) ZBDowns() int {
 	return 2
 }
 
-// labelCycleScaleA is LabelCycleScaleA with 0 read as 1.
-func (c Config) labelCycleScaleA() float64 {
-	if c.LabelCycleScaleA == 0 {
+// orOne reads a weight whose 0 means the paper's 1 (InpaintScaleB,
+// LabelCycleScaleA).
+func orOne(v float64) float64 {
+	if v == 0 {
 		return 1
 	}
-	return c.LabelCycleScaleA
+	return v
 }
 
-// inpaintScaleB is InpaintScaleB with 0 read as 1.
-func (c Config) inpaintScaleB() float64 {
-	if c.InpaintScaleB == 0 {
-		return 1
-	}
-	return c.InpaintScaleB
-}
+// badScale says whether a multiplier field is negative, NaN or infinite.
+func badScale(v float64) bool { return v < 0 || math.IsNaN(v) || math.IsInf(v, 0) }
 
 // I returns the smallest spatial size of the encoders, Size/2^Downs (the
 // paper's i: 240/16 = 15).
@@ -426,7 +422,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("size %d: want a positive multiple of %d (2^downsamplings)", c.Size, 1<<c.Downs())
 	case c.LambdaDiversity > 0 && !(c.DiversityFloor > 0):
 		return fmt.Errorf("diversity_floor %g: want > 0 when lambda_diversity is set", c.DiversityFloor)
-	case c.DiversitySharpness < 0 || math.IsNaN(c.DiversitySharpness) || math.IsInf(c.DiversitySharpness, 0):
+	case badScale(c.DiversitySharpness):
 		return fmt.Errorf("diversity_sharpness %g: want >= 1 (0 reads as 1)", c.DiversitySharpness)
 	case c.DiversitySharpness > 0 && c.DiversitySharpness < 1:
 		return fmt.Errorf("diversity_sharpness %g: want >= 1 (0 reads as 1)", c.DiversitySharpness)
@@ -436,9 +432,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("upsample %q: want transpose, resize or resize_zb", c.Upsample)
 	case c.InpaintLoss != "" && c.InpaintLoss != "l2" && c.InpaintLoss != "l1":
 		return fmt.Errorf("inpaint_loss %q: want l2 or l1", c.InpaintLoss)
-	case c.LabelCycleScaleA < 0 || math.IsNaN(c.LabelCycleScaleA) || math.IsInf(c.LabelCycleScaleA, 0):
+	case badScale(c.LabelCycleScaleA):
 		return fmt.Errorf("label_cycle_scale_a %g: want a finite value >= 0 (0 for the paper's 1)", c.LabelCycleScaleA)
-	case c.InpaintScaleB < 0 || math.IsNaN(c.InpaintScaleB) || math.IsInf(c.InpaintScaleB, 0):
+	case badScale(c.InpaintScaleB):
 		return fmt.Errorf("inpaint_scale_b %g: want a finite value >= 0 (0 for the paper's 1)", c.InpaintScaleB)
 	case c.ZBBlockScale != 0 && c.ZBBlockScale != 1 && c.ZBBlockScale != 2 && c.ZBBlockScale != 4:
 		return fmt.Errorf("zb_block_scale %d: want 1, 2 or 4 (0 for the paper's 4)", c.ZBBlockScale)

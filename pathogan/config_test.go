@@ -30,20 +30,22 @@ func TestOldConfigsKeepTheirRelevancy(t *testing.T) {
 			t.Errorf("preset %s: Section24 keeps relevancy_scale_b %g, want 1", p, c.RelevancyScaleB)
 		}
 	}
-	for _, p := range PresetNames() {
-		want := 0.0 // reads as 1, the paper's
-		if p == "small" {
-			want = 3 // measured at 64 px (docs/model.md, "Why the long run breaks")
-		}
-		if c, _ := Preset(p); c.InpaintScaleB != want {
-			t.Errorf("preset %s: inpaint_scale_b %g, want %g", p, c.InpaintScaleB, want)
-		}
-		want = 0
-		if p == "small" {
-			want = 50 // measured at 64 px (docs/model.md, "Where ∆B's code puts a lesion")
-		}
-		if c, _ := Preset(p); c.LabelCycleScaleA != want {
-			t.Errorf("preset %s: label_cycle_scale_a %g, want %g", p, c.LabelCycleScaleA, want)
+	for _, f := range []struct {
+		name  string
+		get   func(Config) float64
+		small float64 // measured at 64 px; the other presets keep 0, read as the paper's 1
+	}{
+		{"inpaint_scale_b", func(c Config) float64 { return c.InpaintScaleB }, 3},         // docs/model.md, "Why the long run breaks"
+		{"label_cycle_scale_a", func(c Config) float64 { return c.LabelCycleScaleA }, 50}, // docs/model.md, "Where ∆B's code puts a lesion"
+	} {
+		for _, p := range PresetNames() {
+			want := 0.0
+			if p == "small" {
+				want = f.small
+			}
+			if c, _ := Preset(p); f.get(c) != want {
+				t.Errorf("preset %s: %s %g, want %g", p, f.name, f.get(c), want)
+			}
 		}
 	}
 }

@@ -59,6 +59,14 @@ func DiversityLoss(l1, l2, d1, d2 *graph.Node, floor float64) *graph.Node {
 	return graph.Max(v, graph.ZerosLike(v))
 }
 
+// times is n·s, or n itself when s is 1 (no op added to the graph).
+func times(n *graph.Node, s float64) *graph.Node {
+	if s == 1 {
+		return n
+	}
+	return graph.MulScalar(n, s)
+}
+
 // sumPixels sums a [batch, h, w, 1] map.
 func sumPixels(l *graph.Node) *graph.Node { return graph.ReduceAllSum(l) }
 
@@ -195,17 +203,11 @@ func Objective(cfg Config, xA, xB *graph.Node, c *Cycles, dFakeA, dFakeB, dRealA
 	}
 	vae := []*graph.Node{
 		outside(c.HatA.Labelmap, c.HatA.Inpainting, xA, eps),
-		outside(c.HatB.Labelmap, c.HatB.Inpainting, xB, eps),
+		times(outside(c.HatB.Labelmap, c.HatB.Inpainting, xB, eps), orOne(cfg.InpaintScaleB)),
 		InpaintInsideLoss(c.TildeA.Labelmap, c.TildeA.Inpainting, xB, eps),
 		InpaintInsideLoss(c.TildeB.Labelmap, c.TildeB.Inpainting, xA, eps),
-		LabelmapBCELoss(c.TildeA.Logit, c.HatB.Labelmap),
+		times(LabelmapBCELoss(c.TildeA.Logit, c.HatB.Labelmap), orOne(cfg.LabelCycleScaleA)),
 		LabelmapBCELoss(c.TildeB.Logit, c.HatA.Labelmap),
-	}
-	if scale := cfg.inpaintScaleB(); scale != 1 {
-		vae[1] = graph.MulScalar(vae[1], scale)
-	}
-	if scale := cfg.labelCycleScaleA(); scale != 1 {
-		vae[4] = graph.MulScalar(vae[4], scale)
 	}
 	l.VAE = graph.MulScalar(addN(vae...), cfg.LambdaVAE)
 	if c.IdtA.Labelmap != nil {

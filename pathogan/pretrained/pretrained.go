@@ -3,10 +3,9 @@
 // training first: the generators (ΓA, ∆B, EA, ZB) in float32 of the `small`
 // preset (64×64 px, four channels FLAIR, T1, T1CE, T2 normalised as
 // `pathogan prepare` does), trained by the main job (`pathogan reproduce`
-// with its defaults, once `small` set label_cycle_scale_a 50) on the built-in
-// phantom and chosen among its checkpoints by the job's selection rule
-// (docs/results.md gives its scores, docs/model.md how its settings were
-// chosen).
+// with its defaults, at commit 6f33fa8) on the built-in phantom and chosen
+// among its checkpoints by the job's selection rule (docs/results.md gives
+// its scores, docs/model.md how its settings were chosen).
 package pretrained
 
 import (
