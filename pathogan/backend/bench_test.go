@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/backends/simplego"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/pathogan-go/pathogan/pathogan/internal/kernels"
 )
 
 func randTensor32(rng *rand.Rand, dims ...int) *tensors.Tensor {
@@ -151,5 +152,24 @@ func BenchmarkElementwise(b *testing.B) {
 		b.Run(fmt.Sprint(dims), func(b *testing.B) {
 			benchExec(b, MustNewExec(goBackend(b), fn), x, g)
 		})
+	}
+}
+
+// BenchmarkNarrowConv times the forward 7×7 convolutions of a network's first and last layers
+// (batch 4, "same" padding; 64 px 8 → 5 and 4 → 8 channels, 128 px 16 → 5) with the column path
+// (kernels.SetColumnPatches) off and on.
+func BenchmarkNarrowConv(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct{ s, ci, co, k int }{{64, 8, 5, 7}, {64, 4, 8, 7}, {128, 16, 5, 7}} {
+		x := randTensor32(rng, 4, c.s, c.s, c.ci)
+		k := randTensor32(rng, c.k, c.k, c.ci, c.co)
+		fwd := func(in []*Node) *Node { return Conv2D(in[0], in[1], 1, PadSame) }
+		for _, on := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%dpx_%dto%d/columns=%v", c.s, c.ci, c.co, on), func(b *testing.B) {
+				old := kernels.SetColumnPatches(on)
+				defer kernels.SetColumnPatches(old)
+				benchExec(b, MustNewExec(goBackend(b), fwd), x, k)
+			})
+		}
 	}
 }

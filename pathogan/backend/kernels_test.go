@@ -281,9 +281,12 @@ func TestKernelsDeterministic(t *testing.T) {
 
 // TestKernelsImplicitPatchesExact checks that convolutions give the same bits with their patches
 // read from a padded input as with patch blocks built: 7×7 and 3×3 kernels, stride 1 and 2,
-// 1 to 37 output channels (the eight-column kernel and the packed ones), output rows of 14-27
+// 1 to 37 output channels (the eight-column kernel and the packed ones), output rows of 14-64
 // pixels (blocks of rows inside one image row and across two), forward, input gradient and
-// kernel gradient (the "taps" formulation), split over four goroutines.
+// kernel gradient (the "taps" formulation), split over four goroutines; and by columns
+// (kernels.SetColumnPatches) where the output has at most eight channels and rows of a multiple
+// of 16 pixels, with blocks that end in rows of their own arithmetic (13×32, 5 channels) and a
+// transposed convolution (the stride-2 input gradient).
 func TestKernelsImplicitPatchesExact(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	goBackend(t)
@@ -291,6 +294,7 @@ func TestKernelsImplicitPatchesExact(t *testing.T) {
 	for _, c := range []struct{ h, w, cin, cout, k, stride int }{
 		{22, 27, 4, 8, 7, 1}, {20, 21, 8, 5, 7, 1}, {24, 20, 8, 8, 3, 2}, {17, 26, 3, 1, 3, 1},
 		{16, 20, 32, 32, 3, 1}, {18, 17, 8, 16, 3, 2}, {12, 14, 32, 37, 7, 1},
+		{13, 32, 8, 5, 7, 1}, {10, 48, 4, 8, 7, 1}, {16, 32, 8, 8, 3, 2}, {9, 64, 16, 4, 7, 1},
 	} {
 		x := to32(randTensor(rng, -1, 1, 3, c.h, c.w, c.cin))
 		k := to32(randTensor(rng, -1, 1, c.k, c.k, c.cin, c.cout))
@@ -298,20 +302,27 @@ func TestKernelsImplicitPatchesExact(t *testing.T) {
 			y := Conv2D(in[0], in[1], c.stride, PadSame)
 			return append([]*Node{y}, Gradient(ReduceAllSum(Mul(y, Sin(y))), in...)...)
 		}
-		run := func(implicit bool) []*tensors.Tensor {
+		run := func(implicit, columns bool) []*tensors.Tensor {
 			defer kernels.SetImplicitPatches(kernels.SetImplicitPatches(implicit))
+			defer kernels.SetColumnPatches(kernels.SetColumnPatches(columns))
 			out, err := MustNewExec(goBackend(t), fn).Exec(x, k)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return out
 		}
-		want, got := run(false), run(true)
-		for i := range want {
-			w, g := tensors.MustCopyFlatData[float32](want[i]), tensors.MustCopyFlatData[float32](got[i])
-			for j := range w {
-				if math.Float32bits(w[j]) != math.Float32bits(g[j]) {
-					t.Fatalf("%+v output %d element %d: %v read in place, %v from patch blocks", c, i, j, g[j], w[j])
+		want := run(false, false)
+		for _, way := range []struct {
+			name              string
+			implicit, columns bool
+		}{{"read in place", true, false}, {"read in place by columns", true, true}} {
+			got := run(way.implicit, way.columns)
+			for i := range want {
+				w, g := tensors.MustCopyFlatData[float32](want[i]), tensors.MustCopyFlatData[float32](got[i])
+				for j := range w {
+					if math.Float32bits(w[j]) != math.Float32bits(g[j]) {
+						t.Fatalf("%+v output %d element %d: %v %s, %v from patch blocks", c, i, j, g[j], way.name, w[j])
+					}
 				}
 			}
 		}
@@ -321,8 +332,10 @@ func TestKernelsImplicitPatchesExact(t *testing.T) {
 // TestKernelsElementwiseExact checks the element-wise kernels bit for bit against plain float32
 // loops where they take their fast paths: binary ops with a [B, 1, 1, C] or [1, 1, 1, C]
 // operand (tiled runs, including a last partial tile and a split over the workers), Where with
-// a scalar branch (spread over tiles) and sums over H and W of short channel runs (eight
-// outputs held at a time, with a remainder). Each element is one float32 operation, or a sum
+// a scalar branch (spread over tiles), sums over H and W of short channel runs (eight
+// outputs held at a time, with a remainder), and a [B, H, W, C] by [B, H, W, 1] product and
+// the sum over C (one loop over the runs, with -0 among the values), binary ops with a rank-0
+// scalar, and GreaterThan against a scalar or a tensor. Each element is one float32 operation, or a sum
 // in run order, so any other rounding or order shows as a bit difference.
 func TestKernelsElementwiseExact(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
@@ -384,6 +397,74 @@ func TestKernelsElementwiseExact(t *testing.T) {
 				same(what+" reversed", run(func(in []*Node) *Node { return op.node(in[1], in[0]) }, x, y), wantRev)
 			}
 		}
+	}
+	// [B, H, W, C] with [B, H, W, 1]: one value per run of C, in one loop; -0 among the values.
+	for _, dims := range [][]int{{4, 64, 64, 4}, {3, 10, 10, 3}} {
+		x := to32(randTensor(rng, 0.5, 2, dims...))
+		y := to32(randTensor(rng, 0.5, 2, dims[0], dims[1], dims[2], 1))
+		xs, ys := flat(x), flat(y)
+		xs[0], ys[1] = float32(math.Copysign(0, -1)), float32(math.Copysign(0, -1))
+		x, y = tensors.FromFlatDataAndDimensions(xs, dims...), tensors.FromFlatDataAndDimensions(ys, dims[0], dims[1], dims[2], 1)
+		c := dims[3]
+		for name, op := range ops {
+			want, wantRev := make([]float32, len(xs)), make([]float32, len(xs))
+			for i := range want {
+				want[i], wantRev[i] = op.f(xs[i], ys[i/c]), op.f(ys[i/c], xs[i])
+			}
+			what := fmt.Sprintf("%s %v by a value per run", name, dims)
+			same(what, run(func(in []*Node) *Node { return op.node(in[0], in[1]) }, x, y), want)
+			same(what+" reversed", run(func(in []*Node) *Node { return op.node(in[1], in[0]) }, x, y), wantRev)
+		}
+		// Sums over the channels, each run into its own output, as runSum adds them.
+		want := make([]float32, len(ys))
+		for r := range want {
+			var s [4]float32
+			for j, v := range xs[r*c : (r+1)*c] {
+				s[j%4] += v
+			}
+			want[r] = 0 + ((s[0] + s[1]) + (s[2] + s[3]))
+		}
+		same(fmt.Sprintf("ReduceSum %v over 3", dims), run(func(in []*Node) *Node { return ReduceSum(in[0], 3) }, x), want)
+	}
+	// A scalar (rank 0) operand on either side, and GreaterThan against a scalar or a tensor.
+	{
+		x := to32(randTensor(rng, -1, 1, 4, 64, 64, 8))
+		z := to32(randTensor(rng, -1, 1, 4, 64, 64, 8))
+		xs, zs := flat(x), flat(z)
+		xs[5] = 0.375
+		x = tensors.FromFlatDataAndDimensions(xs, 4, 64, 64, 8)
+		const v = float32(0.375)
+		scalar := func(n *Node) *Node { return Scalar(n.Graph(), n.DType(), v) }
+		for name, op := range ops {
+			want, wantRev := make([]float32, len(xs)), make([]float32, len(xs))
+			for i, e := range xs {
+				want[i], wantRev[i] = op.f(e, v), op.f(v, e)
+			}
+			same(name+" by a rank-0 scalar", run(func(in []*Node) *Node { return op.node(in[0], scalar(in[0])) }, x), want)
+			same(name+" of a rank-0 scalar", run(func(in []*Node) *Node { return op.node(scalar(in[0]), in[0]) }, x), wantRev)
+		}
+		bits := func(b []bool) []float32 {
+			f := make([]float32, len(b))
+			for i, t := range b {
+				if t {
+					f[i] = 1
+				}
+			}
+			return f
+		}
+		gt, gtRev, gtXZ := make([]bool, len(xs)), make([]bool, len(xs)), make([]bool, len(xs))
+		for i, e := range xs {
+			gt[i], gtRev[i], gtXZ[i] = e > v, v > e, e > zs[i]
+		}
+		runBool := func(fn func(in []*Node) *Node, in ...*tensors.Tensor) []float32 {
+			return run(func(nodes []*Node) *Node {
+				c := fn(nodes)
+				return Where(c, OnesLike(nodes[0]), ZerosLike(nodes[0]))
+			}, in...)
+		}
+		same("x > 0.375", runBool(func(in []*Node) *Node { return GreaterThan(in[0], scalar(in[0])) }, x), bits(gt))
+		same("0.375 > x", runBool(func(in []*Node) *Node { return GreaterThan(scalar(in[0]), in[0]) }, x), bits(gtRev))
+		same("x > z", runBool(func(in []*Node) *Node { return GreaterThan(in[0], in[1]) }, x, z), bits(gtXZ))
 	}
 	// Where with a scalar branch on either side, over several tiles and workers.
 	x := to32(randTensor(rng, -1, 1, 4, 64, 64, 8))

@@ -47,4 +47,7 @@ func init() {
 }
 
 // narrowAVX2 puts the AVX2 forms of the narrow kernels back (PATHOGAN_BLAS=avx2).
-func narrowAVX2() { k8, k8segs, k8rows = kernel8x8, kernel8x8segs, kernel8x8rows }
+func narrowAVX2() {
+	k8, k8segs, k8rows = kernel8x8, kernel8x8segs, kernel8x8rows
+	columnsOn = false
+}

@@ -41,4 +41,4 @@ var (
 	k8rows = kernel8x8rows
 )
 
-func narrowAVX2() {}
+func narrowAVX2() { columnsOn = false }

@@ -143,6 +143,9 @@ func (c *collapsed) outerSize() int {
 // broadcastStrides returns the element strides of an operand of the given dims (same rank as
 // out, each 1 or equal) in out's index space: 0 on broadcast axes.
 func broadcastStrides(dims, out []int) []int {
+	if len(dims) == 0 { // a scalar
+		return make([]int, len(out))
+	}
 	st := rowMajorStrides(dims)
 	for i := range dims {
 		if dims[i] == 1 && out[i] != 1 {
@@ -151,6 +154,10 @@ func broadcastStrides(dims, out []int) []int {
 	}
 	return st
 }
+
+// operandRank says whether an operand of rank r can go with an output of rank out: the same
+// rank, or a scalar (rank 0).
+func operandRank(r, out int) bool { return r == out || r == 0 }
 
 var binaryOps = []backends.OpType{backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul,
 	backends.OpTypeDiv, backends.OpTypeMax, backends.OpTypeMin}
@@ -183,6 +190,7 @@ func installElementwise() {
 		set(op, execReduce)
 	}
 	set(backends.OpTypeWhere, execWhere)
+	set(backends.OpTypeGreaterThan, execGreaterThan)
 	set(backends.OpTypeSlice, execSlice)
 	set(backends.OpTypeBroadcastInDim, execBroadcastInDim)
 }
@@ -205,7 +213,8 @@ func execBinary(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 	nm := nodeOf(node)
 	la, lb := bufferOf(inputs[0]), bufferOf(inputs[1])
 	out := nm.shape
-	if stateOf(nm) == nil || out.DType != dtypes.Float32 || la.shape.Rank() != out.Rank() || lb.shape.Rank() != out.Rank() {
+	if stateOf(nm) == nil || out.DType != dtypes.Float32 || !operandRank(la.shape.Rank(), out.Rank()) ||
+		!operandRank(lb.shape.Rank(), out.Rank()) {
 		return builtinExec[nm.opType](backend, node, inputs, owned)
 	}
 	a, b := flat32(inputs[0]), flat32(inputs[1])
@@ -217,6 +226,10 @@ func execBinary(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 	n := c.inner
 	if rep, ok := c.repeats(); ok {
 		binaryTiled(op, &c, rep, dst, [2][]float32{a, b})
+		return outBuf, nil
+	}
+	if k, ok := c.scalarPerRun(); ok && n <= shortRun && binaryPerRun(op, nil, nil, nil, k, n, 0, 0) {
+		splitRange(c.outerSize(), n, func(lo, hi int) { binaryPerRun(op, dst, a, b, k, n, lo, hi) })
 		return outBuf, nil
 	}
 	splitRange(c.outerSize(), n, func(lo, hi int) {
@@ -281,6 +294,82 @@ func binaryShort(op backends.OpType, dst, x, y []float32) {
 	default:
 		binaryRun(op, dst, x, y)
 	}
+}
+
+// scalarPerRun says whether c is one axis of runs where one operand (k) holds one value per run
+// and the other the run itself, as in a [B, H, W, C] by [B, H, W, 1] product.
+func (c *collapsed) scalarPerRun() (k int, ok bool) {
+	if len(c.outer) != 1 || len(c.strides) != 2 {
+		return 0, false
+	}
+	for k := range 2 {
+		if c.innerStr[k] == 0 && c.strides[k][0] == 1 && c.innerStr[1-k] == 1 && c.strides[1-k][0] == c.inner {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// binaryPerRun computes runs lo..hi of dst = x op y where operand k holds one value per run of
+// n (c.scalarPerRun), in one loop instead of one call per run: the same float32 operation on
+// each element as binaryShort, so results are bit-identical. It returns false, doing nothing,
+// for an op it does not have.
+func binaryPerRun(op backends.OpType, dst, x, y []float32, k, n, lo, hi int) bool {
+	switch op {
+	case backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul, backends.OpTypeDiv:
+	default:
+		return false
+	}
+	runs, scalars := x, y // scalars[r] goes with runs[r·n : (r+1)·n]
+	if k == 0 {
+		runs, scalars = y, x
+	}
+	swapped := k == 0 // the scalar is the left operand
+	dst, runs, scalars = dst[lo*n:hi*n], runs[lo*n:hi*n], scalars[lo:hi]
+	switch {
+	case op == backends.OpTypeMul && n == 4: // the modalities of a slice times its labelmap
+		for r, s := range scalars {
+			d, v := (*[4]float32)(dst[r*4:]), (*[4]float32)(runs[r*4:])
+			d[0], d[1], d[2], d[3] = v[0]*s, v[1]*s, v[2]*s, v[3]*s
+		}
+	case op == backends.OpTypeAdd:
+		for r, s := range scalars {
+			for j, v := range runs[r*n : (r+1)*n] {
+				dst[r*n+j] = v + s
+			}
+		}
+	case op == backends.OpTypeMul:
+		for r, s := range scalars {
+			for j, v := range runs[r*n : (r+1)*n] {
+				dst[r*n+j] = v * s
+			}
+		}
+	case op == backends.OpTypeSub && !swapped:
+		for r, s := range scalars {
+			for j, v := range runs[r*n : (r+1)*n] {
+				dst[r*n+j] = v - s
+			}
+		}
+	case op == backends.OpTypeSub:
+		for r, s := range scalars {
+			for j, v := range runs[r*n : (r+1)*n] {
+				dst[r*n+j] = s - v
+			}
+		}
+	case op == backends.OpTypeDiv && !swapped:
+		for r, s := range scalars {
+			for j, v := range runs[r*n : (r+1)*n] {
+				dst[r*n+j] = v / s
+			}
+		}
+	default:
+		for r, s := range scalars {
+			for j, v := range runs[r*n : (r+1)*n] {
+				dst[r*n+j] = s / v
+			}
+		}
+	}
+	return true
 }
 
 // tileLen is the length, in floats, of the tiles that binaryTiled builds from a repeated run.
@@ -490,6 +579,50 @@ func unaryRun(op backends.OpType, dst, x []float32) {
 	}
 }
 
+// execGreaterThan is GreaterThan of float32 operands that are each a scalar (one value) or as
+// large as the output (x > 0 in ELU and its gradient): a plain loop, which gives what simplego's
+// element-by-element executor gives.
+func execGreaterThan(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+	nm := nodeOf(node)
+	n := nm.shape.Size()
+	x, y := flat32(inputs[0]), flat32(inputs[1])
+	okLen := func(v []float32) bool { return v != nil && (len(v) == 1 || len(v) == n) }
+	if stateOf(nm) == nil || nm.shape.DType != dtypes.Bool || !okLen(x) || !okLen(y) || n == 0 {
+		return builtinExec[nm.opType](backend, node, inputs, owned)
+	}
+	outBuf := newOutput(backend, node)
+	dst, _ := bufferOf(outBuf).flat.([]bool)
+	if len(dst) != n {
+		return builtinExec[nm.opType](backend, node, inputs, owned)
+	}
+	splitRange(n, 1, func(lo, hi int) {
+		d := dst[lo:hi]
+		switch {
+		case len(x) == n && len(y) == n:
+			xs, ys := x[lo:hi], y[lo:hi]
+			for i := range d {
+				d[i] = xs[i] > ys[i]
+			}
+		case len(x) == n:
+			xs, s := x[lo:hi], y[0]
+			for i := range d {
+				d[i] = xs[i] > s
+			}
+		case len(y) == n:
+			s, ys := x[0], y[lo:hi]
+			for i := range d {
+				d[i] = s > ys[i]
+			}
+		default:
+			v := x[0] > y[0]
+			for i := range d {
+				d[i] = v
+			}
+		}
+	})
+	return outBuf, nil
+}
+
 func execWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
 	nm := nodeOf(node)
 	n := nm.shape.Size()
@@ -662,24 +795,32 @@ func execReduce(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 		}
 		return outBuf, nil
 	}
+	// Short runs each summed into their own output (the sum over the channels of [B, H, W, C]):
+	// one loop instead of one call per run, the same sums.
+	if op == backends.OpTypeReduceSum && len(c.outer) == 1 && c.innerStr[0] == 1 && c.innerStr[1] == 0 &&
+		c.strides[0][0] == n && c.strides[1][0] == 1 {
+		splitRange(c.outerSize(), n, func(lo, hi int) {
+			if n == 4 { // runSum of four, written out (its zero starts only change a zero's sign,
+				// which adding to dst's +0 drops)
+				for r := lo; r < hi; r++ {
+					v := (*[4]float32)(x[r*4:])
+					dst[r] += (v[0] + v[1]) + (v[2] + v[3])
+				}
+				return
+			}
+			for r := lo; r < hi; r++ {
+				dst[r] += runSum(x[r*n : (r+1)*n])
+			}
+		})
+		return outBuf, nil
+	}
 	c.each(0, c.outerSize(), func(offs []int) {
 		run := x[offs[0] : offs[0]+n]
 		if c.innerStr[1] == 0 { // The run is reduced into one value.
 			d := &dst[offs[1]]
 			switch op {
 			case backends.OpTypeReduceSum:
-				var s0, s1, s2, s3 float32
-				i := 0
-				for ; i+4 <= n; i += 4 {
-					s0 += run[i]
-					s1 += run[i+1]
-					s2 += run[i+2]
-					s3 += run[i+3]
-				}
-				for ; i < n; i++ {
-					s0 += run[i]
-				}
-				*d += (s0 + s1) + (s2 + s3)
+				*d += runSum(run)
 			case backends.OpTypeReduceMax:
 				for _, v := range run {
 					*d = max32(*d, v)
@@ -745,6 +886,23 @@ func execSlice(backend *simplego.Backend, node *simplego.Node, inputs []*simpleg
 		})
 	})
 	return outBuf, nil
+}
+
+// runSum is the sum of a run, in four interleaved partial sums.
+func runSum(run []float32) float32 {
+	var s0, s1, s2, s3 float32
+	n := len(run)
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		s0 += run[i]
+		s1 += run[i+1]
+		s2 += run[i+2]
+		s3 += run[i+3]
+	}
+	for ; i < n; i++ {
+		s0 += run[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // reduceRuns folds dr runs of len(d) values of x, starting at off and sr apart, into d.

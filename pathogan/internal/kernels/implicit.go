@@ -63,9 +63,10 @@ func (p *convPlan) paddedDims() (outer, outerStride, inner, innerStride, hp, wp 
 // the patch blocks hold for it (p.tbl).
 func (p *convPlan) pad2D(in []float32) *paddedInput {
 	outer, outerStride, inner, innerStride, hp, wp := p.paddedDims()
-	buf := bufpool.Get(outer * hp * wp * inner)
-	data := *buf
-	clear(data)
+	size := outer * hp * wp * inner
+	buf := bufpool.Get(size + tapsSlack)
+	clear(*buf)
+	data := (*buf)[:size]
 	// The padded columns that hold input columns: xp = pad + ix·idil.
 	x0 := p.pad[1]
 	nx := 0
@@ -93,6 +94,10 @@ func (p *convPlan) pad2D(in []float32) *paddedInput {
 	}
 	return &paddedInput{data: data, buf: buf, inner: inner, wp: wp, plane: hp * wp * inner}
 }
+
+// tapsSlack is how many zeros follow a padded input: the column kernels of kernel gradients
+// (convTapsColumns) read whole vectors of sixteen rows past a group's last row.
+const tapsSlack = 64
 
 // release returns the padded array to its pool.
 func (pi *paddedInput) release() { bufpool.Put(pi.buf) }

@@ -444,11 +444,21 @@ func blockRows(k, total int) int {
 	return max(1, (total+n-1)/n)
 }
 
+// adjacentRuns says whether a patch row's channel runs for adjacent kernel columns are adjacent
+// in the input (gather2D's contiguous): in 2D with channels innermost, stride-1 kernel columns.
+func (p *convPlan) adjacentRuns() bool {
+	return p.n == 2 && p.inStrideC == 1 && p.idil[1] == 1 && p.kdil[1]*p.inStrides[1] == p.inC
+}
+
 // convRows is the "rows" formulation: out[(b, y), o] = P[(b, y), (k, c)] · Km[(k, c), o].
 func (p *convPlan) convRows(in, km, out []float32) {
 	K := p.taps * p.inC
 	rows := len(p.outOff)
 	R := blockRows(K, rows)
+	if p.columnsOK(rows, R, K) {
+		p.convColumns(in, km, out, R)
+		return
+	}
 	nBlocks := (rows + R - 1) / R
 	var implicit gemm.Segmented
 	if p.implicitOK() && gemm.UseSegmented(min(R, rows), p.O, K) {
@@ -475,8 +485,7 @@ func (p *convPlan) convRows(in, km, out []float32) {
 		defer putScratch(patch)
 		y := make([]int, p.n)
 		k := make([]int, p.n)
-		// In 2D with channels innermost, stride-1 kernel columns read adjacent channel runs.
-		contiguous := p.n == 2 && p.inStrideC == 1 && p.idil[1] == 1 && p.kdil[1]*p.inStrides[1] == p.inC
+		contiguous := p.adjacentRuns()
 		for r := r0; r < r1; r++ {
 			b, pos := r/p.outPos, r%p.outPos
 			for i := p.n - 1; i >= 0; i-- {
@@ -554,9 +563,14 @@ func (p *convPlan) convTaps(in, km, out []float32) {
 		defer padded.release()
 		implicit = p.tapsMatrix(padded)
 	}
+	columns := implicit.Src != nil && p.tapsColumnsOK(M, R, rows)
 	parallelFor(nBlocks, func(_, blk int) {
 		r0 := blk * R
 		r1 := min(r0+R, rows)
+		if columns {
+			p.tapsColumns(padded, r0, r1, km[r0*p.O:], *partial[blk])
+			return
+		}
 		if implicit.Src != nil && gemm.UseSegmented(M, p.O, r1-r0) {
 			a := implicit
 			a.Segs = nil
