@@ -58,19 +58,20 @@ func sgemmColumns(m, n int, src []float32, a Columns, b []float32, ldb int, c []
 	if (k-1)*ldb+n > len(b) || (m-1)*ldc+n > len(c) {
 		panic("gemm: B or C too short")
 	}
-	v := 4
-	for v > 1 && (m%(16*v) != 0 || columnKernels[v][n] == nil) {
-		v /= 2
-	}
-	kern := columnKernels[v][n]
-	if nofma {
-		v, kern = 1, columnKernelsNoFMA[n]
-	}
-	rows := 16 * v
 	tp := tilePool.Get().(*[16 * 4 * smallN]float32)
 	defer tilePool.Put(tp)
 	tile := tp[:]
-	for i0 := 0; i0 < m; i0 += rows {
+	for i0 := 0; i0 < m; {
+		// The widest kernel that the rows left fill: four vectors of sixteen, then two, then one.
+		v := 4
+		for v > 1 && (m-i0 < 16*v || columnKernels[v][n] == nil) {
+			v /= 2
+		}
+		kern := columnKernels[v][n]
+		if nofma {
+			v, kern = 1, columnKernelsNoFMA[n]
+		}
+		rows := 16 * v
 		kern(k, &a.cols[0], &src[i0], &b[0], ldb*4, &tile[0])
 		// Row i of the tile's columns to row i0+i of C (checked above: (m-1)·ldc+n ≤ len(c)).
 		base := unsafe.Pointer(&c[i0*ldc])
@@ -80,6 +81,7 @@ func sgemmColumns(m, n int, src []float32, a Columns, b []float32, ldb int, c []
 				*(*float32)(unsafe.Add(base, (i*ldc+j)*4)) = x
 			}
 		}
+		i0 += rows
 	}
 	runtime.KeepAlive(c)
 }

@@ -48,12 +48,31 @@ func (p *convPlan) padColumns(in []float32) (buf *[]float32, hp, wp int) {
 	C := p.inC
 	buf = bufpool.Get(p.inB * hp * C * wp)
 	data := *buf
-	clear(data)
 	x0 := p.pad[1]
 	nx := 0
 	if x0 < wp {
 		nx = min(p.inDims[1], (wp-1-x0)/p.idil[1]+1)
 	}
+	if p.idil[0] == 1 && p.idil[1] == 1 {
+		// Undilated: each padded row is zeros, input, zeros.
+		for b := range p.inB {
+			for yp := range hp {
+				iy := yp - p.pad[0]
+				for c := range C {
+					row := data[((b*hp+yp)*C+c)*wp : ((b*hp+yp)*C+c+1)*wp]
+					if iy < 0 || iy >= p.inDims[0] {
+						clear(row)
+						continue
+					}
+					clear(row[:x0])
+					stridedCopy(row[x0:], 1, in[b*p.inStrideB+iy*p.inStrides[0]+c*p.inStrideC:], p.inStrides[1], nx)
+					clear(row[x0+nx:])
+				}
+			}
+		}
+		return buf, hp, wp
+	}
+	clear(data)
 	for b := range p.inB {
 		for iy := range p.inDims[0] {
 			yp := p.pad[0] + iy*p.idil[0]

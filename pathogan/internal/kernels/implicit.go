@@ -65,8 +65,8 @@ func (p *convPlan) pad2D(in []float32) *paddedInput {
 	outer, outerStride, inner, innerStride, hp, wp := p.paddedDims()
 	size := outer * hp * wp * inner
 	buf := bufpool.Get(size + tapsSlack)
-	clear(*buf)
 	data := (*buf)[:size]
+	clear((*buf)[size:])
 	// The padded columns that hold input columns: xp = pad + ix·idil.
 	x0 := p.pad[1]
 	nx := 0
@@ -74,6 +74,25 @@ func (p *convPlan) pad2D(in []float32) *paddedInput {
 		nx = min(p.inDims[1], (wp-1-x0)/p.idil[1]+1)
 	}
 	whole := p.idil[1] == 1 && innerStride == 1 && p.inStrides[1] == inner
+	if whole && p.idil[0] == 1 {
+		// Undilated rows of whole pixels: each padded row is zeros, input, zeros.
+		for o := range outer {
+			for yp := range hp {
+				row := data[(o*hp+yp)*wp*inner : (o*hp+yp+1)*wp*inner]
+				iy := yp - p.pad[0]
+				if iy < 0 || iy >= p.inDims[0] {
+					clear(row)
+					continue
+				}
+				base := o*outerStride + iy*p.inStrides[0]
+				clear(row[:x0*inner])
+				copy(row[x0*inner:(x0+nx)*inner], in[base:base+nx*inner])
+				clear(row[(x0+nx)*inner:])
+			}
+		}
+		return &paddedInput{data: data, buf: buf, inner: inner, wp: wp, plane: hp * wp * inner}
+	}
+	clear(data)
 	for o := range outer {
 		for iy := range p.inDims[0] {
 			yp := p.pad[0] + iy*p.idil[0]

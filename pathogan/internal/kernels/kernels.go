@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/pathogan-go/pathogan/pathogan/internal/gemm"
+	"github.com/pathogan-go/pathogan/pathogan/internal/vec"
 )
 
 // This file holds the float32 kernels that replace simplego's ConvGeneral and DotGeneral
@@ -618,9 +619,7 @@ func (p *convPlan) convTaps(in, km, out []float32) {
 	})
 	sum := *partial[0]
 	for _, pp := range partial[1:] {
-		for i, v := range *pp {
-			sum[i] += v
-		}
+		vec.VV(vec.Add, sum, sum, *pp) // sum[i] + pp[i], element by element, as a loop adds them
 		putScratch(pp)
 	}
 	if p.outDirect {
