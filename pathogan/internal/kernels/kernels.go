@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/pathogan-go/pathogan/pathogan/internal/bufpool"
 	"github.com/pathogan-go/pathogan/pathogan/internal/gemm"
 	"github.com/pathogan-go/pathogan/pathogan/internal/vec"
 )
@@ -68,19 +69,13 @@ func parallelFor(n int, fn func(worker, block int)) {
 	wg.Wait()
 }
 
-// scratch is a pool of float32 slices.
-var scratch sync.Pool
+// getScratch returns a float32 slice of length n from the pools by size class (its contents are
+// whatever it held last); putScratch gives it back. With one pool for all sizes, a request
+// larger than the slice the pool handed out allocated a new one: the kernel gradients' partial
+// sums of a 128-px network (800 KB each) were allocated and faulted in again and again.
+func getScratch(n int) *[]float32 { return bufpool.Get(n) }
 
-func getScratch(n int) *[]float32 {
-	if p, ok := scratch.Get().(*[]float32); ok && cap(*p) >= n {
-		*p = (*p)[:n]
-		return p
-	}
-	s := make([]float32, n)
-	return &s
-}
-
-func putScratch(p *[]float32) { scratch.Put(p) }
+func putScratch(p *[]float32) { bufpool.Put(p) }
 
 // rowMajorStrides returns the element strides of a row-major array.
 func rowMajorStrides(dims []int) []int {
