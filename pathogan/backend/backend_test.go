@@ -1,28 +1,37 @@
 package backend
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
 )
 
+// TestNewHonoursGOMLXBackendGo checks the Go backend's options as GOMLX_BACKEND gives them, and
+// the executor it picks when none is given: the parallel one on two cores, the sequential one on
+// one.
 func TestNewHonoursGOMLXBackendGo(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for _, tc := range []struct {
 		env, wantConfig string
 		wantMode        ConvMode
+		cores           int
 	}{
-		{"go", "ops_parallel,dotgeneral_small,parallelism=-1,conv=kernel", ConvKernel},
-		{"go:conv=native", "ops_parallel,dotgeneral_small,parallelism=-1,conv=native", ConvNative},
-		{"go:conv=im2col", "ops_parallel,dotgeneral_small,parallelism=-1,conv=im2col", ConvIm2Col},
-		{"go:ops_parallel", "ops_parallel,dotgeneral_small,conv=kernel", ConvKernel},
-		{"go:ops_sequential", "ops_sequential,dotgeneral_small,conv=kernel", ConvKernel},
-		{"go:parallelism=-1", "dotgeneral_small,parallelism=-1,conv=kernel", ConvKernel},
-		{"go:dotgeneral_large", "dotgeneral_large,ops_parallel,parallelism=-1,conv=kernel", ConvKernel},
+		{"go", "ops_parallel,dotgeneral_small,parallelism=-1,conv=kernel", ConvKernel, 2},
+		{"go", "ops_sequential,dotgeneral_small,conv=kernel", ConvKernel, 1},
+		{"go:conv=native", "ops_parallel,dotgeneral_small,parallelism=-1,conv=native", ConvNative, 2},
+		{"go:conv=im2col", "ops_parallel,dotgeneral_small,parallelism=-1,conv=im2col", ConvIm2Col, 2},
+		{"go:ops_parallel", "ops_parallel,dotgeneral_small,conv=kernel", ConvKernel, 1},
+		{"go:ops_sequential", "ops_sequential,dotgeneral_small,conv=kernel", ConvKernel, 2},
+		{"go:parallelism=-1", "dotgeneral_small,parallelism=-1,conv=kernel", ConvKernel, 1},
+		{"go:dotgeneral_large", "dotgeneral_large,ops_parallel,parallelism=-1,conv=kernel", ConvKernel, 2},
 	} {
-		t.Run(tc.env, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%d_cores", tc.env, tc.cores), func(t *testing.T) {
+			runtime.GOMAXPROCS(tc.cores)
 			t.Setenv(backends.ConfigEnvVar, tc.env)
 			b, info, err := New()
 			if err != nil {
@@ -61,6 +70,7 @@ func TestNewErrors(t *testing.T) {
 // TestNewAutoPick checks that without GOMLX_BACKEND New picks XLA when a plugin loads and the
 // fixed Go backend otherwise (this machine has no PJRT plugin).
 func TestNewAutoPick(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	t.Setenv(backends.ConfigEnvVar, "")
 	b, info, err := New()
 	if err != nil {

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -69,9 +70,10 @@ var _ backends.Backend = (*GoBackend)(nil)
 // of options: the simplego ones (parallelism=N, ops_sequential, ops_parallel, dotgeneral_small,
 // dotgeneral_large, dotgeneral_check) plus "conv=kernel" (default), "conv=im2col" or "conv=native".
 //
-// If none of ops_sequential, ops_parallel and parallelism=N is given, "ops_parallel,parallelism=-1"
-// is added: simplego's parallel executor, which runs independent ops at the same time, with an
-// unlimited worker pool. With its default pool (2×NumCPU slots) that executor deadlocks on small
+// If none of ops_sequential, ops_parallel and parallelism=N is given, ops_sequential is added
+// when the process has one core (GOMAXPROCS 1 when the backend is created), else
+// "ops_parallel,parallelism=-1": simplego's parallel executor, which runs independent ops at the
+// same time, with an unlimited worker pool. With its default pool (2×NumCPU slots) that executor deadlocks on small
 // machines (see the package doc, item 8); an unlimited pool never waits for a slot. What it
 // gains is in docs/benchmarks.md ("CPU, 2026-12-05: independent ops at once").
 // parallelism=-1 is set without simplego's stdout line (kernels.UnlimitWorkers); where that
@@ -117,9 +119,14 @@ func NewGoBackend(config string) (*GoBackend, error) {
 	}
 	canUnlimit := kernels.CanUnlimitWorkers() == nil
 	if !hasExecMode {
-		if canUnlimit {
+		switch {
+		case runtime.GOMAXPROCS(0) == 1:
+			// One core runs one op at a time anyway: the sequential executor skips the
+			// parallel one's goroutine per op (15-20 % of a 64-px step on one core).
+			goOpts = append(goOpts, "ops_sequential")
+		case canUnlimit:
 			goOpts, unlimited = append(goOpts, "ops_parallel"), true
-		} else {
+		default:
 			goOpts = append(goOpts, "ops_sequential")
 		}
 	}

@@ -65,8 +65,9 @@ type benchReport struct {
 	TorchStepS2T float64 `json:"torch_step_s_2t,omitempty"`
 	TorchThreads int     `json:"torch_threads,omitempty"`
 	Ratio        float64 `json:"ratio,omitempty"`
-	// GoStepS1Core is Go's median step with GOMAXPROCS=1 (the same trainer,
-	// after the timed steps), and RatioPerCore it over PyTorch's 1-thread step.
+	// GoStepS1Core is Go's median step with GOMAXPROCS=1 (a backend and trainer
+	// of the same configuration made after the timed steps with one core, as a
+	// one-core process makes them), and RatioPerCore it over PyTorch's 1-thread step.
 	GoStepS1Core float64 `json:"go_step_s_1core,omitempty"`
 	RatioPerCore float64 `json:"ratio_per_core,omitempty"`
 
@@ -223,22 +224,15 @@ func runBench(args []string) error {
 		rep.Ratio = rep.GoStepS / rep.TorchStepS
 	}
 	if *compare && onCPU && rep.TorchStepS1T > 0 {
-		// The same trainer on one core: the backend's kernels split their
-		// work over GOMAXPROCS workers, read at each call.
+		// One core, as a process with one core runs: a backend made with GOMAXPROCS=1 (which
+		// picks the sequential executor unless GOMLX_BACKEND says otherwise) and a trainer of the
+		// same configuration on the same batches.
 		prev := runtime.GOMAXPROCS(1)
-		var one []float64
-		for i := range *warmup + *steps {
-			t0 := time.Now()
-			_, err := tr.Step(xA, xB)
-			if err != nil {
-				runtime.GOMAXPROCS(prev)
-				return err
-			}
-			if i >= *warmup {
-				one = append(one, time.Since(t0).Seconds())
-			}
-		}
+		one, err := oneCoreSteps(cfg, xA, xB, *warmup, *steps)
 		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			return err
+		}
 		rep.GoStepS1Core = median(one)
 		rep.RatioPerCore = rep.GoStepS1Core / rep.TorchStepS1T
 	}
@@ -444,4 +438,29 @@ func printOpProfile(w io.Writer, prof []backend.OpProfileEntry, n, steps int) {
 	for _, e := range prof[:min(n, len(prof))] {
 		fmt.Fprintf(w, "  %8.2f ms %5.1f%% %5d calls  %s\n", 1e3*e.Seconds/float64(steps), 100*e.Seconds/total, e.Calls/steps, e.Op)
 	}
+}
+
+// oneCoreSteps times steps training steps, after warmup untimed ones, of a new trainer of cfg on
+// a new backend (made with whatever GOMAXPROCS the caller set).
+func oneCoreSteps(cfg pathogan.Config, xA, xB []float32, warmup, steps int) ([]float64, error) {
+	b, _, err := backend.New()
+	if err != nil {
+		return nil, err
+	}
+	defer b.Finalize()
+	tr, err := pathogan.NewTrainer(b, cfg, 1000)
+	if err != nil {
+		return nil, err
+	}
+	var times []float64
+	for i := range warmup + steps {
+		t0 := time.Now()
+		if _, err := tr.Step(xA, xB); err != nil {
+			return nil, err
+		}
+		if i >= warmup {
+			times = append(times, time.Since(t0).Seconds())
+		}
+	}
+	return times, nil
 }
