@@ -87,8 +87,10 @@
 //     GoBackend therefore defaults to "ops_parallel,parallelism=-1", setting the pool without
 //     simplego's stdout line (kernels.UnlimitWorkers), and falls back to "ops_sequential", which
 //     never deadlocks either, where it cannot. Running independent ops at the same time keeps
-//     both cores busy where single ops are too small to split. "go:ops_sequential" and
-//     "go:ops_parallel" (the limited pool) remain.
+//     both cores busy where single ops are too small to split. On one core (GOMAXPROCS 1 when
+//     the backend is made) it defaults to "ops_sequential": there the parallel executor only
+//     adds a goroutine per op. "go:ops_sequential" and "go:ops_parallel" (the limited pool)
+//     remain.
 //  9. There is no transposed convolution with a gradient (item 3), no instance normalization
 //     and no ELU: see ConvTranspose2D (zero insertion by one Pad, then a stride-1 conv with the
 //     reversed kernel), InstanceNorm and ELU (exp(min(x,0))-1 through Expm1 and Where).

@@ -15,7 +15,9 @@ import (
 // laid out [batch, Hp, channel, Wp], so that for one output row of pixels, one tap and one
 // channel the patch matrix's entries are Wp-consecutive floats, sixteen to a register. The
 // narrow product (SgemmSegmented) holds eight output channels of one pixel per AVX2 register
-// instead, and fills three eighths of it for five channels.
+// instead, and fills three eighths of it for five channels. Kernel gradients (convTaps) with at
+// most eight output channels run the same kernels over the output rows of one kernel row,
+// (kernel column, channel) pairs, which lie side by side in the padded input (tapsColumns).
 //
 // The sums are the narrow product's, bit for bit: each output is summed over (tap, channel) in
 // order from zero with fused multiply-adds, and the last rows of each of convRows' row blocks,
@@ -34,7 +36,8 @@ func SetColumnPatches(on bool) bool { return columnPatches.Swap(on) }
 // columnsOK says whether convRows runs the plan's product (rows patch rows, blocks of R) through
 // convColumns: the implicit path would run every block through the narrow product.
 func (p *convPlan) columnsOK(rows, R, K int) bool {
-	if !columnPatches.Load() || !p.implicitOK() || p.swapped || p.stride[1] != 1 || p.kdil[1] != 1 || !gemm.ColumnsOK(p.outDims[1], p.O) {
+	if !columnPatches.Load() || !p.implicitOK() || p.swapped || p.stride[1] != 1 || p.kdil[1] != 1 ||
+		!gemm.ColumnsOK(p.outDims[1], p.O) {
 		return false
 	}
 	nBlocks := (rows + R - 1) / R
@@ -114,22 +117,30 @@ func (p *convPlan) convColumns(in, km, out []float32, R int) {
 		p.storeWith(l0, l1, out, func(c []float32) { gemm.SgemmColumns(W, p.O, src, a, km, p.O, c, p.O) })
 		// The last rows of the blocks (rows r0+m8 .. r1) that lie on this line, as the narrow
 		// product computes them, sixteen pixels at a time, while the line is in cache.
-		var tile []float32
 		for blk := l0 / R; blk*R < l1; blk++ {
 			r0, r1 := blk*R, min(blk*R+R, rows)
-			t0, t1 := max(r0+(r1-r0)&^7, l0), min(r1, l1)
-			for t0 < t1 {
-				v0 := l0 + (t0-l0)&^15 // the vector of sixteen pixels that holds t0
-				end := min(t1, v0+16)
-				if tile == nil {
-					tile = make([]float32, 16*p.O)
-				}
-				gemm.SgemmColumnsNoFMA(p.O, src[v0-l0:], a, km, p.O, tile, p.O)
-				p.storeWith(t0, end, out, func(c []float32) { copy(c[:(end-t0)*p.O], tile[(t0-v0)*p.O:]) })
-				t0 = end
+			if t0, t1 := max(r0+(r1-r0)&^7, l0), min(r1, l1); t0 < t1 {
+				noFMARows(t0, t1, l0, src, a, km, p.O, func(t0, t1 int, c []float32) {
+					p.storeWith(t0, t1, out, func(dst []float32) { copy(dst[:len(c)], c) })
+				})
 			}
 		}
 	})
+}
+
+// noFMARows computes rows t0..t1 of SgemmColumns' product on src (row base at src[0]) with
+// gemm.SgemmColumnsNoFMA, sixteen rows at a time, and hands put each run of them (rows t0..t1
+// of C, O values per row).
+func noFMARows(t0, t1, base int, src []float32, a gemm.Columns, km []float32, o int, put func(t0, t1 int, c []float32)) {
+	tile := getScratch(16 * o)
+	defer putScratch(tile)
+	for t0 < t1 {
+		v0 := base + (t0-base)&^15 // the vector of sixteen rows that holds t0
+		end := min(t1, v0+16)
+		gemm.SgemmColumnsNoFMA(o, src[v0-base:], a, km, o, *tile, o)
+		put(t0, end, (*tile)[(t0-v0)*o:(end-v0)*o])
+		t0 = end
+	}
 }
 
 // tapsColumnsOK says whether convTaps runs its blocks (R contraction rows of rows, M output
@@ -141,7 +152,8 @@ func (p *convPlan) tapsColumnsOK(M, R, rows int) bool {
 	m := (group + 15) &^ 15
 	// Seven or eight channels need two vectors of rows per call to beat the narrow product
 	// (one vector leaves the kernel loading more broadcasts than it multiplies).
-	return columnPatches.Load() && p.stride[1] == 1 && gemm.ColumnsOK(m, p.O) && (p.O <= 6 || m%32 == 0) && gemm.UseSegmented(M, p.O, min(R, rows)) && gemm.UseSegmented(M, p.O, rows-(rows-1)/R*R)
+	return columnPatches.Load() && p.stride[1] == 1 && gemm.ColumnsOK(m, p.O) && (p.O <= 6 || m%32 == 0) &&
+		gemm.UseSegmented(M, p.O, min(R, rows)) && gemm.UseSegmented(M, p.O, rows-(rows-1)/R*R)
 }
 
 // tapsColumns computes block r0..r1 of convTaps' contraction into part (M×O) through
@@ -169,12 +181,8 @@ func (p *convPlan) tapsColumns(pi *paddedInput, r0, r1 int, km, part []float32) 
 		start := src[pi.pixel(0, y0*p.stride[0], 0):]
 		gemm.SgemmColumns(m, p.O, start, a, km, p.O, *tile, p.O)
 		copy(part[i0*p.O:(i0+group)*p.O], (*tile)[:group*p.O])
-		for t0 := max(m8, i0); t0 < i0+group; {
-			v0 := i0 + (t0-i0)&^15
-			end := min(i0+group, v0+16)
-			gemm.SgemmColumnsNoFMA(p.O, start[v0-i0:], a, km, p.O, *tile, p.O)
-			copy(part[t0*p.O:end*p.O], (*tile)[(t0-v0)*p.O:])
-			t0 = end
+		if t0 := max(m8, i0); t0 < i0+group {
+			noFMARows(t0, i0+group, i0, start, a, km, p.O, func(t0, t1 int, c []float32) { copy(part[t0*p.O:t1*p.O], c) })
 		}
 	}
 }
