@@ -8,7 +8,8 @@
 // (A(r,p) at a + r·sAi + p·sAk, strides in bytes: either orientation of A), B packed as k rows of
 // NR contiguous floats, and C row r at c + r·ldc. The MR·NR/W accumulators (W floats per vector)
 // stay in registers over the whole k loop; each step loads NR/W vectors of B, broadcasts one
-// element of A per row and issues MR·NR/W fused multiply-adds.
+// element of A per row and issues MR·NR/W fused multiply-adds. The AVX-512 kernels also have a
+// form that reads the 12 rows in three groups of four, each from its own start (writeGroups).
 package main
 
 import (
@@ -36,6 +37,9 @@ func main() {
 	for _, k := range kernels {
 		write(&s, k, false)
 		write(&s, k, true)
+		if k.avx512 {
+			writeGroups(&s, k)
+		}
 	}
 	if err := os.WriteFile("kernels_amd64.s", []byte(s.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -151,6 +155,81 @@ func write(s *strings.Builder, k kernel, segs bool) {
 		fmt.Fprintf(s, "\tJNZ %s_segment\n", name)
 	}
 	fmt.Fprintf(s, "%s_store:\n", name)
+	for r := range k.mr {
+		for v := range nv {
+			p("VADDPS %d(R10), %s, %s", v*w*4, acc(r, v), acc(r, v))
+			p("VMOVUPS %s, %d(R10)", acc(r, v), v*w*4)
+		}
+		if r < k.mr-1 {
+			p("ADDQ R14, R10")
+		}
+	}
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// writeGroups emits kernelX_segs3, the segmented form for MR = 12 rows in three groups of four,
+// each group from its own start (a0, a1, a2) with rows sAi apart inside it: the row tiles of a
+// convolution that cross from one image row into the next, which the plain segmented form
+// cannot read in place. Per step and row it does what the segmented form does, so C is the same.
+func writeGroups(s *strings.Builder, k kernel) {
+	const w = 16
+	nv := k.nr / w
+	acc := func(r, v int) string { return fmt.Sprintf("Z%d", r*nv+v) }
+	bReg := func(v int) string { return fmt.Sprintf("Z%d", k.mr*nv+v) }
+	tmp := func(r int) string { return fmt.Sprintf("Z%d", k.mr*nv+nv+r%2) }
+	p := func(format string, args ...any) { fmt.Fprintf(s, "\t"+format+"\n", args...) }
+	name := k.name + "_segs3"
+	fmt.Fprintf(s, "\n// func %s(nseg int, segs *int, a0, a1, a2 *float32, sAi, sAk int, b *float32, c *float32, ldc int)\n", name)
+	fmt.Fprintf(s, "// %d×%d tile, rows in three groups of four.\n", k.mr, k.nr)
+	fmt.Fprintf(s, "TEXT ·%s(SB), NOSPLIT, $0-80\n", name)
+	p("MOVQ nseg+0(FP), BX")
+	p("MOVQ segs+8(FP), AX")
+	p("MOVQ a0+16(FP), R15")
+	p("MOVQ a1+24(FP), R12")
+	p("MOVQ a2+32(FP), R13")
+	p("MOVQ sAi+40(FP), R8")
+	p("MOVQ sAk+48(FP), R9")
+	p("MOVQ b+56(FP), DX")
+	p("LEAQ (R8)(R8*2), R11 // 3·sAi")
+	for r := range k.mr {
+		for v := range nv {
+			p("VPXORD %s, %s, %s", acc(r, v), acc(r, v), acc(r, v))
+		}
+	}
+	fmt.Fprintf(s, "%s_segment:\n", name)
+	p("MOVQ (AX), R14")
+	p("LEAQ (R15)(R14*1), SI // rows 0-3")
+	p("LEAQ (R12)(R14*1), DI // rows 4-7")
+	p("LEAQ (R13)(R14*1), R10 // rows 8-11")
+	p("MOVQ 8(AX), CX")
+	p("ADDQ $16, AX")
+	fmt.Fprintf(s, "%s_loop:\n", name)
+	for v := range nv {
+		p("VMOVUPS %d(DX), %s", v*w*4, bReg(v))
+	}
+	for r := range k.mr {
+		base := []string{"SI", "DI", "R10"}[r/4]
+		addr := fmt.Sprintf([]string{"(%s)", "(%s)(R8*1)", "(%s)(R8*2)", "(%s)(R11*1)"}[r%4], base)
+		if nv == 1 {
+			p("VFMADD231PS.BCST %s, %s, %s", addr, bReg(0), acc(r, 0))
+			continue
+		}
+		p("VBROADCASTSS %s, %s", addr, tmp(r))
+		for v := range nv {
+			p("VFMADD231PS %s, %s, %s", bReg(v), tmp(r), acc(r, v))
+		}
+	}
+	p("ADDQ R9, SI")
+	p("ADDQ R9, DI")
+	p("ADDQ R9, R10")
+	p("ADDQ $%d, DX", k.nr*4)
+	p("DECQ CX")
+	fmt.Fprintf(s, "\tJNZ %s_loop\n", name)
+	p("DECQ BX")
+	fmt.Fprintf(s, "\tJNZ %s_segment\n", name)
+	p("MOVQ c+64(FP), R10")
+	p("MOVQ ldc+72(FP), R14")
 	for r := range k.mr {
 		for v := range nv {
 			p("VADDPS %d(R10), %s, %s", v*w*4, acc(r, v), acc(r, v))

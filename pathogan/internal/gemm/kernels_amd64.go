@@ -15,10 +15,16 @@ func kernelAVX512x32(k int, a *float32, sAi, sAk int, b *float32, c *float32, ld
 func kernelAVX512x32_segs(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
 
 //go:noescape
+func kernelAVX512x32_segs3(nseg int, segs *int, a0, a1, a2 *float32, sAi, sAk int, b *float32, c *float32, ldc int)
+
+//go:noescape
 func kernelAVX512x16(k int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
 
 //go:noescape
 func kernelAVX512x16_segs(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
+
+//go:noescape
+func kernelAVX512x16_segs3(nseg int, segs *int, a0, a1, a2 *float32, sAi, sAk int, b *float32, c *float32, ldc int)
 
 //go:noescape
 func kernelAVX2x16(k int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
@@ -36,7 +42,8 @@ func kernelAVX2x8_segs(nseg int, segs *int, a *float32, sAi, sAk int, b *float32
 // with whether this CPU can run it.
 var kernelSets = []kernelSet{
 	{name: "avx512", ok: cpu.X86.HasAVX512F, mr: 12,
-		wide: tile{32, kernelAVX512x32, kernelAVX512x32_segs}, narrow: tile{16, kernelAVX512x16, kernelAVX512x16_segs}},
+		wide:   tile{32, kernelAVX512x32, kernelAVX512x32_segs, kernelAVX512x32_segs3},
+		narrow: tile{16, kernelAVX512x16, kernelAVX512x16_segs, kernelAVX512x16_segs3}},
 	{name: "avx2", ok: cpu.X86.HasAVX2 && cpu.X86.HasFMA, mr: 6,
-		wide: tile{16, kernelAVX2x16, kernelAVX2x16_segs}, narrow: tile{8, kernelAVX2x8, kernelAVX2x8_segs}},
+		wide: tile{16, kernelAVX2x16, kernelAVX2x16_segs, nil}, narrow: tile{8, kernelAVX2x8, kernelAVX2x8_segs, nil}},
 }

@@ -22,11 +22,17 @@ type microKernel func(k int, a *float32, sAi, sAk int, b *float32, c *float32, l
 // (byte offset from a, length) pairs, and the segments' steps run in order.
 type segKernel func(nseg int, segs *int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)
 
-// tile is a micro-kernel with its width NR, plain and segmented.
+// groupKernel is a segKernel for MR = 12 rows in three groups of four, each from its own start
+// (a0, a1, a2), rows sAi apart inside a group (see gen_kernels.go, writeGroups).
+type groupKernel func(nseg int, segs *int, a0, a1, a2 *float32, sAi, sAk int, b *float32, c *float32, ldc int)
+
+// tile is a micro-kernel with its width NR, plain and segmented, and segmented in three groups
+// of rows (nil where the set has none).
 type tile struct {
-	nr  int
-	fn  microKernel
-	seg segKernel
+	nr   int
+	fn   microKernel
+	seg  segKernel
+	seg3 groupKernel
 }
 
 // kernelSet is one instruction set's pair of micro-kernels, both MR rows tall: wide for the

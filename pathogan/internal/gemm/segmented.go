@@ -41,7 +41,9 @@ func UseSegmented(m, n, k int) bool {
 // SgemmSegmented computes C = A·B (m×n, beta 0) for a segmented A, where UseSegmented holds. It
 // does the arithmetic of Sgemm on A copied out into an m×k matrix, in the same order, so the
 // result is the same bit for bit. Blocks of rows whose starts are evenly spaced are read in
-// place; other blocks and the last rows are copied out first. It panics when a row reaches
+// place, and so are the packed AVX-512 kernels' tiles of three groups of four evenly spaced
+// rows (a tile that crosses into the next image row); other blocks and the last rows are
+// copied out first. It panics when a row reaches
 // outside Src (the caller's offsets are wrong).
 func SgemmSegmented(a Segmented, n int, b []float32, ldb int, c []float32, ldc int) {
 	SgemmSegmentedPacked(a, n, b, ldb, nil, c, ldc)
@@ -99,6 +101,16 @@ func SgemmSegmentedPacked(a Segmented, n int, b []float32, ldb int, pb *PackedB,
 				t.seg(len(segs)/2, &segs[0], &a.Src[a.Rows[i]], d*f, a.Step*f, bp, cp, ldcBytes)
 				return
 			}
+			if d, ok := fourByFour(a.Rows[i : i+mr]); ok && t.seg3 != nil {
+				// A tile that crosses from one image row into the next: three groups of four
+				// rows, each read in place from its own start.
+				if clipped != pc {
+					segs, clipped = a.clip(pc, kb, segs[:0]), pc
+				}
+				r := a.Rows[i:]
+				t.seg3(len(segs)/2, &segs[0], &a.Src[r[0]], &a.Src[r[4]], &a.Src[r[8]], d*f, a.Step*f, bp, cp, ldcBytes)
+				return
+			}
 			rows := grow(*sp, mr*kb)
 			*sp = rows
 			for j := range mr {
@@ -137,6 +149,23 @@ func evenlySpaced(rows []int) (d int, ok bool) {
 	for j := 2; j < len(rows); j++ {
 		if rows[j]-rows[j-1] != d {
 			return 0, false
+		}
+	}
+	return d, true
+}
+
+// fourByFour says whether twelve rows are three groups of four whose rows start d floats apart
+// inside each group, and gives d.
+func fourByFour(rows []int) (d int, ok bool) {
+	if len(rows) != 12 {
+		return 0, false
+	}
+	d = rows[1] - rows[0]
+	for g := 0; g < 12; g += 4 {
+		for j := g + 1; j < g+4; j++ {
+			if rows[j]-rows[j-1] != d {
+				return 0, false
+			}
 		}
 	}
 	return d, true

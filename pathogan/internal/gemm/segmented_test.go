@@ -25,7 +25,8 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 // the first and last cut short, against the narrow kernel with A transposed). The image rows give
 // blocks of evenly spaced rows and blocks that are not, and leave last rows; B is narrow (the
 // eight-column kernel) and 16 or 37 columns wide (the packed kernels, whose 256-step blocks
-// cut segments in two).
+// cut segments in two); with 16 outputs per image row, tiles of twelve rows that cross image
+// rows are three groups of four (the packed kernels' three-group form).
 func TestSgemmSegmented(t *testing.T) {
 	if !UseSegmented(8, 8, 1) || !UseSegmented(8, 16, 1) {
 		t.Skip("no narrow-product kernel here")
@@ -33,6 +34,7 @@ func TestSgemmSegmented(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, c := range []struct{ h, w, ch, kh, kw, stride, n int }{
 		{8, 40, 8, 7, 7, 1, 5}, {10, 20, 4, 3, 3, 1, 8}, {9, 35, 3, 3, 3, 2, 1}, {5, 24, 8, 1, 1, 1, 8}, {11, 7, 2, 4, 4, 2, 7},
+		{6, 18, 8, 3, 3, 1, 8}, {9, 22, 4, 7, 7, 1, 5}, // 16 outputs per image row: tiles in groups of four
 	} {
 		// The padded image: 2 × h × w pixels of ch channels; outputs cover it with stride.
 		oh, ow := (c.h-c.kh)/c.stride+1, (c.w-c.kw)/c.stride+1
