@@ -148,6 +148,40 @@ func TestKernelsConv(t *testing.T) {
 	})
 }
 
+// TestKernelsPhaseSplit checks input-dilated convolutions, which the kernels split into one
+// undilated convolution per residue class of the output (kernels.SetPhaseSplit), forward and
+// both gradients, against the float64 im2col path, split and unsplit: dilation 2 and 3 and
+// along one axis only, no padding (phases whose input starts inside it), padding larger than
+// the kernel, kernels of 1 (phases with no taps: zero outputs) to 4 positions, and 16 outputs
+// per image row (the narrow column kernels).
+func TestKernelsPhaseSplit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 15))
+	for _, c := range []struct {
+		h, w, cin, cout, kh, kw int
+		idil                    []int
+		pads                    [][2]int
+	}{
+		{4, 5, 3, 2, 3, 3, []int{2, 2}, [][2]int{{1, 2}, {1, 2}}},
+		{5, 4, 4, 3, 3, 3, []int{2, 2}, [][2]int{{0, 0}, {0, 1}}},
+		{4, 4, 2, 3, 4, 4, []int{2, 2}, [][2]int{{2, 2}, {3, 1}}},
+		{3, 4, 3, 2, 1, 1, []int{2, 2}, [][2]int{{0, 0}, {1, 1}}},
+		{4, 3, 2, 2, 3, 2, []int{3, 3}, [][2]int{{2, 1}, {0, 2}}},
+		{5, 6, 3, 4, 3, 3, []int{2, 1}, [][2]int{{1, 1}, {1, 1}}},
+		{4, 16, 5, 4, 3, 3, []int{2, 2}, [][2]int{{1, 2}, {1, 2}}},
+		{3, 4, 2, 2, 2, 2, []int{2, 2}, [][2]int{{4, 0}, {0, 3}}},
+	} {
+		for _, split := range []bool{true, false} {
+			name := fmt.Sprintf("%dx%d_k%dx%d_d%v_p%v_split=%v", c.h, c.w, c.kh, c.kw, c.idil, c.pads, split)
+			t.Run(name, func(t *testing.T) {
+				defer kernels.SetPhaseSplit(kernels.SetPhaseSplit(split))
+				compareKernels(t, func(in []*Node) *Node {
+					return ConvGeneral(in[0], in[1], nhwcAxes, nil, c.pads, c.idil, nil, 1, 1)
+				}, randTensor(rng, -1, 1, 2, c.h, c.w, c.cin), randTensor(rng, -1, 1, c.kh, c.kw, c.cin, c.cout))
+			})
+		}
+	}
+}
+
 // TestKernelsDot checks the float32 matmul kernel on the DotGeneral layouts it takes over
 // (lhs and rhs contracted first or last, batch axes) and on one it leaves to simplego.
 func TestKernelsDot(t *testing.T) {
@@ -246,20 +280,22 @@ func TestKernelsElementwise(t *testing.T) {
 	})
 }
 
-// TestKernelsDeterministic runs a convolution, a matmul and their gradients with one and with
+// TestKernelsDeterministic runs a convolution, a transposed one, a matmul and their gradients with one and with
 // four goroutines and wants bit-identical results: the kernels split sums the same way whatever
 // the number of cores.
 func TestKernelsDeterministic(t *testing.T) {
 	rng := rand.New(rand.NewPCG(20, 12))
 	x, k, w := to32(randTensor(rng, -1, 1, 4, 24, 24, 8)), to32(randTensor(rng, -1, 1, 3, 3, 8, 16)), to32(randTensor(rng, -1, 1, 16, 5))
+	k2 := to32(randTensor(rng, -1, 1, 3, 3, 16, 16))
 	fn := func(in []*Node) []*Node {
 		y := Conv2D(in[0], in[1], 1, PadSame)
+		y = ConvTranspose2D(y, in[3], 2, PadExplicit(1, 0, 1, 0)) // split into phases
 		z := Dot(Reshape(y, -1, 16), in[2])
 		return append([]*Node{z}, Gradient(ReduceAllSum(Mul(z, z)), in...)...)
 	}
 	run := func(procs int) [][]float64 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		out, err := MustNewExec(goBackend(t), fn).Exec(x, k, w)
+		out, err := MustNewExec(goBackend(t), fn).Exec(x, k, w, k2)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -123,6 +123,10 @@ type convPlan struct {
 	// rows: where each patch-matrix row starts in the padded input (implicit.go), set once.
 	rowsOnce sync.Once
 	rows     []int
+
+	// phases: the convolutions of an input-dilated one's residue classes (phases.go), set once.
+	phasesOnce sync.Once
+	phases     []phase
 }
 
 // planConv returns the node's plan, working it out on the first execution. A node whose
@@ -225,20 +229,7 @@ func newConvPlan(nm *nodeMirror, inShape, kShape []int, dtype dtypes.DType) (*co
 		p.outPos *= p.outDims[i]
 	}
 	p.swapped = p.taps > p.outPos
-	p.tbl = make([][]int, n)
-	for i := range n {
-		p.tbl[i] = make([]int, p.outDims[i]*p.kDims[i])
-		for y := range p.outDims[i] {
-			for k := range p.kDims[i] {
-				off := -1
-				pos := y*p.stride[i] + k*p.kdil[i] - p.pad[i]
-				if pos >= 0 && pos%p.idil[i] == 0 && pos/p.idil[i] < p.inDims[i] {
-					off = pos / p.idil[i] * p.inStrides[i]
-				}
-				p.tbl[i][y*p.kDims[i]+k] = off
-			}
-		}
-	}
+	p.buildTables()
 
 	// Kernel matrix rows: (k, c) for "rows", (c, k) for "taps".
 	kSpSt := make([]int, n)
@@ -261,10 +252,6 @@ func newConvPlan(nm *nodeMirror, inShape, kShape []int, dtype dtypes.DType) (*co
 			}
 		}
 		odometer(coord, p.kDims)
-	}
-	p.kIdent = p.kStrideO == 1
-	for r, off := range p.kOff {
-		p.kIdent = p.kIdent && off == r*p.O
 	}
 
 	// Output rows: (b, y) for "rows", (y, b) for "taps".
@@ -290,11 +277,56 @@ func newConvPlan(nm *nodeMirror, inShape, kShape []int, dtype dtypes.DType) (*co
 		}
 		odometer(coord, p.outDims)
 	}
+	p.findIdentities()
+	return p, nil
+}
+
+// buildTables works out p.tbl from the plan's geometry.
+func (p *convPlan) buildTables() {
+	p.tbl = make([][]int, p.n)
+	for i := range p.n {
+		p.tbl[i] = make([]int, p.outDims[i]*p.kDims[i])
+		for y := range p.outDims[i] {
+			for k := range p.kDims[i] {
+				off := -1
+				pos := y*p.stride[i] + k*p.kdil[i] - p.pad[i]
+				if pos >= 0 && pos%p.idil[i] == 0 && pos/p.idil[i] < p.inDims[i] {
+					off = pos / p.idil[i] * p.inStrides[i]
+				}
+				p.tbl[i][y*p.kDims[i]+k] = off
+			}
+		}
+	}
+}
+
+// findIdentities sets kIdent and outDirect from kOff and outOff.
+func (p *convPlan) findIdentities() {
+	p.kIdent = p.kStrideO == 1
+	for r, off := range p.kOff {
+		p.kIdent = p.kIdent && off == r*p.O
+	}
 	p.outDirect = p.outStrideO == 1
 	for r, off := range p.outOff {
 		p.outDirect = p.outDirect && off == r*p.O
 	}
-	return p, nil
+}
+
+// kernelRow returns the index in kOff of kernel position k (flat over kDims) and channel c, in
+// the formulation's row order.
+func (p *convPlan) kernelRow(k, c int) int {
+	if p.swapped {
+		return c*p.taps + k
+	}
+	return k*p.inC + c
+}
+
+// outputRow returns the index in outOff of batch b and output position y (flat over outDims),
+// in the formulation's row order.
+func (p *convPlan) outputRow(b, y int) int {
+	if p.swapped {
+		return y*(len(p.outOff)/p.outPos) + b
+	}
+	return b*p.outPos + y
 }
 
 // odometer advances a multi-index over dims (last index fastest).
@@ -404,7 +436,18 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 	in, ker := flat32(inputs[0]), flat32(inputs[1])
 	outBuf := newOutput(backend, node)
 	out := flat32(outBuf)
+	if p.splitOK() {
+		for _, ph := range p.splitPhases() {
+			ph.run(in, ker, out)
+		}
+		return outBuf, nil
+	}
+	p.run(in, ker, out)
+	return outBuf, nil
+}
 
+// run computes the convolution of in by ker into out.
+func (p *convPlan) run(in, ker, out []float32) {
 	// The kernel as a matrix.
 	km := ker
 	var kmScratch *[]float32
@@ -424,7 +467,6 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 	if kmScratch != nil {
 		putScratch(kmScratch)
 	}
-	return outBuf, nil
 }
 
 // blockRows picks how many patch rows of length k go in one block: about 256 KiB, with the
