@@ -173,3 +173,26 @@ func BenchmarkNarrowConv(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUnary times the float32 transcendental ops of a 128-px step on [4, 128, 128, 4]
+// (Tanh: the generator's inpainting; Cos, Log and Sqrt: normal noise; Log1p and Logistic: the
+// losses), and a [4, 128, 128, 4] by [4, 128, 128, 1] product.
+func BenchmarkUnary(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 7))
+	x := randTensor32(rng, 4, 128, 128, 4)
+	m := randTensor32(rng, 4, 128, 128, 1)
+	for _, c := range []struct {
+		name string
+		fn   func(x *Node) *Node
+	}{
+		{"Tanh", Tanh}, {"Logistic", Sigmoid}, {"Log", func(x *Node) *Node { return Log(Abs(x)) }},
+		{"Log1p", func(x *Node) *Node { return Log1p(Abs(x)) }}, {"Cos", Cos}, {"Abs", Abs},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			benchExec(b, MustNewExec(goBackend(b), func(in []*Node) *Node { return c.fn(in[0]) }), x)
+		})
+	}
+	b.Run("MulPerPixel", func(b *testing.B) {
+		benchExec(b, MustNewExec(goBackend(b), func(in []*Node) *Node { return Mul(in[0], in[1]) }), x, m)
+	})
+}

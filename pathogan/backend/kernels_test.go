@@ -227,12 +227,12 @@ func TestKernelsElementwise(t *testing.T) {
 		}
 	}
 	unary := map[string]func(x *Node) *Node{"Expm1": Expm1, "Exp": Exp, "Sign": Sign, "Neg": Neg, "Abs": Abs,
-		"Sqrt": Sqrt, "Rsqrt": Rsqrt, "Tanh": Tanh, "Log": Log, "Logistic": Sigmoid,
+		"Sqrt": Sqrt, "Rsqrt": Rsqrt, "Tanh": Tanh, "Log": Log, "Logistic": Sigmoid, "Log1p": Log1p, "Cos": Cos,
 		"ELU": func(x *Node) *Node { return ELU(x, 1) }}
 	for name, f := range unary {
 		t.Run(name, func(t *testing.T) {
 			lo := -2.0
-			if name == "Sqrt" || name == "Rsqrt" || name == "Log" {
+			if name == "Sqrt" || name == "Rsqrt" || name == "Log" || name == "Log1p" {
 				lo = 0.2
 			}
 			compareKernels(t, func(in []*Node) *Node { return f(in[0]) }, randTensor(rng, lo, 2, 3, 50, 7))

@@ -164,7 +164,7 @@ var binaryOps = []backends.OpType{backends.OpTypeAdd, backends.OpTypeSub, backen
 
 var unaryOps = []backends.OpType{backends.OpTypeExpm1, backends.OpTypeExp, backends.OpTypeSign,
 	backends.OpTypeNeg, backends.OpTypeAbs, backends.OpTypeSqrt, backends.OpTypeRsqrt,
-	backends.OpTypeTanh, backends.OpTypeLog, backends.OpTypeLogistic}
+	backends.OpTypeTanh, backends.OpTypeLog, backends.OpTypeLogistic, backends.OpTypeLog1p, backends.OpTypeCos}
 
 var reduceOps = []backends.OpType{backends.OpTypeReduceSum, backends.OpTypeReduceMax, backends.OpTypeReduceMin}
 
@@ -565,17 +565,15 @@ func unaryRun(op backends.OpType, dst, x []float32) {
 			dst[i] = float32(1 / math.Sqrt(float64(v)))
 		}
 	case backends.OpTypeTanh:
-		for i, v := range x {
-			dst[i] = float32(math.Tanh(float64(v)))
-		}
+		tanhSlice(dst, x)
 	case backends.OpTypeLog:
-		for i, v := range x {
-			dst[i] = float32(math.Log(float64(v)))
-		}
+		logSlice(dst, x)
+	case backends.OpTypeLog1p:
+		log1pSlice(dst, x)
 	case backends.OpTypeLogistic:
-		for i, v := range x {
-			dst[i] = float32(1 / (1 + math.Exp(-float64(v))))
-		}
+		logisticSlice(dst, x)
+	case backends.OpTypeCos:
+		cosSlice(dst, x)
 	}
 }
 
