@@ -226,7 +226,12 @@ func runBench(args []string) error {
 	if *compare && onCPU && rep.TorchStepS1T > 0 {
 		// One core, as a process with one core runs: a backend made with GOMAXPROCS=1 (which
 		// picks the sequential executor unless GOMLX_BACKEND says otherwise) and a trainer of the
-		// same configuration on the same batches.
+		// same configuration on the same batches. The two-core trainer and its backend go first:
+		// a one-core process does not hold them, and their heap would sit in the one core's
+		// garbage collections.
+		tr = nil
+		b.Finalize()
+		runtime.GC()
 		prev := runtime.GOMAXPROCS(1)
 		one, err := oneCoreSteps(cfg, xA, xB, *warmup, *steps)
 		runtime.GOMAXPROCS(prev)
