@@ -8,31 +8,43 @@ import "math"
 // These take a few ns, with errors of a few float32 ulps (TestMathf); inputs outside the ranges
 // they are written for go through the math package.
 
-// mathfBlock is how many values tanhSlice and logisticSlice hand expSlice at a time.
+// mathfBlock is how many values throughExp hands expSlice at a time.
 const mathfBlock = 512
+
+// throughExp runs a function of e^u (or e^u - 1 when minusOne) block by block: arg writes the
+// block's exponents u from its inputs, exp runs on them in place, and result writes the
+// block's outputs from those and the inputs. dst may be x: a block's inputs are read before
+// its outputs are written.
+func throughExp(dst, x []float32, minusOne bool, arg func(u, x []float32), result func(dst, e, x []float32)) {
+	var t [mathfBlock]float32
+	for len(x) > 0 {
+		n := min(len(x), mathfBlock)
+		arg(t[:n], x[:n])
+		expSlice(t[:n], t[:n], minusOne)
+		result(dst[:n], t[:n], x[:n])
+		dst, x = dst[n:], x[n:]
+	}
+}
 
 // tanhSlice sets dst[i] = tanh(x[i]) as t/(t+2) with t = e^(2|x|) - 1 (expSlice), and x's sign
 // bit: e^(2|x|) - 1 keeps its relative accuracy near 0, where tanh(x) ≈ x. From |x| = 9.1 on,
 // tanh rounds to ±1 in float32, so |x| is capped at 10 (no overflow). No branch depends on the
 // values' signs. dst may be x.
 func tanhSlice(dst, x []float32) {
-	var t [mathfBlock]float32
-	for len(x) > 0 {
-		n := min(len(x), mathfBlock)
-		for i, v := range x[:n] {
+	throughExp(dst, x, true, func(u, x []float32) {
+		for i, v := range x {
 			a := math.Float32frombits(math.Float32bits(v) &^ signBit)
 			if a > 10 {
 				a = 10
 			}
-			t[i] = 2 * a
+			u[i] = 2 * a
 		}
-		expSlice(t[:n], t[:n], true)
-		for i, v := range x[:n] {
+	}, func(dst, t, x []float32) {
+		for i, v := range x {
 			r := t[i] / (t[i] + 2)
 			dst[i] = math.Float32frombits(math.Float32bits(r) | math.Float32bits(v)&signBit)
 		}
-		dst, x = dst[n:], x[n:]
-	}
+	})
 }
 
 // signBit is a float32's sign bit.
@@ -41,18 +53,15 @@ const signBit = 0x80000000
 // logisticSlice sets dst[i] = 1/(1 + e^-x[i]). e^-x overflows to +Inf for x below -88.7, which
 // gives 0, as the logistic does in float32. dst may be x.
 func logisticSlice(dst, x []float32) {
-	var e [mathfBlock]float32
-	for len(x) > 0 {
-		n := min(len(x), mathfBlock)
-		for i, v := range x[:n] {
-			e[i] = -v
+	throughExp(dst, x, false, func(u, x []float32) {
+		for i, v := range x {
+			u[i] = -v
 		}
-		expSlice(e[:n], e[:n], false)
-		for i := range n {
-			dst[i] = 1 / (1 + e[i])
+	}, func(dst, e, _ []float32) {
+		for i, v := range e {
+			dst[i] = 1 / (1 + v)
 		}
-		dst, x = dst[n:], x[n:]
-	}
+	})
 }
 
 // Cephes' logf: x = m·2^e with m in [√½, √2), log x = e·ln2 + log m, log(1+f) = f - f²/2 + f³·p(f).
