@@ -223,15 +223,16 @@ func runBench(args []string) error {
 	if *compare {
 		rep.Ratio = rep.GoStepS / rep.TorchStepS
 	}
+	// The trainer and its backend are done with: the one-core steps and the peak measurement
+	// run without them (a one-core process does not hold them, and their heap would sit in the
+	// one core's garbage collections).
+	tr = nil
+	b.Finalize()
+	runtime.GC()
 	if *compare && onCPU && rep.TorchStepS1T > 0 {
 		// One core, as a process with one core runs: a backend made with GOMAXPROCS=1 (which
 		// picks the sequential executor unless GOMLX_BACKEND says otherwise) and a trainer of the
-		// same configuration on the same batches. The two-core trainer and its backend go first:
-		// a one-core process does not hold them, and their heap would sit in the one core's
-		// garbage collections.
-		tr = nil
-		b.Finalize()
-		runtime.GC()
+		// same configuration on the same batches.
 		prev := runtime.GOMAXPROCS(1)
 		one, err := oneCoreSteps(cfg, xA, xB, *warmup, *steps)
 		runtime.GOMAXPROCS(prev)
@@ -241,7 +242,6 @@ func runBench(args []string) error {
 		rep.GoStepS1Core = median(one)
 		rep.RatioPerCore = rep.GoStepS1Core / rep.TorchStepS1T
 	}
-	b.Finalize()
 	if onCPU && *peak > 0 {
 		rep.GemmImpl = backend.MatmulImpl()
 		rep.PeakGFLOPS = map[string]float64{}

@@ -57,21 +57,85 @@ func rowAddr(r int) string {
 	return fmt.Sprintf([...]string{"(%s)", "(%s)(R8*1)", "(%s)(R8*2)", "(%s)(R11*1)", "(%s)(R8*4)", "(%s)(R12*1)"}[r], base)
 }
 
+// tile emits the parts every form of kernel k shares: its registers (accumulators, B's vectors,
+// the broadcast temporaries), zeroing the accumulators, one step's multiply-adds and the store
+// that adds the accumulators to C (R10 = C's first row, R14 = ldc).
+type tile struct {
+	s     *strings.Builder
+	k     kernel
+	reg   string // "Y" or "Z"
+	w, nv int    // floats per vector, vectors per row
+}
+
+func newTile(s *strings.Builder, k kernel) tile {
+	t := tile{s: s, k: k, reg: "Y", w: 8}
+	if k.avx512 {
+		t.reg, t.w = "Z", 16
+	}
+	t.nv = k.nr / t.w
+	return t
+}
+
+func (t tile) p(format string, args ...any) { fmt.Fprintf(t.s, "\t"+format+"\n", args...) }
+func (t tile) acc(r, v int) string          { return fmt.Sprintf("%s%d", t.reg, r*t.nv+v) }
+func (t tile) bReg(v int) string            { return fmt.Sprintf("%s%d", t.reg, t.k.mr*t.nv+v) }
+func (t tile) tmp(r int) string             { return fmt.Sprintf("%s%d", t.reg, t.k.mr*t.nv+t.nv+r%2) }
+
+// zero clears the accumulators.
+func (t tile) zero() {
+	op := "VXORPS" // AVX
+	if t.k.avx512 {
+		op = "VPXORD" // AVX-512F (VXORPS on Z registers needs AVX-512DQ)
+	}
+	for r := range t.k.mr {
+		for v := range t.nv {
+			t.p("%s %s, %s, %s", op, t.acc(r, v), t.acc(r, v), t.acc(r, v))
+		}
+	}
+}
+
+// step loads the step's vectors of B (from DX) and adds A(r, p)·B to row r's accumulators, with
+// A(r, p) at addr(r).
+func (t tile) step(addr func(r int) string) {
+	for v := range t.nv {
+		t.p("VMOVUPS %d(DX), %s", v*t.w*4, t.bReg(v))
+	}
+	for r := range t.k.mr {
+		if t.k.avx512 && t.nv == 1 {
+			// One vector per row: the multiply-add reads its element of A as a broadcast
+			// operand (same operation, one instruction instead of two).
+			t.p("VFMADD231PS.BCST %s, %s, %s", addr(r), t.bReg(0), t.acc(r, 0))
+			continue
+		}
+		t.p("VBROADCASTSS %s, %s", addr(r), t.tmp(r))
+		for v := range t.nv {
+			t.p("VFMADD231PS %s, %s, %s", t.bReg(v), t.tmp(r), t.acc(r, v))
+		}
+	}
+}
+
+// store adds the accumulators to C and returns.
+func (t tile) store() {
+	for r := range t.k.mr {
+		for v := range t.nv {
+			t.p("VADDPS %d(R10), %s, %s", v*t.w*4, t.acc(r, v), t.acc(r, v))
+			t.p("VMOVUPS %s, %d(R10)", t.acc(r, v), v*t.w*4)
+		}
+		if r < t.k.mr-1 {
+			t.p("ADDQ R14, R10")
+		}
+	}
+	t.p("VZEROUPPER")
+	t.p("RET")
+}
+
 // write emits kernel k, or with segs its segmented form kernelX_segs, which reads A in nseg
 // segments: segs holds (byte offset, length) pairs, and segment s's steps read A from a + off_s
 // on. The accumulators stay in registers across segments, so it computes what the plain kernel
 // computes on the same A copied out.
 func write(s *strings.Builder, k kernel, segs bool) {
-	reg, w := "Y", 8
-	if k.avx512 {
-		reg, w = "Z", 16
-	}
-	nv := k.nr / w
-	acc := func(r, v int) string { return fmt.Sprintf("%s%d", reg, r*nv+v) }
-	bReg := func(v int) string { return fmt.Sprintf("%s%d", reg, k.mr*nv+v) }
-	tmp := func(r int) string { return fmt.Sprintf("%s%d", reg, k.mr*nv+nv+r%2) }
-	p := func(format string, args ...any) { fmt.Fprintf(s, "\t"+format+"\n", args...) }
-
+	t := newTile(s, k)
+	p := t.p
 	name := k.name
 	if segs {
 		name += "_segs"
@@ -79,7 +143,7 @@ func write(s *strings.Builder, k kernel, segs bool) {
 	} else {
 		fmt.Fprintf(s, "\n// func %s(k int, a *float32, sAi, sAk int, b *float32, c *float32, ldc int)\n", name)
 	}
-	fmt.Fprintf(s, "// %d×%d tile, %d-float vectors.\n", k.mr, k.nr, w)
+	fmt.Fprintf(s, "// %d×%d tile, %d-float vectors.\n", k.mr, k.nr, t.w)
 	if segs {
 		fmt.Fprintf(s, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
 		p("MOVQ nseg+0(FP), BX")
@@ -105,15 +169,7 @@ func write(s *strings.Builder, k kernel, segs bool) {
 	if k.mr > 6 && !segs {
 		p("LEAQ (SI)(R11*2), DI // row 6")
 	}
-	zero := "VXORPS" // AVX
-	if k.avx512 {
-		zero = "VPXORD" // AVX-512F (VXORPS on Z registers needs AVX-512DQ)
-	}
-	for r := range k.mr {
-		for v := range nv {
-			p("%s %s, %s, %s", zero, acc(r, v), acc(r, v), acc(r, v))
-		}
-	}
+	t.zero()
 	if segs {
 		fmt.Fprintf(s, "%s_segment:\n", name)
 		p("MOVQ (AX), SI")
@@ -128,21 +184,7 @@ func write(s *strings.Builder, k kernel, segs bool) {
 		fmt.Fprintf(s, "\tJZ %s_store\n", name)
 	}
 	fmt.Fprintf(s, "%s_loop:\n", name)
-	for v := range nv {
-		p("VMOVUPS %d(DX), %s", v*w*4, bReg(v))
-	}
-	for r := range k.mr {
-		if k.avx512 && nv == 1 {
-			// One vector per row: the multiply-add reads its element of A as a broadcast
-			// operand (same operation, one instruction instead of two).
-			p("VFMADD231PS.BCST %s, %s, %s", rowAddr(r), bReg(0), acc(r, 0))
-			continue
-		}
-		p("VBROADCASTSS %s, %s", rowAddr(r), tmp(r))
-		for v := range nv {
-			p("VFMADD231PS %s, %s, %s", bReg(v), tmp(r), acc(r, v))
-		}
-	}
+	t.step(rowAddr)
 	p("ADDQ R9, SI")
 	if k.mr > 6 {
 		p("ADDQ R9, DI")
@@ -155,17 +197,7 @@ func write(s *strings.Builder, k kernel, segs bool) {
 		fmt.Fprintf(s, "\tJNZ %s_segment\n", name)
 	}
 	fmt.Fprintf(s, "%s_store:\n", name)
-	for r := range k.mr {
-		for v := range nv {
-			p("VADDPS %d(R10), %s, %s", v*w*4, acc(r, v), acc(r, v))
-			p("VMOVUPS %s, %d(R10)", acc(r, v), v*w*4)
-		}
-		if r < k.mr-1 {
-			p("ADDQ R14, R10")
-		}
-	}
-	p("VZEROUPPER")
-	p("RET")
+	t.store()
 }
 
 // writeGroups emits kernelX_segs3, the segmented form for MR = 12 rows in three groups of four,
@@ -173,12 +205,8 @@ func write(s *strings.Builder, k kernel, segs bool) {
 // convolution that cross from one image row into the next, which the plain segmented form
 // cannot read in place. Per step and row it does what the segmented form does, so C is the same.
 func writeGroups(s *strings.Builder, k kernel) {
-	const w = 16
-	nv := k.nr / w
-	acc := func(r, v int) string { return fmt.Sprintf("Z%d", r*nv+v) }
-	bReg := func(v int) string { return fmt.Sprintf("Z%d", k.mr*nv+v) }
-	tmp := func(r int) string { return fmt.Sprintf("Z%d", k.mr*nv+nv+r%2) }
-	p := func(format string, args ...any) { fmt.Fprintf(s, "\t"+format+"\n", args...) }
+	t := newTile(s, k)
+	p := t.p
 	name := k.name + "_segs3"
 	fmt.Fprintf(s, "\n// func %s(nseg int, segs *int, a0, a1, a2 *float32, sAi, sAk int, b *float32, c *float32, ldc int)\n", name)
 	fmt.Fprintf(s, "// %d×%d tile, rows in three groups of four.\n", k.mr, k.nr)
@@ -192,11 +220,7 @@ func writeGroups(s *strings.Builder, k kernel) {
 	p("MOVQ sAk+48(FP), R9")
 	p("MOVQ b+56(FP), DX")
 	p("LEAQ (R8)(R8*2), R11 // 3·sAi")
-	for r := range k.mr {
-		for v := range nv {
-			p("VPXORD %s, %s, %s", acc(r, v), acc(r, v), acc(r, v))
-		}
-	}
+	t.zero()
 	fmt.Fprintf(s, "%s_segment:\n", name)
 	p("MOVQ (AX), R14")
 	p("LEAQ (R15)(R14*1), SI // rows 0-3")
@@ -205,21 +229,10 @@ func writeGroups(s *strings.Builder, k kernel) {
 	p("MOVQ 8(AX), CX")
 	p("ADDQ $16, AX")
 	fmt.Fprintf(s, "%s_loop:\n", name)
-	for v := range nv {
-		p("VMOVUPS %d(DX), %s", v*w*4, bReg(v))
-	}
-	for r := range k.mr {
+	t.step(func(r int) string {
 		base := []string{"SI", "DI", "R10"}[r/4]
-		addr := fmt.Sprintf([]string{"(%s)", "(%s)(R8*1)", "(%s)(R8*2)", "(%s)(R11*1)"}[r%4], base)
-		if nv == 1 {
-			p("VFMADD231PS.BCST %s, %s, %s", addr, bReg(0), acc(r, 0))
-			continue
-		}
-		p("VBROADCASTSS %s, %s", addr, tmp(r))
-		for v := range nv {
-			p("VFMADD231PS %s, %s, %s", bReg(v), tmp(r), acc(r, v))
-		}
-	}
+		return fmt.Sprintf([]string{"(%s)", "(%s)(R8*1)", "(%s)(R8*2)", "(%s)(R11*1)"}[r%4], base)
+	})
 	p("ADDQ R9, SI")
 	p("ADDQ R9, DI")
 	p("ADDQ R9, R10")
@@ -230,15 +243,5 @@ func writeGroups(s *strings.Builder, k kernel) {
 	fmt.Fprintf(s, "\tJNZ %s_segment\n", name)
 	p("MOVQ c+64(FP), R10")
 	p("MOVQ ldc+72(FP), R14")
-	for r := range k.mr {
-		for v := range nv {
-			p("VADDPS %d(R10), %s, %s", v*w*4, acc(r, v), acc(r, v))
-			p("VMOVUPS %s, %d(R10)", acc(r, v), v*w*4)
-		}
-		if r < k.mr-1 {
-			p("ADDQ R14, R10")
-		}
-	}
-	p("VZEROUPPER")
-	p("RET")
+	t.store()
 }

@@ -154,21 +154,18 @@ func evenlySpaced(rows []int) (d int, ok bool) {
 	return d, true
 }
 
-// fourByFour says whether twelve rows are three groups of four whose rows start d floats apart
-// inside each group, and gives d.
+// fourByFour says whether twelve rows are three groups of four, each evenly spaced, with the
+// same spacing d inside every group, and gives d.
 func fourByFour(rows []int) (d int, ok bool) {
 	if len(rows) != 12 {
 		return 0, false
 	}
-	d = rows[1] - rows[0]
-	for g := 0; g < 12; g += 4 {
-		for j := g + 1; j < g+4; j++ {
-			if rows[j]-rows[j-1] != d {
-				return 0, false
-			}
-		}
+	d, ok = evenlySpaced(rows[:4])
+	for g := 4; ok && g < 12; g += 4 {
+		dg, okg := evenlySpaced(rows[g : g+4])
+		ok = okg && dg == d
 	}
-	return d, true
+	return d, ok
 }
 
 // parts calls fn for each segment's part that covers steps pc..pc+kb: its offset from a row's

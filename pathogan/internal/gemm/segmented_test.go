@@ -195,3 +195,26 @@ func rowTimesB(row, a []float32, sa, k int, b []float32, ldb int) {
 		}
 	}
 }
+
+// TestFourByFour checks which row tiles the three-group kernels take: three groups of four rows
+// with one spacing inside every group, wherever each group starts.
+func TestFourByFour(t *testing.T) {
+	group := func(start, d int) []int { return []int{start, start + d, start + 2*d, start + 3*d} }
+	cat := func(gs ...[]int) []int { return append(append(append([]int{}, gs[0]...), gs[1]...), gs[2]...) }
+	for _, c := range []struct {
+		rows []int
+		d    int
+		ok   bool
+	}{
+		{cat(group(0, 8), group(40, 8), group(96, 8)), 8, true},
+		{cat(group(0, 8), group(32, 8), group(64, 8)), 8, true}, // evenly spaced throughout
+		{cat(group(0, 8), group(40, 9), group(96, 8)), 0, false},
+		{cat(group(0, 8), group(40, 8), []int{96, 104, 112, 121}), 0, false},
+		{group(0, 8), 0, false},
+	} {
+		d, ok := fourByFour(c.rows)
+		if ok != c.ok || (ok && d != c.d) {
+			t.Errorf("fourByFour(%v) = %d, %v; want %d, %v", c.rows, d, ok, c.d, c.ok)
+		}
+	}
+}

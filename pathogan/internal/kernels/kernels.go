@@ -245,11 +245,7 @@ func newConvPlan(nm *nodeMirror, inShape, kShape []int, dtype dtypes.DType) (*co
 			off += coord[i] * kSpSt[i]
 		}
 		for c := range p.inC {
-			if p.swapped {
-				p.kOff[c*p.taps+k] = off + c*kStrideC
-			} else {
-				p.kOff[k*p.inC+c] = off + c*kStrideC
-			}
+			p.kOff[p.kernelRow(k, c)] = off + c*kStrideC
 		}
 		odometer(coord, p.kDims)
 	}
@@ -269,11 +265,7 @@ func newConvPlan(nm *nodeMirror, inShape, kShape []int, dtype dtypes.DType) (*co
 			off += coord[i] * outSpSt[i]
 		}
 		for b := range outB {
-			if p.swapped {
-				p.outOff[y*outB+b] = off + b*outSt[axes.OutputBatch]
-			} else {
-				p.outOff[b*p.outPos+y] = off + b*outSt[axes.OutputBatch]
-			}
+			p.outOff[p.outputRow(b, y)] = off + b*outSt[axes.OutputBatch]
 		}
 		odometer(coord, p.outDims)
 	}
