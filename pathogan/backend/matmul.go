@@ -2,12 +2,13 @@ package backend
 
 import "github.com/pathogan-go/pathogan/pathogan/internal/gemm"
 
-// MatmulImpl names the float32 matrix product the Go backend's kernels use, e.g. "avx512",
-// "openblas (libopenblas.so.0)" or "go" (chosen by $PATHOGAN_BLAS, else the fastest found).
+// MatmulImpl names the float32 matrix product the Go backend's kernels use, e.g. "own avx512
+// kernels", "openblas (libopenblas.so.0)" or "purego" (chosen by $PATHOGAN_BLAS, else the
+// fastest found).
 func MatmulImpl() string { return gemm.Impl() }
 
 // MatmulImplementations returns the names of the float32 matrix products this machine runs,
-// sorted: "go" (pure Go), each assembly kernel set the CPU supports, and "openblas" when it loads.
+// sorted: "purego" (pure Go), each assembly kernel set the CPU supports, and "openblas" when it loads.
 func MatmulImplementations() []string { return gemm.ImplementationNames() }
 
 // MatmulPeak measures one matrix product implementation's float32 rate on one core, in GFLOP/s:

@@ -12,7 +12,10 @@
 //     usual file names loads, else pure Go;
 //   - "avx512" or "avx2": those kernels (pure Go when the CPU lacks them);
 //   - "openblas": OpenBLAS (pure Go when none loads);
-//   - "go": pure Go, no assembly;
+//   - "go": this package's own product, never a C library: the widest assembly kernels this CPU
+//     runs, else pure Go (what a machine without OpenBLAS runs);
+//   - "purego": the pure-Go kernel, no assembly at all (the last fallback, for tests and
+//     comparisons);
 //   - any other value: the path of a library exporting sgemm_ (the Fortran BLAS interface, 32-bit
 //     integers).
 //
@@ -29,8 +32,9 @@ import (
 	"sync"
 )
 
-// Impl describes the implementation in use, e.g. "openblas (libopenblas.so.0)" or
-// "go (PATHOGAN_BLAS=go)". It loads the library on first use.
+// Impl describes the implementation in use, e.g. "own avx512 kernels",
+// "openblas (libopenblas.so.0)" or "purego (PATHOGAN_BLAS=purego)". It loads the library on
+// first use.
 func Impl() string {
 	load()
 	return implName
@@ -43,7 +47,7 @@ var (
 	blasSgemm uintptr
 	// asm is the assembly kernel set in use, or nil.
 	asm *kernelSet
-	// pureGo is set by PATHOGAN_BLAS=go: no assembly at all, the narrow kernel included.
+	// pureGo is set by PATHOGAN_BLAS=purego: no assembly at all, the narrow kernel included.
 	pureGo bool
 )
 
@@ -58,9 +62,15 @@ func load() {
 	loadOnce.Do(func() {
 		choice := os.Getenv("PATHOGAN_BLAS")
 		switch choice {
-		case "go":
-			implName, pureGo = "go (PATHOGAN_BLAS=go)", true
+		case "purego":
+			implName, pureGo = "purego (PATHOGAN_BLAS=purego)", true
 			return
+		case "go":
+			if asm = bestKernels(); asm != nil {
+				implName = "own " + asm.name + " kernels (PATHOGAN_BLAS=go)"
+				return
+			}
+			implName = "purego (PATHOGAN_BLAS=go: no AVX2/FMA)"
 		case "", "auto":
 			if asm = bestKernels(); asm != nil {
 				implName = "own " + asm.name + " kernels"
@@ -69,7 +79,7 @@ func load() {
 			if loadOpenBLAS() {
 				return
 			}
-			implName = "go (no AVX2/FMA, no OpenBLAS found)"
+			implName = "purego (no AVX2/FMA, no OpenBLAS found)"
 		case "avx512", "avx2":
 			if choice == "avx2" {
 				narrowAVX2() // the narrow kernels without their AVX-512VL forms too
@@ -78,14 +88,14 @@ func load() {
 				implName = "own " + asm.name + " kernels (PATHOGAN_BLAS=" + choice + ")"
 				return
 			}
-			implName = "go (PATHOGAN_BLAS=" + choice + ": this CPU or build has no " + choice + ")"
+			implName = "purego (PATHOGAN_BLAS=" + choice + ": this CPU or build has no " + choice + ")"
 		case "openblas":
 			if !loadOpenBLAS() {
-				implName = "go (PATHOGAN_BLAS=openblas: no OpenBLAS found)"
+				implName = "purego (PATHOGAN_BLAS=openblas: no OpenBLAS found)"
 			}
 		default:
 			if err := loadBLAS(choice); err != nil {
-				implName = fmt.Sprintf("go (PATHOGAN_BLAS=%s: %v)", choice, err)
+				implName = fmt.Sprintf("purego (PATHOGAN_BLAS=%s: %v)", choice, err)
 				return
 			}
 			implName = "blas (" + choice + ")"

@@ -16,11 +16,11 @@ var openblasOnce sync.Once
 type Func func(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 
 // Implementations returns every product this machine runs, by name, whatever PATHOGAN_BLAS
-// says: "go" (pure Go), each assembly kernel set the CPU runs ("avx512", "avx2"), and
+// says: "purego" (pure Go), each assembly kernel set the CPU runs ("avx512", "avx2"), and
 // "openblas" when one of the usual OpenBLAS files loads.
 func Implementations() map[string]Func {
 	load()
-	impls := map[string]Func{"go": GoSgemm}
+	impls := map[string]Func{"purego": GoSgemm}
 	for i := range kernelSets {
 		if ks := &kernelSets[i]; ks.ok {
 			impls[ks.name] = func(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
