@@ -242,8 +242,63 @@ func TestInstanceNorm(t *testing.T) {
 			}
 		}
 	}
-	checkGradient(t, b, func(in []*Node) *Node { return InstanceNorm(in[0], in[1], in[2], 1e-5) },
-		mustLocalClone(t, x), randTensor(rng, 0.5, 1.5, 3), randTensor(rng, -1, 1, 3))
+	for _, closed := range []bool{true, false} {
+		was := SetClosedForm(closed)
+		checkGradient(t, b, func(in []*Node) *Node { return InstanceNorm(in[0], in[1], in[2], 1e-5) },
+			mustLocalClone(t, x), randTensor(rng, 0.5, 1.5, 3), randTensor(rng, -1, 1, 3))
+		checkGradient(t, b, func(in []*Node) *Node { return InstanceNorm(in[0], nil, nil, 1e-3) },
+			randTensor(rng, -4, 1, 2, 6, 2))
+		SetClosedForm(was)
+	}
+}
+
+// TestClosedForm checks that InstanceNorm and ELU carry their closed-form gradients: the gradient
+// graph of ELU(InstanceNorm(x)) has fewer nodes than with SetClosedForm(false), and the two
+// gradients agree on float32 data.
+func TestClosedForm(t *testing.T) {
+	b := goBackend(t)
+	rng := rand.New(rand.NewPCG(20, 9))
+	x := randTensor(rng, -3, 2, 2, 16, 16, 8)
+	xf := flat64(t, x)
+	x32 := make([]float32, len(xf))
+	for i, v := range xf {
+		x32[i] = float32(v)
+	}
+	for _, alpha := range []float64{1, 0.5} {
+		var grads [2][]float64
+		var nodes [2]int
+		for i, closed := range []bool{true, false} {
+			was := SetClosedForm(closed)
+			exec := MustNewExec(b, func(x *Node) *Node {
+				g := Gradient(weightedSum(ELU(InstanceNorm(x, nil, nil, 1e-5), alpha)), x)[0]
+				nodes[i] = len(x.Graph().Nodes())
+				return g
+			})
+			out, err := exec.Exec(tensors.FromFlatDataAndDimensions(x32, 2, 16, 16, 8))
+			SetClosedForm(was)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g32, err := tensors.CopyFlatData[float32](out[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range g32 {
+				grads[i] = append(grads[i], float64(v))
+			}
+		}
+		if nodes[0] >= nodes[1] {
+			t.Errorf("alpha %g: the closed-form gradient graph has %d nodes, the differentiated one %d", alpha, nodes[0], nodes[1])
+		}
+		worst := 0.0
+		for i := range grads[0] {
+			worst = max(worst, math.Abs(grads[0][i]-grads[1][i]))
+		}
+		if worst > 1e-5 {
+			t.Errorf("alpha %g: closed-form and differentiated gradients differ by up to %.3g", alpha, worst)
+		}
+		t.Logf("alpha %g: %d against %d nodes, gradients differ by up to %.2g", alpha, nodes[0], nodes[1], worst)
+	}
 }
 
 func TestELU(t *testing.T) {
@@ -262,7 +317,13 @@ func TestELU(t *testing.T) {
 			xf[i] = -xf[i]
 		}
 	}
-	checkGradient(t, b, func(in []*Node) *Node { return ELU(in[0], 1.5) }, tensors.FromFlatDataAndDimensions(xf, 3, 4))
+	for _, closed := range []bool{true, false} {
+		was := SetClosedForm(closed)
+		for _, alpha := range []float64{1.5, 1} {
+			checkGradient(t, b, func(in []*Node) *Node { return ELU(in[0], alpha) }, tensors.FromFlatDataAndDimensions(xf, 3, 4))
+		}
+		SetClosedForm(was)
+	}
 }
 
 // TestPanicsArePrefixed checks that programmer mistakes panic with the "pathogan:" prefix.

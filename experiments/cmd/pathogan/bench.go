@@ -39,6 +39,8 @@ type benchReport struct {
 	Warmup    int    `json:"warmup"`
 	Backend   string `json:"backend"`
 	Params    int    `json:"params"`
+	// NormGradient is how instance norm and ELU are differentiated: "closed form" or "autodiff".
+	NormGradient string `json:"norm_gradient"`
 
 	GoStepS        float64 `json:"go_step_s"`
 	GoStepMinS     float64 `json:"go_step_min_s"`
@@ -93,6 +95,7 @@ func runBench(args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed Go steps to this file")
 	opProfile := fs.Int("op-profile", 0, "print the N slowest op types and shapes of the timed Go steps (Go backend only)")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout (progress goes to stderr)")
+	autodiffNorm := fs.Bool("autodiff-norm", false, "differentiate instance norm and ELU op by op instead of using their closed-form gradients (for comparisons)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
@@ -131,9 +134,12 @@ func runBench(args []string) error {
 	}
 	defer b.Finalize()
 	fmt.Fprintf(os.Stderr, "backend: %s\n", info)
+	if *autodiffNorm {
+		defer backend.SetClosedForm(backend.SetClosedForm(false))
+	}
 	rep := benchReport{Preset: *preset, Size: cfg.Size, Base: cfg.Base, DiscBase: cfg.DiscBase, Z: cfg.Z,
 		ResBlocks: cfg.ResBlocks, Batch: cfg.Batch, Steps: *steps, Warmup: *warmup,
-		Backend: info.Name + ":" + info.Config}
+		Backend: info.Name + ":" + info.Config, NormGradient: map[bool]string{false: "closed form", true: "autodiff"}[*autodiffNorm]}
 	if *compare {
 		// PyTorch runs first, while this process is still small: a child's
 		// peak RSS starts from its parent's at the fork.
