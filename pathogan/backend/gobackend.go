@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"fmt"
 	"reflect"
 	"runtime"
 	"slices"
@@ -182,7 +183,8 @@ func (b *GoBackend) Capabilities() backends.Capabilities { return b.capabilities
 func (b *GoBackend) Builder(name string) backends.Builder {
 	sb := b.Backend.Builder(name).(*simplego.Builder)
 	kernels.Adopt(sb, kernels.Options{NativeConv: b.convMode == ConvNative})
-	return &goBuilder{Builder: sb, convMode: b.convMode, broadcasts: map[backends.Op]broadcastSource{}}
+	return &goBuilder{Builder: sb, convMode: b.convMode, broadcasts: map[backends.Op]broadcastSource{},
+		reversed: map[reverseKey]backends.Op{}}
 }
 
 // goBuilder embeds simplego's builder and overrides the ops it lacks or gets wrong.
@@ -193,6 +195,17 @@ type goBuilder struct {
 	// broadcasts records the float32 BroadcastInDim ops built so far that only repeat their
 	// operand along new or size-1 axes (see implicitBroadcast).
 	broadcasts map[backends.Op]broadcastSource
+
+	// reversed holds the Reverse ops built so far, by operand and axes: a graph reverses the
+	// same kernel for every application of a layer (each gradient's input convolution, each
+	// transposed convolution), and Reverse is several ops here.
+	reversed map[reverseKey]backends.Op
+}
+
+// reverseKey identifies a Reverse: its operand and its axes (as a string of bytes).
+type reverseKey struct {
+	x    backends.Op
+	axes string
 }
 
 var _ backends.Builder = (*goBuilder)(nil)
@@ -350,8 +363,22 @@ const reverseBySlices = 16
 
 // Reverse implements backends.Builder.Reverse (missing in simplego): per axis, one width-1 Slice
 // per element and one Concatenate in reverse order for short axes (conv kernels), one Gather
-// otherwise.
+// otherwise. The same operand reversed along the same axes again returns the op built the first
+// time: a training step reverses each kernel once instead of once per use.
 func (b *goBuilder) Reverse(x backends.Op, axes ...int) (backends.Op, error) {
+	key := reverseKey{x: x, axes: fmt.Sprint(axes)}
+	if op, ok := b.reversed[key]; ok {
+		return op, nil
+	}
+	op, err := b.reverse(x, axes)
+	if err == nil {
+		b.reversed[key] = op
+	}
+	return op, err
+}
+
+// reverse builds Reverse's ops.
+func (b *goBuilder) reverse(x backends.Op, axes []int) (backends.Op, error) {
 	xShape, err := b.shape(x)
 	if err != nil {
 		return nil, err

@@ -1,12 +1,15 @@
 package backend
 
 import (
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/pathogan-go/pathogan/pathogan/internal/gradients"
 )
@@ -117,6 +120,35 @@ func TestGradReverse(t *testing.T) {
 	got := MustExecOnce(b, func(g *Graph) *Node { return Reverse(IotaFull(g, shapesMake(2, 3)), 0, 1) })
 	if v, want := flat64(t, got), []float64{5, 4, 3, 2, 1, 0}; !slices.Equal(v, want) {
 		t.Fatalf("Reverse: got %v, want %v", v, want)
+	}
+}
+
+// TestReverseOnce checks that the Go builder builds one Reverse per operand and axes: asked again,
+// it returns the same op, and a graph that reverses one tensor twice along the same axes and once
+// along others computes each right.
+func TestReverseOnce(t *testing.T) {
+	b := goBackend(t)
+	bld := b.Builder("reverse")
+	x, err := bld.Parameter("x", shapes.Make(dtypes.Float32, 3, 3, 2), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err1 := bld.Reverse(x, 0, 1)
+	r2, err2 := bld.Reverse(x, 0, 1)
+	r3, err3 := bld.Reverse(x, 1)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		t.Fatal(err)
+	}
+	if r1 != r2 || r1 == r3 {
+		t.Fatalf("Reverse(x, 0, 1) twice gave %v and %v; Reverse(x, 1) gave %v", r1, r2, r3)
+	}
+	got := MustExecOnce(b, func(g *Graph) *Node {
+		x := IotaFull(g, shapesMake(2, 3))
+		return Concatenate([]*Node{Reverse(x, 0, 1), Reverse(x, 1), Reverse(x, 0, 1)}, 0)
+	})
+	want := []float64{5, 4, 3, 2, 1, 0, 2, 1, 0, 5, 4, 3, 5, 4, 3, 2, 1, 0}
+	if v := flat64(t, got); !slices.Equal(v, want) {
+		t.Fatalf("got %v, want %v", v, want)
 	}
 }
 
