@@ -244,10 +244,12 @@ func normGradient(x, centered, y, r *graph.Node, axes []int) {
 // ELU is the exponential linear unit: x for x > 0, alpha*(exp(x)-1) otherwise (alpha is usually
 // 1). Expm1 is taken of x where x <= 0 and of 0 elsewhere, so large positive x never overflow the
 // unused branch. It is built from Where rather than Min(x, 0), whose gradient costs six tensor
-// ops. Its gradient is the closed form (with SetClosedForm on): v·(n + 1) for n the negative
-// branch alpha·(exp(min(x, 0)) - 1), zero where x > 0 (Where(x > 0, v, v·(n + alpha)) when alpha
-// is not 1): two element-wise passes where differentiating the two Wheres and the Expm1 takes
-// six.
+// ops, and with a scalar zero, so neither pass materialises a tensor of zeros for the comparison.
+//
+// Its gradient is the closed form (with SetClosedForm on). Let n be the negative branch,
+// alpha·(exp(x) - 1) where x <= 0 and 0 elsewhere. For alpha 1 the gradient is v·(n + 1), two
+// element-wise passes, where differentiating the two Wheres and the Expm1 takes six; for other
+// alphas it is Where(x > 0, v, v·(n + alpha)).
 func ELU(x *graph.Node, alpha float64) *graph.Node {
 	if x == nil {
 		panicf("ELU: nil input")
