@@ -2,6 +2,7 @@ package pathogan
 
 import (
 	"math/rand/v2"
+	"slices"
 )
 
 // imagePool is CycleGAN's history of generated images: the discriminator is
@@ -60,14 +61,17 @@ func (p *imagePool) plan(rng *rand.Rand, n int) poolPlan {
 	return pl
 }
 
-// fill writes the stored images the plan uses into dst ([n][pixels]) and
-// the mask into use (1 where stored).
+// fill writes the stored images the plan uses into dst ([n][pixels]), zeros
+// in the other images, and the mask into use (1 where stored).
 func (p *imagePool) fill(pl poolPlan, dst []float32, use []float32) {
 	for i, u := range pl.useStored {
 		use[i] = 0
+		d := dst[i*p.pixels : (i+1)*p.pixels]
 		if u {
 			use[i] = 1
-			copy(dst[i*p.pixels:(i+1)*p.pixels], p.images[pl.storedIdx[i]])
+			copy(d, p.images[pl.storedIdx[i]])
+		} else {
+			clear(d)
 		}
 	}
 }
@@ -79,11 +83,11 @@ func (p *imagePool) update(pl poolPlan, fakes []float32) {
 		if at < 0 {
 			continue
 		}
-		img := append([]float32(nil), fakes[i*p.pixels:(i+1)*p.pixels]...)
+		fake := fakes[i*p.pixels : (i+1)*p.pixels]
 		if at == len(p.images) {
-			p.images = append(p.images, img)
+			p.images = append(p.images, slices.Clone(fake))
 		} else {
-			p.images[at] = img
+			copy(p.images[at], fake)
 		}
 	}
 }

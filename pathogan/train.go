@@ -1,6 +1,7 @@
 package pathogan
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
@@ -43,6 +45,10 @@ type Trainer struct {
 	// freezeG and freezeD set a network's learning rate to 0 (for tests
 	// that check which variables each update moves).
 	freezeG, freezeD bool
+	// inputs are the step graph's six input tensors (xA, xB, useA, storedA,
+	// useB, storedB), refilled at every step: new ones cost fresh memory,
+	// and its page faults, at every step.
+	inputs []*tensors.Tensor
 }
 
 // NewTrainer prepares training for total steps on backend b. Variables are
@@ -170,10 +176,26 @@ func (t *Trainer) Step(xA, xB []float32) ([]float64, error) {
 	}
 	rng := training.StepRand(c.Seed^seedPool, t.Done)
 	planA, planB := t.poolA.plan(rng, c.Batch), t.poolB.plan(rng, c.Batch)
-	useA, useB := make([]float32, c.Batch), make([]float32, c.Batch)
-	storedA, storedB := make([]float32, n), make([]float32, n)
-	t.poolA.fill(planA, storedA, useA)
-	t.poolB.fill(planB, storedB, useB)
+	if t.inputs == nil {
+		img := shapes.Make(dtypes.Float32, c.Batch, c.Size, c.Size, c.Channels)
+		vec := shapes.Make(dtypes.Float32, c.Batch)
+		t.inputs = []*tensors.Tensor{tensors.FromShape(img), tensors.FromShape(img), tensors.FromShape(vec),
+			tensors.FromShape(img), tensors.FromShape(vec), tensors.FromShape(img)}
+	}
+	in := t.inputs
+	fill := func(dst *tensors.Tensor, fn func([]float32)) error { return tensors.MutableFlatData(dst, fn) }
+	if err := errors.Join(
+		fill(in[0], func(d []float32) { copy(d, xA) }),
+		fill(in[1], func(d []float32) { copy(d, xB) }),
+		fill(in[2], func(use []float32) {
+			_ = fill(in[3], func(stored []float32) { t.poolA.fill(planA, stored, use) })
+		}),
+		fill(in[4], func(use []float32) {
+			_ = fill(in[5], func(stored []float32) { t.poolB.fill(planB, stored, use) })
+		}),
+	); err != nil {
+		return nil, fmt.Errorf("step: the input tensors: %w", err)
+	}
 
 	lr := t.learningRate(t.Done)
 	lrG, lrD := lr, lr
@@ -185,28 +207,28 @@ func (t *Trainer) Step(xA, xB []float32) ([]float64, error) {
 	}
 	t.lrG.MustSetValue(tensors.FromScalar(float32(lrG)))
 	t.lrD.MustSetValue(tensors.FromScalar(float32(lrD)))
-	img := func(v []float32) *tensors.Tensor {
-		return tensors.FromFlatDataAndDimensions(v, c.Batch, c.Size, c.Size, c.Channels)
-	}
-	vec := func(v []float32) *tensors.Tensor { return tensors.FromFlatDataAndDimensions(v, c.Batch) }
-	out, err := t.exec.Exec([]any{img(xA), img(xB), vec(useA), img(storedA), vec(useB), img(storedB)}...)
+	out, err := t.exec.Exec(in[0], in[1], in[2], in[3], in[4], in[5])
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		for _, o := range out {
+			o.FinalizeAll()
+		}
+	}()
 	losses := make([]float64, len(LossNames))
 	for i := range losses {
 		losses[i] = float64(tensors.ToScalar[float32](out[i]))
 	}
-	fakeA := tensors.MustCopyFlatData[float32](out[len(LossNames)])
-	fakeB := tensors.MustCopyFlatData[float32](out[len(LossNames)+1])
-	for _, o := range out {
-		o.FinalizeAll()
-	}
 	if err := training.CheckFinite(t.Done+1, LossNames, losses); err != nil {
 		return losses, err
 	}
-	t.poolA.update(planA, fakeA)
-	t.poolB.update(planB, fakeB)
+	if err := errors.Join(
+		tensors.ConstFlatData(out[len(LossNames)], func(fakes []float32) { t.poolA.update(planA, fakes) }),
+		tensors.ConstFlatData(out[len(LossNames)+1], func(fakes []float32) { t.poolB.update(planB, fakes) }),
+	); err != nil {
+		return losses, fmt.Errorf("step: the fakes: %w", err)
+	}
 	t.Done++
 	return losses, nil
 }
@@ -229,10 +251,21 @@ func (t *Trainer) Load(path string) error {
 		return fmt.Errorf("%s: checkpoint of a different network (%s preset, size %d, base %d) than configured (%s, size %d, base %d)",
 			path, cfg.Preset, cfg.Size, cfg.Base, t.Cfg.Preset, t.Cfg.Size, t.Cfg.Base)
 	}
-	t.Done = step
 	if pools != nil {
+		for _, pool := range []struct {
+			name   string
+			images [][]float32
+		}{{"A", pools.A}, {"B", pools.B}} {
+			for i, img := range pool.images {
+				if len(img) != t.poolA.pixels {
+					return fmt.Errorf("%s: image %d of pool %s has %d values, want %d (%d×%d×%d)",
+						path, i, pool.name, len(img), t.poolA.pixels, t.Cfg.Size, t.Cfg.Size, t.Cfg.Channels)
+				}
+			}
+		}
 		t.poolA.images, t.poolB.images = pools.A, pools.B
 	}
+	t.Done = step
 	return nil
 }
 

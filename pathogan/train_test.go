@@ -162,6 +162,15 @@ func TestCheckpointResume(t *testing.T) {
 	if len(list) != 2 || !strings.HasSuffix(list[1], checkpoint.Name(5)) {
 		t.Errorf("checkpoints kept: %v", list)
 	}
+	// A pool image of the wrong size is an error naming the file and the image.
+	short, err := SaveCheckpoint(t.TempDir(), b.Ctx, b.Cfg, 1, 4, &poolState{A: [][]float32{{1, 2, 3}}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tinyTrainer(t, 4).Load(short); err == nil || !strings.Contains(err.Error(), short) ||
+		!strings.Contains(err.Error(), "image 0 of pool A has 3 values") {
+		t.Errorf("checkpoint with a short pool image: %v", err)
+	}
 	// A truncated checkpoint is an error naming the file.
 	raw, _ := os.ReadFile(list[1])
 	bad := filepath.Join(dir, "bad.ckpt")
