@@ -22,5 +22,12 @@ go install golang.org/x/tools/cmd/goimports@v0.52.0
 go install golang.org/x/tools/gopls@v0.21.1
 # gonb --install writes the kernel spec for the jupyter it finds on PATH.
 PATH="/usr/bin:$PATH" gonb --install >/dev/null
-/usr/bin/jupyter kernelspec list | grep -q gonb
+# Read the whole list before looking in it: `| grep -q` closes the pipe at the first match, and
+# jupyter-kernelspec, still writing, then fails with BrokenPipeError (which pipefail reports).
+specs=$(/usr/bin/jupyter kernelspec list)
+if [[ $specs != *gonb* ]]; then
+	echo "install_gonb: gonb --install ran, but Jupyter lists no gonb kernel:" >&2
+	echo "$specs" >&2
+	exit 1
+fi
 echo "GoNB $(gonb --version 2>/dev/null | head -1) installed in $bin and registered with Jupyter"
