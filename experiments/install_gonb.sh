@@ -30,4 +30,5 @@ if [[ $specs != *gonb* ]]; then
 	echo "$specs" >&2
 	exit 1
 fi
-echo "GoNB $(gonb --version 2>/dev/null | head -1) installed in $bin and registered with Jupyter"
+version=$(gonb --version 2>/dev/null || true)
+echo "GoNB ${version%%$'\n'*} installed in $bin and registered with Jupyter"
