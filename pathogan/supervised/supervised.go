@@ -9,6 +9,7 @@ package supervised
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -18,6 +19,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
@@ -95,6 +97,9 @@ type Trainer struct {
 	names []string
 	exec  *context.Exec
 	lr    *context.Variable
+	// inputs are the step graph's image and mask tensors, refilled at every
+	// step rather than allocated anew.
+	inputs [2]*tensors.Tensor
 }
 
 // NewTrainer prepares training of m for total steps on backend b.
@@ -143,15 +148,27 @@ func (t *Trainer) Step(x []float32, y []uint8) ([]float64, error) {
 		return nil, fmt.Errorf("step: want %d image values and %d labels (batch %d of %dx%dx%d), got %d and %d",
 			c.Batch*c.Size*c.Size*c.Channels, c.Batch*c.Size*c.Size, c.Batch, c.Size, c.Size, c.Channels, len(x), len(y))
 	}
-	yf := make([]float32, len(y))
-	for i, v := range y {
-		if v != 0 {
-			yf[i] = 1
+	if t.inputs[0] == nil {
+		t.inputs = [2]*tensors.Tensor{
+			tensors.FromShape(shapes.Make(dtypes.Float32, c.Batch, c.Size, c.Size, c.Channels)),
+			tensors.FromShape(shapes.Make(dtypes.Float32, c.Batch, c.Size, c.Size)),
 		}
 	}
+	if err := errors.Join(
+		tensors.MutableFlatData(t.inputs[0], func(d []float32) { copy(d, x) }),
+		tensors.MutableFlatData(t.inputs[1], func(d []float32) {
+			for i, v := range y {
+				d[i] = 0
+				if v != 0 {
+					d[i] = 1
+				}
+			}
+		}),
+	); err != nil {
+		return nil, fmt.Errorf("step: the input tensors: %w", err)
+	}
 	t.lr.MustSetValue(tensors.FromScalar(float32(t.LearningRate(t.Done))))
-	out, err := t.exec.Exec(tensors.FromFlatDataAndDimensions(x, c.Batch, c.Size, c.Size, c.Channels),
-		tensors.FromFlatDataAndDimensions(yf, c.Batch, c.Size, c.Size))
+	out, err := t.exec.Exec(t.inputs[0], t.inputs[1])
 	if err != nil {
 		return nil, err
 	}
