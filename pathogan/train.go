@@ -183,16 +183,11 @@ func (t *Trainer) Step(xA, xB []float32) ([]float64, error) {
 			tensors.FromShape(img), tensors.FromShape(vec), tensors.FromShape(img)}
 	}
 	in := t.inputs
-	fill := func(dst *tensors.Tensor, fn func([]float32)) error { return tensors.MutableFlatData(dst, fn) }
 	if err := errors.Join(
-		fill(in[0], func(d []float32) { copy(d, xA) }),
-		fill(in[1], func(d []float32) { copy(d, xB) }),
-		fill(in[2], func(use []float32) {
-			_ = fill(in[3], func(stored []float32) { t.poolA.fill(planA, stored, use) })
-		}),
-		fill(in[4], func(use []float32) {
-			_ = fill(in[5], func(stored []float32) { t.poolB.fill(planB, stored, use) })
-		}),
+		tensors.MutableFlatData(in[0], func(d []float32) { copy(d, xA) }),
+		tensors.MutableFlatData(in[1], func(d []float32) { copy(d, xB) }),
+		fillFromPool(t.poolA, planA, in[2], in[3]),
+		fillFromPool(t.poolB, planB, in[4], in[5]),
 	); err != nil {
 		return nil, fmt.Errorf("step: the input tensors: %w", err)
 	}
@@ -231,6 +226,16 @@ func (t *Trainer) Step(xA, xB []float32) ([]float64, error) {
 	}
 	t.Done++
 	return losses, nil
+}
+
+// fillFromPool writes the pool's images that the plan shows into stored and
+// the plan's mask into use (imagePool.fill), in place.
+func fillFromPool(pool *imagePool, plan poolPlan, use, stored *tensors.Tensor) error {
+	var inner error
+	err := tensors.MutableFlatData(use, func(u []float32) {
+		inner = tensors.MutableFlatData(stored, func(s []float32) { pool.fill(plan, s, u) })
+	})
+	return errors.Join(err, inner)
 }
 
 // Save writes a checkpoint of the trainer (variables, step, config, pools)

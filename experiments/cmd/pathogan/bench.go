@@ -134,12 +134,14 @@ func runBench(args []string) error {
 	}
 	defer b.Finalize()
 	fmt.Fprintf(os.Stderr, "backend: %s\n", info)
-	if *autodiffNorm {
-		defer backend.SetClosedForm(backend.SetClosedForm(false))
-	}
+
 	rep := benchReport{Preset: *preset, Size: cfg.Size, Base: cfg.Base, DiscBase: cfg.DiscBase, Z: cfg.Z,
 		ResBlocks: cfg.ResBlocks, Batch: cfg.Batch, Steps: *steps, Warmup: *warmup,
-		Backend: info.Name + ":" + info.Config, NormGradient: map[bool]string{false: "closed form", true: "autodiff"}[*autodiffNorm]}
+		Backend: info.Name + ":" + info.Config, NormGradient: "closed form"}
+	if *autodiffNorm {
+		defer backend.SetClosedForm(backend.SetClosedForm(false))
+		rep.NormGradient = "autodiff"
+	}
 	if *compare {
 		// PyTorch runs first, while this process is still small: a child's
 		// peak RSS starts from its parent's at the fork.
