@@ -175,8 +175,9 @@ func BenchmarkNarrowConv(b *testing.B) {
 }
 
 // BenchmarkUnary times the float32 transcendental ops of a 128-px step on [4, 128, 128, 4]
-// (Tanh: the generator's inpainting; Cos, Log and Sqrt: normal noise; Log1p and Logistic: the
-// losses), and a [4, 128, 128, 4] by [4, 128, 128, 1] product.
+// (Tanh: the generator's inpainting; Cos and Log: normal noise; Log1p and Logistic: the
+// losses), Abs as the cost of one plain pass, and a [4, 128, 128, 4] by [4, 128, 128, 1]
+// product.
 func BenchmarkUnary(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 7))
 	x := randTensor32(rng, 4, 128, 128, 4)
