@@ -6,7 +6,7 @@
 # one after the other, for the paper preset and the CPU comparison sizes.
 # Each result is one JSON file in OUT (default work/gpu-check), plus
 # nvidia-smi's view and a summary table (summary.txt). The paper preset runs twice: with
-# the closed-form instance norm and ELU gradients (the default) and with --autodiff-norm
+# the closed-form instance norm, ELU and LeakyReLU gradients (the default) and with --autodiff-norm
 # (GoMLX differentiating their ops), so one run shows what that formulation does on the GPU.
 # For the configurations named in HLO_DUMP, XLA also writes the optimized HLO into
 # OUT/hlo-NAME, and summary.txt counts its kernels: fusions, cuDNN convolutions, and the

@@ -2,8 +2,8 @@
 // GoMLX v0.26.0's pure-Go backend ("simplego", GOMLX_BACKEND=go), without changing GoMLX's
 // source: it wraps the Go backend (GoBackend), registers gradients in graph.VJPRegistration,
 // installs faster float32 executors into simplego, and offers the small graph functions the
-// PathoGAN networks are built from (Conv2D, ConvTranspose2D, InstanceNorm, ELU), which work on
-// XLA and on the Go backend alike.
+// PathoGAN networks are built from (Conv2D, ConvTranspose2D, InstanceNorm, ELU, LeakyReLU),
+// which work on XLA and on the Go backend alike.
 //
 // # Usage
 //
@@ -72,7 +72,7 @@
 //     run there too;
 //     - DotGeneral as batched matrix products when its axes allow (else simplego's);
 //     - the element-wise ops (with package internal/vec's AVX2 loops): binary arithmetic
-//     with broadcasting, Where, Exp, Expm1, Sign and other unary functions, BroadcastInDim,
+//     and Max/Min with broadcasting, Where, Exp, Expm1, Sign and other unary functions, BroadcastInDim,
 //     Slice, sum/max/min reductions, on contiguous runs, split over the cores.
 //     The step times with them are in docs/benchmarks.md. Sums are split the same way whatever the number of cores, so
 //     results do not depend on it. "go:conv=im2col" (strided slices + one matmul in the graph)
@@ -93,10 +93,10 @@
 //     remain.
 //  9. There is no transposed convolution with a gradient (item 3), no instance normalization
 //     and no ELU: see ConvTranspose2D (zero insertion by one Pad, then a stride-1 conv with the
-//     reversed kernel), InstanceNorm and ELU (exp(min(x,0))-1 through Expm1 and Where). Both
-//     carry the closed form of their gradient (set on their last node with
-//     gradients.SetVJP), which takes about half the tensor passes of differentiating their ops;
-//     SetClosedForm(false) differentiates the ops instead.
+//     reversed kernel), InstanceNorm and ELU (max(x, exp(min(x,0))-1) through Min, Expm1 and
+//     Max). Both, and LeakyReLU, carry the closed form of their gradient (set on their last
+//     node with gradients.SetVJP), which takes a half to a third of the tensor passes of
+//     differentiating their ops; SetClosedForm(false) differentiates the ops instead.
 //  10. backends.New() does not fall back: with the XLA backend compiled in and no PJRT plugin it
 //     fails with "no plugins found for backend "xla"" (measured with GOMLX_NO_AUTO_INSTALL=1;
 //     without it go-xla first tries to download plugins). New searches for installed plugins itself, loads them by

@@ -157,14 +157,16 @@ func ConvTranspose2D(x, kernel *graph.Node, stride int, padding Padding) *graph.
 	return Conv2D(dilated, flipped, 1, PadValid)
 }
 
-// closedFormOff turns the closed-form gradients of InstanceNorm and ELU off (SetClosedForm).
+// closedFormOff turns the closed-form gradients of InstanceNorm, ELU and LeakyReLU off
+// (SetClosedForm).
 var closedFormOff atomic.Bool
 
-// SetClosedForm says whether InstanceNorm and ELU, in graphs built from now on, carry the closed
-// form of their gradients (on, the default) or leave them to GoMLX's differentiation of their
-// ops (off), and returns the previous setting. The two compute the same values up to rounding;
-// the closed forms take about half the tensor passes of the backward pass (see InstanceNorm and
-// ELU). It is process-wide, for comparisons such as bench's --autodiff-norm.
+// SetClosedForm says whether InstanceNorm, ELU and LeakyReLU, in graphs built from now on, carry
+// the closed form of their gradients (on, the default) or leave them to GoMLX's differentiation
+// of their ops (off), and returns the previous setting. The two compute the same values up to
+// rounding; the closed forms take a half to a third of the tensor passes of the backward pass
+// (see InstanceNorm, ELU and LeakyReLU). It is process-wide, for comparisons such as bench's
+// --autodiff-norm.
 func SetClosedForm(on bool) (was bool) { return !closedFormOff.Swap(!on) }
 
 // InstanceNorm normalizes x [batch, spatial..., channels] per sample and per channel over the
@@ -242,31 +244,65 @@ func normGradient(x, centered, y, r *graph.Node, axes []int) {
 }
 
 // ELU is the exponential linear unit: x for x > 0, alpha*(exp(x)-1) otherwise (alpha is usually
-// 1). Expm1 is taken of x where x <= 0 and of 0 elsewhere, so large positive x never overflow the
-// unused branch. It is built from Where rather than Min(x, 0), whose gradient costs six tensor
-// ops, and with a scalar zero, so neither pass materialises a tensor of zeros for the comparison.
+// 1). Expm1 is taken of min(x, 0), so large positive x never overflow the unused branch.
 //
-// Its gradient is the closed form (with SetClosedForm on). Let n be the negative branch,
-// alpha·(exp(x) - 1) where x <= 0 and 0 elsewhere. For alpha 1 the gradient is v·(n + 1), two
-// element-wise passes, where differentiating the two Wheres and the Expm1 takes six; for other
-// alphas it is Where(x > 0, v, v·(n + alpha)).
+// With SetClosedForm on and 0 < alpha <= 1 it is max(x, alpha·(e^min(x, 0) - 1)): three passes,
+// all vectorised on the Go backend, and no boolean mask. This is ELU because e^x - 1 >= x
+// for x <= 0 (which the Go backend's float32 e^x - 1 keeps for every float32, checked by the
+// kernels package), so the max picks the negative branch there and x (against 0) elsewhere. Its
+// gradient is the closed form, written with y = ELU(x) so that the backward pass reads the
+// output, which the next layer keeps anyway, instead of holding the negative branch: for alpha
+// 1 it is v·(1 + min(y, 0)); otherwise v where y > 0 and v·(y + alpha) elsewhere. GoMLX's
+// differentiation of the ops would take about three times the passes.
+//
+// With SetClosedForm off, or another alpha, it is Where(x > 0, x, alpha·(e^min(x, 0) - 1)) with
+// the min written as a Where, which GoMLX differentiates.
 func ELU(x *graph.Node, alpha float64) *graph.Node {
 	if x == nil {
 		panicf("ELU: nil input")
 	}
 	zero := graph.ScalarZero(x.Graph(), x.DType())
-	positive := graph.GreaterThan(x, zero)
-	neg := graph.Expm1(graph.Where(positive, zero, x))
+	if closedFormOff.Load() || alpha <= 0 || alpha > 1 {
+		positive := graph.GreaterThan(x, zero)
+		neg := graph.Expm1(graph.Where(positive, zero, x))
+		if alpha != 1 {
+			neg = graph.MulScalar(neg, alpha)
+		}
+		return graph.Where(positive, x, neg)
+	}
+	neg := graph.Expm1(graph.Min(x, zero))
 	if alpha != 1 {
 		neg = graph.MulScalar(neg, alpha)
 	}
-	y := graph.Where(positive, x, neg)
-	if ins := y.Inputs(); !closedFormOff.Load() && len(ins) == 3 && ins[1] == x {
-		gradients.SetVJP(y, func(_ *graph.Node, v []*graph.Node, _ shapes.Shape) []*graph.Node {
+	y := graph.Max(x, neg)
+	if ins := y.Inputs(); len(ins) == 2 && ins[0] == x {
+		gradients.SetVJP(y, func(node *graph.Node, v []*graph.Node, _ shapes.Shape) []*graph.Node {
 			if alpha == 1 {
-				return []*graph.Node{nil, graph.Mul(v[0], graph.OnePlus(neg)), nil}
+				return []*graph.Node{graph.Mul(v[0], graph.OnePlus(graph.Min(node, zero))), nil}
 			}
-			return []*graph.Node{nil, graph.Where(positive, v[0], graph.Mul(v[0], graph.AddScalar(neg, alpha))), nil}
+			return []*graph.Node{graph.Where(graph.GreaterThan(node, zero), v[0], graph.Mul(v[0], graph.AddScalar(node, alpha))), nil}
+		})
+	}
+	return y
+}
+
+// LeakyReLU is max(x, alpha·x) for 0 < alpha < 1 (the CycleGAN discriminators use 0.2).
+//
+// With SetClosedForm on its gradient is the closed form, v where x >= 0 and alpha·v elsewhere:
+// three element-wise passes, where GoMLX's gradient of Max (two Signs, their sum, an indicator,
+// its complement, two products) and of the product by alpha take nine. Both give v at x = 0.
+func LeakyReLU(x *graph.Node, alpha float64) *graph.Node {
+	if x == nil {
+		panicf("LeakyReLU: nil input")
+	}
+	if alpha <= 0 || alpha >= 1 {
+		panicf("LeakyReLU: alpha %g outside (0, 1)", alpha)
+	}
+	y := graph.Max(x, graph.MulScalar(x, alpha))
+	if ins := y.Inputs(); !closedFormOff.Load() && len(ins) == 2 && ins[0] == x {
+		zero := graph.ScalarZero(x.Graph(), x.DType())
+		gradients.SetVJP(y, func(_ *graph.Node, v []*graph.Node, _ shapes.Shape) []*graph.Node {
+			return []*graph.Node{graph.Where(graph.GreaterThan(zero, x), graph.MulScalar(v[0], alpha), v[0]), nil}
 		})
 	}
 	return y

@@ -270,7 +270,7 @@ func TestClosedForm(t *testing.T) {
 		for i, closed := range []bool{true, false} {
 			was := SetClosedForm(closed)
 			exec := MustNewExec(b, func(x *Node) *Node {
-				g := Gradient(weightedSum(ELU(InstanceNorm(x, nil, nil, 1e-5), alpha)), x)[0]
+				g := Gradient(weightedSum(LeakyReLU(ELU(InstanceNorm(x, nil, nil, 1e-5), alpha), 0.2)), x)[0]
 				nodes[i] = len(x.Graph().Nodes())
 				return g
 			})
@@ -304,11 +304,14 @@ func TestClosedForm(t *testing.T) {
 func TestELU(t *testing.T) {
 	rng := rand.New(rand.NewPCG(20, 8))
 	b := goBackend(t)
-	got := MustExecOnce(b, func(g *Graph) *Node {
-		return ELU(Const(g, []float64{-1000, -1, 0, 2, 1000}), 1.5)
-	})
-	want := []float64{-1.5, 1.5 * math.Expm1(-1), 0, 2, 1000}
-	assertClose(t, "ELU", flat64(t, got), want, 1e-12)
+	// 1.5 takes the Where form, 1 and 0.5 the max form.
+	for _, alpha := range []float64{1.5, 1, 0.5} {
+		got := MustExecOnce(b, func(g *Graph) *Node {
+			return ELU(Const(g, []float64{-1000, -1, -1e-9, 0, 2, 1000}), alpha)
+		})
+		want := []float64{-alpha, alpha * math.Expm1(-1), alpha * math.Expm1(-1e-9), 0, 2, 1000}
+		assertClose(t, fmt.Sprintf("ELU alpha %g", alpha), flat64(t, got), want, 1e-12)
+	}
 	// Avoid the kink at 0.
 	x := randTensor(rng, 0.05, 2, 3, 4)
 	xf := flat64(t, x)
@@ -319,11 +322,67 @@ func TestELU(t *testing.T) {
 	}
 	for _, closed := range []bool{true, false} {
 		was := SetClosedForm(closed)
-		for _, alpha := range []float64{1.5, 1} {
+		for _, alpha := range []float64{1.5, 1, 0.5} {
 			checkGradient(t, b, func(in []*Node) *Node { return ELU(in[0], alpha) }, tensors.FromFlatDataAndDimensions(xf, 3, 4))
 		}
 		SetClosedForm(was)
 	}
+}
+
+// TestLeakyReLU checks LeakyReLU's values, its gradient against finite differences with and
+// without the closed form, and that on float32 data the closed form gives GoMLX's gradient bit
+// for bit (zeros of either sign taken as equal), x = 0 included, with fewer nodes.
+func TestLeakyReLU(t *testing.T) {
+	b := goBackend(t)
+	got := MustExecOnce(b, func(g *Graph) *Node {
+		return LeakyReLU(Const(g, []float64{-10, -1, 0, 0.5, 3}), 0.2)
+	})
+	assertClose(t, "LeakyReLU", flat64(t, got), []float64{-2, -0.2, 0, 0.5, 3}, 1e-12)
+	rng := rand.New(rand.NewPCG(20, 10))
+	x := randTensor(rng, 0.05, 2, 3, 4)
+	xf := flat64(t, x)
+	for i := range xf {
+		if i%2 == 0 {
+			xf[i] = -xf[i]
+		}
+	}
+	for _, closed := range []bool{true, false} {
+		was := SetClosedForm(closed)
+		checkGradient(t, b, func(in []*Node) *Node { return LeakyReLU(in[0], 0.2) }, tensors.FromFlatDataAndDimensions(xf, 3, 4))
+		SetClosedForm(was)
+	}
+	x32 := make([]float32, 64)
+	for i := range x32 {
+		x32[i] = float32(rng.NormFloat64())
+	}
+	x32[5], x32[6] = 0, float32(math.Copysign(0, -1))
+	var grads [2][]float32
+	var nodes [2]int
+	for i, closed := range []bool{true, false} {
+		was := SetClosedForm(closed)
+		exec := MustNewExec(b, func(x *Node) *Node {
+			g := Gradient(weightedSum(LeakyReLU(x, 0.2)), x)[0]
+			nodes[i] = len(x.Graph().Nodes())
+			return g
+		})
+		out, err := exec.Exec(tensors.FromFlatDataAndDimensions(x32, 4, 16))
+		SetClosedForm(was)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if grads[i], err = tensors.CopyFlatData[float32](out[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range grads[0] {
+		if grads[0][i] != grads[1][i] {
+			t.Fatalf("x = %g: closed-form gradient %g, GoMLX's %g", x32[i], grads[0][i], grads[1][i])
+		}
+	}
+	if nodes[0] >= nodes[1] {
+		t.Errorf("the closed-form gradient graph has %d nodes, the differentiated one %d", nodes[0], nodes[1])
+	}
+	t.Logf("%d against %d nodes", nodes[0], nodes[1])
 }
 
 // TestPanicsArePrefixed checks that programmer mistakes panic with the "pathogan:" prefix.
@@ -345,7 +404,8 @@ func TestPanicsArePrefixed(t *testing.T) {
 		"InstanceNorm": func(g *Graph) *Node {
 			return InstanceNorm(Zeros(g, shapesMake(1, 3, 3, 3)), Zeros(g, shapesMake(2)), nil, 1e-5)
 		},
-		"ELU nil": func(g *Graph) *Node { return ELU(nil, 1) },
+		"ELU nil":         func(g *Graph) *Node { return ELU(nil, 1) },
+		"LeakyReLU alpha": func(g *Graph) *Node { return LeakyReLU(Zeros(g, shapesMake(1, 3)), 1.5) },
 		"Conv2D too small": func(g *Graph) *Node {
 			return Conv2D(Zeros(g, shapesMake(1, 2, 2, 1)), Zeros(g, shapesMake(3, 3, 1, 1)), 1, PadValid)
 		},

@@ -112,9 +112,7 @@ func Norm(x *graph.Node) *graph.Node { return backend.InstanceNorm(x, nil, nil, 
 func ELU(x *graph.Node) *graph.Node { return backend.ELU(x, 1) }
 
 // LeakyReLU is max(x, 0.2x), the discriminators' activation.
-func LeakyReLU(x *graph.Node) *graph.Node {
-	return graph.Max(x, graph.MulScalar(x, 0.2))
-}
+func LeakyReLU(x *graph.Node) *graph.Node { return backend.LeakyReLU(x, 0.2) }
 
 // Dense is a fully connected layer x [batch, in] -> [batch, f], with bias,
 // its weights drawn from N(0, InitStd²).

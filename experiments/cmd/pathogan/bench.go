@@ -95,7 +95,7 @@ func runBench(args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed Go steps to this file")
 	opProfile := fs.Int("op-profile", 0, "print the N slowest op types and shapes of the timed Go steps (Go backend only)")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout (progress goes to stderr)")
-	autodiffNorm := fs.Bool("autodiff-norm", false, "differentiate instance norm and ELU op by op instead of using their closed-form gradients (for comparisons)")
+	autodiffNorm := fs.Bool("autodiff-norm", false, "differentiate instance norm, ELU and LeakyReLU op by op instead of using their closed-form gradients (for comparisons)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}

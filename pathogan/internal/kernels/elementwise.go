@@ -463,6 +463,10 @@ func vecOp(op backends.OpType) (vec.Op, bool) {
 		return vec.Mul, true
 	case backends.OpTypeDiv:
 		return vec.Div, true
+	case backends.OpTypeMax:
+		return vec.Max, true
+	case backends.OpTypeMin:
+		return vec.Min, true
 	}
 	return 0, false
 }
@@ -470,56 +474,26 @@ func vecOp(op backends.OpType) (vec.Op, bool) {
 // binaryRun computes dst = x op y, where x or y may have length 1 (broadcast).
 func binaryRun(op backends.OpType, dst, x, y []float32) {
 	n := len(dst)
-	if vop, ok := vecOp(op); ok {
-		switch {
-		case len(x) == n && len(y) == n:
-			vec.VV(vop, dst, x, y)
-		case len(y) == 1 && len(x) == n:
-			vec.VS(vop, dst, x, y[0])
-		case len(x) == 1 && len(y) == n:
-			vec.SV(vop, dst, x[0], y)
-		default: // Both broadcast: a constant run.
-			var v [1]float32
-			vec.VV(vop, v[:], x[:1], y[:1])
-			for i := range dst {
-				dst[i] = v[0]
-			}
-		}
-		return
-	}
-	// Max and Min.
-	pick := min32
-	if op == backends.OpTypeMax {
-		pick = max32
-	}
+	vop, _ := vecOp(op) // Every op of binaryOps has one.
 	switch {
 	case len(x) == n && len(y) == n:
-		x, y = x[:n], y[:n]
-		for i := range dst {
-			dst[i] = pick(x[i], y[i])
-		}
+		vec.VV(vop, dst, x, y)
 	case len(y) == 1 && len(x) == n:
-		s := y[0]
-		x = x[:n]
-		for i := range dst {
-			dst[i] = pick(x[i], s)
-		}
+		vec.VS(vop, dst, x, y[0])
 	case len(x) == 1 && len(y) == n:
-		s := x[0]
-		y = y[:n]
+		vec.SV(vop, dst, x[0], y)
+	default: // Both broadcast: a constant run.
+		var v [1]float32
+		vec.VV(vop, v[:], x[:1], y[:1])
 		for i := range dst {
-			dst[i] = pick(s, y[i])
-		}
-	default:
-		v := pick(x[0], y[0])
-		for i := range dst {
-			dst[i] = v
+			dst[i] = v[0]
 		}
 	}
 }
 
-// max32 and min32 propagate NaN like simplego's (and XLA's) Max and Min; Go's built-in min and
-// max do, without data-dependent branches.
+// max32 and min32 (the reductions' steps) propagate NaN like simplego's (and XLA's) Max and Min;
+// Go's built-in min and max do, without data-dependent branches. Element-wise Max and Min run
+// through package vec, which follows the same rules.
 func max32(a, b float32) float32 { return max(a, b) }
 
 func min32(a, b float32) float32 { return min(a, b) }

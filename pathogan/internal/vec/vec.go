@@ -1,5 +1,5 @@
 // Package vec holds the float32 element-wise loops of the Go backend's executors: dst = x op y,
-// x op s and s op y for op in Add, Sub, Mul, Div. On amd64 machines with AVX2 they run eight
+// x op s and s op y for op in Add, Sub, Mul, Div, Max, Min. On amd64 machines with AVX2 they run eight
 // floats per instruction (vec_amd64.s); elsewhere, and for the last few elements, plain Go
 // loops. Both round every operation to float32 the same way, so results are bit-identical.
 package vec
@@ -12,6 +12,8 @@ const (
 	Sub           // x - y
 	Mul           // x * y
 	Div           // x / y
+	Max           // max(x, y), as Go's built-in max: NaN if either is NaN, max(-0, +0) = +0
+	Min           // min(x, y), as Go's built-in min: NaN if either is NaN, min(-0, +0) = -0
 )
 
 // VV sets dst[i] = x[i] op y[i] for i < len(dst); x and y must be at least as long.
@@ -69,6 +71,14 @@ func goVV(op Op, dst, x, y []float32) {
 		for i := range dst {
 			dst[i] = x[i] / y[i]
 		}
+	case Max:
+		for i := range dst {
+			dst[i] = max(x[i], y[i])
+		}
+	case Min:
+		for i := range dst {
+			dst[i] = min(x[i], y[i])
+		}
 	}
 }
 
@@ -91,6 +101,14 @@ func goVS(op Op, dst, x []float32, s float32) {
 		for i := range dst {
 			dst[i] = x[i] / s
 		}
+	case Max:
+		for i := range dst {
+			dst[i] = max(x[i], s)
+		}
+	case Min:
+		for i := range dst {
+			dst[i] = min(x[i], s)
+		}
 	}
 }
 
@@ -112,6 +130,14 @@ func goSV(op Op, dst []float32, s float32, y []float32) {
 	case Div:
 		for i := range dst {
 			dst[i] = s / y[i]
+		}
+	case Max:
+		for i := range dst {
+			dst[i] = max(s, y[i])
+		}
+	case Min:
+		for i := range dst {
+			dst[i] = min(s, y[i])
 		}
 	}
 }

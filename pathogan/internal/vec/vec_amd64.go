@@ -42,3 +42,15 @@ func divSV(dst, x *float32, s float32, n int)
 
 //go:noescape
 func selectVV(dst *float32, cond *bool, t, f *float32, n int)
+
+//go:noescape
+func maxVV(dst, x, y *float32, n int)
+
+//go:noescape
+func maxVS(dst, x *float32, s float32, n int)
+
+//go:noescape
+func minVV(dst, x, y *float32, n int)
+
+//go:noescape
+func minVS(dst, x *float32, s float32, n int)

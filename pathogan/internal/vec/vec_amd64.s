@@ -486,3 +486,100 @@ selectLoop:
 selectDone:
 	VZEROUPPER
 	RET
+
+// Max and Min as Go's built-in max and min compute them: where the operands compare equal
+// (+0 and -0 included) the result is their bitwise AND (max: +0 wins) or OR (min: -0 wins);
+// where either is NaN the result is NaN (their sum); elsewhere VMAXPS/VMINPS. Y0 and Y1 hold the
+// operands, Y2 the result; Y3 and Y5 are scratch. BITS is VANDPS or VORPS.
+#define MINMAX(OP, BITS) \
+	OP Y1, Y0, Y2 \
+	VCMPPS $0, Y1, Y0, Y3 \
+	BITS Y1, Y0, Y5 \
+	VBLENDVPS Y3, Y5, Y2, Y2 \
+	VCMPPS $3, Y1, Y0, Y3 \
+	VADDPS Y1, Y0, Y5 \
+	VBLENDVPS Y3, Y5, Y2, Y2
+
+// func maxVV(dst, x, y *float32, n int)
+TEXT ·maxVV(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+maxVVloop:
+	CMPQ CX, $8
+	JLT maxVVdone
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y1
+	MINMAX(VMAXPS, VANDPS)
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP maxVVloop
+maxVVdone:
+	VZEROUPPER
+	RET
+
+// func maxVS(dst, x *float32, s float32, n int)
+TEXT ·maxVS(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	VBROADCASTSS s+16(FP), Y1
+	MOVQ n+24(FP), CX
+maxVSloop:
+	CMPQ CX, $8
+	JLT maxVSdone
+	VMOVUPS (SI), Y0
+	MINMAX(VMAXPS, VANDPS)
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP maxVSloop
+maxVSdone:
+	VZEROUPPER
+	RET
+
+// func minVV(dst, x, y *float32, n int)
+TEXT ·minVV(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+minVVloop:
+	CMPQ CX, $8
+	JLT minVVdone
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y1
+	MINMAX(VMINPS, VORPS)
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP minVVloop
+minVVdone:
+	VZEROUPPER
+	RET
+
+// func minVS(dst, x *float32, s float32, n int)
+TEXT ·minVS(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	VBROADCASTSS s+16(FP), Y1
+	MOVQ n+24(FP), CX
+minVSloop:
+	CMPQ CX, $8
+	JLT minVSdone
+	VMOVUPS (SI), Y0
+	MINMAX(VMINPS, VORPS)
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP minVSloop
+minVSdone:
+	VZEROUPPER
+	RET

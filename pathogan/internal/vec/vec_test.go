@@ -25,7 +25,7 @@ func TestBitIdentical(t *testing.T) {
 			}
 		}
 		s := float32(r.NormFloat64())
-		for _, op := range []Op{Add, Sub, Mul, Div} {
+		for _, op := range []Op{Add, Sub, Mul, Div, Max, Min} {
 			check := func(form string, got, want []float32) {
 				for i := range want {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
@@ -99,5 +99,49 @@ func BenchmarkVV(b *testing.B) {
 				goVV(Mul, d, x, y)
 			}
 		})
+	}
+}
+
+// TestMinMaxSpecial checks Max and Min on every pair of special values against Go's built-in max
+// and min, bit for bit (NaN as NaN): +0 and -0 in both orders, infinities, NaN, subnormals.
+func TestMinMaxSpecial(t *testing.T) {
+	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, float32(math.Inf(1)), float32(math.Inf(-1)),
+		float32(math.NaN()), 1e-40, -1e-40, 3e38}
+	var x, y []float32
+	for _, a := range special {
+		for _, b := range special {
+			x, y = append(x, a), append(y, b)
+		}
+	}
+	same := func(got, want float32) bool {
+		return math.Float32bits(got) == math.Float32bits(want) || (got != got && want != want)
+	}
+	n := len(x)
+	got := make([]float32, n)
+	for _, op := range []Op{Max, Min} {
+		pick := func(a, b float32) float32 { return max(a, b) }
+		if op == Min {
+			pick = func(a, b float32) float32 { return min(a, b) }
+		}
+		VV(op, got, x, y)
+		for i := range got {
+			if want := pick(x[i], y[i]); !same(got[i], want) {
+				t.Fatalf("op %d VV(%v, %v) = %v (%#x), want %v (%#x)", op, x[i], y[i], got[i], math.Float32bits(got[i]), want, math.Float32bits(want))
+			}
+		}
+		for _, s := range special {
+			VS(op, got, x, s)
+			for i := range got {
+				if want := pick(x[i], s); !same(got[i], want) {
+					t.Fatalf("op %d VS(%v, %v) = %v, want %v", op, x[i], s, got[i], want)
+				}
+			}
+			SV(op, got, s, y)
+			for i := range got {
+				if want := pick(s, y[i]); !same(got[i], want) {
+					t.Fatalf("op %d SV(%v, %v) = %v, want %v", op, s, y[i], got[i], want)
+				}
+			}
+		}
 	}
 }
