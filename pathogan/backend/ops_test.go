@@ -312,9 +312,17 @@ func TestELU(t *testing.T) {
 		want := []float64{-alpha, alpha * math.Expm1(-1), alpha * math.Expm1(-1e-9), 0, 2, 1000}
 		assertClose(t, fmt.Sprintf("ELU alpha %g", alpha), flat64(t, got), want, 1e-12)
 	}
-	// Avoid the kink at 0.
-	x := randTensor(rng, 0.05, 2, 3, 4)
-	xf := flat64(t, x)
+	for _, alpha := range []float64{1.5, 1, 0.5} {
+		checkActivationGradient(t, b, rng, func(x *Node) *Node { return ELU(x, alpha) })
+	}
+}
+
+// checkActivationGradient checks an element-wise activation's gradient against finite
+// differences, with and without the closed forms, on values away from the kink at 0 (of
+// either sign, at least 0.05 from it).
+func checkActivationGradient(t *testing.T, b backends.Backend, rng *rand.Rand, fn func(x *Node) *Node) {
+	t.Helper()
+	xf := flat64(t, randTensor(rng, 0.05, 2, 3, 4))
 	for i := range xf {
 		if i%2 == 0 {
 			xf[i] = -xf[i]
@@ -322,9 +330,7 @@ func TestELU(t *testing.T) {
 	}
 	for _, closed := range []bool{true, false} {
 		was := SetClosedForm(closed)
-		for _, alpha := range []float64{1.5, 1, 0.5} {
-			checkGradient(t, b, func(in []*Node) *Node { return ELU(in[0], alpha) }, tensors.FromFlatDataAndDimensions(xf, 3, 4))
-		}
+		checkGradient(t, b, func(in []*Node) *Node { return fn(in[0]) }, tensors.FromFlatDataAndDimensions(xf, 3, 4))
 		SetClosedForm(was)
 	}
 }
@@ -339,18 +345,7 @@ func TestLeakyReLU(t *testing.T) {
 	})
 	assertClose(t, "LeakyReLU", flat64(t, got), []float64{-2, -0.2, 0, 0.5, 3}, 1e-12)
 	rng := rand.New(rand.NewPCG(20, 10))
-	x := randTensor(rng, 0.05, 2, 3, 4)
-	xf := flat64(t, x)
-	for i := range xf {
-		if i%2 == 0 {
-			xf[i] = -xf[i]
-		}
-	}
-	for _, closed := range []bool{true, false} {
-		was := SetClosedForm(closed)
-		checkGradient(t, b, func(in []*Node) *Node { return LeakyReLU(in[0], 0.2) }, tensors.FromFlatDataAndDimensions(xf, 3, 4))
-		SetClosedForm(was)
-	}
+	checkActivationGradient(t, b, rng, func(x *Node) *Node { return LeakyReLU(x, 0.2) })
 	x32 := make([]float32, 64)
 	for i := range x32 {
 		x32[i] = float32(rng.NormFloat64())
