@@ -1,7 +1,8 @@
 // Package vec holds the float32 element-wise loops of the Go backend's executors: dst = x op y,
-// x op s and s op y for op in Add, Sub, Mul, Div, Max, Min. On amd64 machines with AVX2 they run eight
-// floats per instruction (vec_amd64.s); elsewhere, and for the last few elements, plain Go
-// loops. Both round every operation to float32 the same way, so results are bit-identical.
+// x op s and s op y for op in Add, Sub, Mul, Div, Max, Min. On amd64 machines with AVX2 they
+// run eight floats per instruction (vec_amd64.s); elsewhere, and for the last few elements,
+// plain Go loops. Both round every operation to float32 the same way, so results are
+// bit-identical.
 package vec
 
 // Op is an element-wise binary operation.
