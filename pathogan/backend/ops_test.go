@@ -252,9 +252,9 @@ func TestInstanceNorm(t *testing.T) {
 	}
 }
 
-// TestClosedForm checks that InstanceNorm and ELU carry their closed-form gradients: the gradient
-// graph of ELU(InstanceNorm(x)) has fewer nodes than with SetClosedForm(false), and the two
-// gradients agree on float32 data.
+// TestClosedForm checks that InstanceNorm, ELU and LeakyReLU carry their closed-form gradients:
+// the gradient graph of LeakyReLU(ELU(InstanceNorm(x))) has fewer nodes than with
+// SetClosedForm(false), and the two gradients agree on float32 data.
 func TestClosedForm(t *testing.T) {
 	b := goBackend(t)
 	rng := rand.New(rand.NewPCG(20, 9))
@@ -265,34 +265,15 @@ func TestClosedForm(t *testing.T) {
 		x32[i] = float32(v)
 	}
 	for _, alpha := range []float64{1, 0.5} {
-		var grads [2][]float64
-		var nodes [2]int
-		for i, closed := range []bool{true, false} {
-			was := SetClosedForm(closed)
-			exec := MustNewExec(b, func(x *Node) *Node {
-				g := Gradient(weightedSum(LeakyReLU(ELU(InstanceNorm(x, nil, nil, 1e-5), alpha), 0.2)), x)[0]
-				nodes[i] = len(x.Graph().Nodes())
-				return g
-			})
-			out, err := exec.Exec(tensors.FromFlatDataAndDimensions(x32, 2, 16, 16, 8))
-			SetClosedForm(was)
-			if err != nil {
-				t.Fatal(err)
-			}
-			g32, err := tensors.CopyFlatData[float32](out[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range g32 {
-				grads[i] = append(grads[i], float64(v))
-			}
-		}
+		grads, nodes := gradientBothWays(t, b, func(x *Node) *Node {
+			return LeakyReLU(ELU(InstanceNorm(x, nil, nil, 1e-5), alpha), 0.2)
+		}, tensors.FromFlatDataAndDimensions(x32, 2, 16, 16, 8))
 		if nodes[0] >= nodes[1] {
 			t.Errorf("alpha %g: the closed-form gradient graph has %d nodes, the differentiated one %d", alpha, nodes[0], nodes[1])
 		}
 		worst := 0.0
 		for i := range grads[0] {
-			worst = max(worst, math.Abs(grads[0][i]-grads[1][i]))
+			worst = max(worst, math.Abs(float64(grads[0][i])-float64(grads[1][i])))
 		}
 		if worst > 1e-5 {
 			t.Errorf("alpha %g: closed-form and differentiated gradients differ by up to %.3g", alpha, worst)
@@ -315,6 +296,29 @@ func TestELU(t *testing.T) {
 	for _, alpha := range []float64{1.5, 1, 0.5} {
 		checkActivationGradient(t, b, rng, func(x *Node) *Node { return ELU(x, alpha) })
 	}
+}
+
+// gradientBothWays returns the gradient of weightedSum(fn(x)) at the float32 x, and the number
+// of nodes of its graph, with the closed forms on ([0]) and off ([1]).
+func gradientBothWays(t *testing.T, b backends.Backend, fn func(x *Node) *Node, x *tensors.Tensor) (grads [2][]float32, nodes [2]int) {
+	t.Helper()
+	for i, closed := range []bool{true, false} {
+		was := SetClosedForm(closed)
+		exec := MustNewExec(b, func(x *Node) *Node {
+			g := Gradient(weightedSum(fn(x)), x)[0]
+			nodes[i] = len(x.Graph().Nodes())
+			return g
+		})
+		out, err := exec.Exec(x)
+		SetClosedForm(was)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if grads[i], err = tensors.CopyFlatData[float32](out[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return grads, nodes
 }
 
 // checkActivationGradient checks an element-wise activation's gradient against finite
@@ -351,24 +355,8 @@ func TestLeakyReLU(t *testing.T) {
 		x32[i] = float32(rng.NormFloat64())
 	}
 	x32[5], x32[6] = 0, float32(math.Copysign(0, -1))
-	var grads [2][]float32
-	var nodes [2]int
-	for i, closed := range []bool{true, false} {
-		was := SetClosedForm(closed)
-		exec := MustNewExec(b, func(x *Node) *Node {
-			g := Gradient(weightedSum(LeakyReLU(x, 0.2)), x)[0]
-			nodes[i] = len(x.Graph().Nodes())
-			return g
-		})
-		out, err := exec.Exec(tensors.FromFlatDataAndDimensions(x32, 4, 16))
-		SetClosedForm(was)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if grads[i], err = tensors.CopyFlatData[float32](out[0]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	grads, nodes := gradientBothWays(t, b, func(x *Node) *Node { return LeakyReLU(x, 0.2) },
+		tensors.FromFlatDataAndDimensions(x32, 4, 16))
 	for i := range grads[0] {
 		if grads[0][i] != grads[1][i] {
 			t.Fatalf("x = %g: closed-form gradient %g, GoMLX's %g", x32[i], grads[0][i], grads[1][i])
