@@ -49,7 +49,11 @@
 //     defined"). It is correct for odd kernels with "same" or no padding. This package replaces
 //     the ConvGeneral gradient (globally) with one that handles any axes layout, stride, padding
 //     (asymmetric and negative), kernel dilation and input dilation; grouped convolutions keep
-//     GoMLX's gradient.
+//     GoMLX's gradient. A transposed convolution's kernel gradient takes the form of a strided
+//     convolution's (SetTransposeFilterForm), which XLA's GPU compiler runs as cuDNN's
+//     backward-filter convolution; as a convolution of the input-dilated input, the form JAX's
+//     rule also takes, XLA runs it on a zero-filled copy of the input with the whole image as
+//     the window.
 //  5. No gradient is registered for Expm1, Rsqrt, Clamp, Pad, Reverse, ReduceProduct, Round,
 //     Floor, Ceil or Identity: "graph has node ... with type "Rsqrt", for which no gradient is
 //     defined yet". This package registers exact ones (zero for the piecewise-constant ops).

@@ -157,6 +157,15 @@ func ConvTranspose2D(x, kernel *graph.Node, stride int, padding Padding) *graph.
 	return Conv2D(dilated, flipped, 1, PadValid)
 }
 
+// SetTransposeFilterForm says whether the kernel gradient of ConvTranspose2D (of every
+// input-dilated ConvGeneral with stride 1), in graphs built from now on, is built in the form of
+// a strided convolution's kernel gradient (on, the default), which XLA's GPU compiler runs as
+// cuDNN's backward-filter convolution, or as a convolution of the input-dilated input (off),
+// which it runs as a forward convolution over a zero-filled copy of the input with the whole
+// image as its window. It returns the previous setting. Both give the same values up to
+// rounding. It is process-wide, for comparisons such as bench's --dilated-kernel-grad.
+func SetTransposeFilterForm(on bool) (was bool) { return gradients.SetFilterForm(on) }
+
 // closedFormOff turns the closed-form gradients of InstanceNorm, ELU and LeakyReLU off
 // (SetClosedForm).
 var closedFormOff atomic.Bool

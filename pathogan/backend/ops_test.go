@@ -8,9 +8,12 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	timage "github.com/gomlx/gomlx/pkg/core/tensors/images"
+	"github.com/pathogan-go/pathogan/pathogan/internal/gradients"
 )
 
 // conv2DRef is a direct NHWC/HWIO cross-correlation used as the reference.
@@ -220,6 +223,80 @@ func TestConvTranspose2D(t *testing.T) {
 			checkGradient(t, b, func(in []*Node) *Node { return ConvTranspose2D(in[0], in[1], c.stride, c.padding) },
 				mustLocalClone(t, x), mustLocalClone(t, k))
 		})
+	}
+}
+
+// TestTransposeFilterForm checks the backward-filter form of a transposed convolution's kernel
+// gradient (SetTransposeFilterForm): against finite differences with any axes layout, input
+// dilation and padding (float64), and against the input-dilated form on float32 data, where both
+// run on the Go backend's float32 convolution kernels; and that with it, no convolution in the
+// gradients of the model's layers is one that XLA's GPU compiler runs on a zero-inserted copy of
+// its input (gradients.ZeroInsertingConvs), while the input-dilated form leaves one per
+// transposed convolution.
+func TestTransposeFilterForm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 6))
+	b := goBackend(t)
+	defer SetTransposeFilterForm(SetTransposeFilterForm(true))
+
+	t.Run("general", func(t *testing.T) {
+		axes := backends.ConvolveAxesConfig{
+			InputBatch: 2, InputChannels: 0, InputSpatial: []int{3, 1},
+			KernelInputChannels: 1, KernelOutputChannels: 3, KernelSpatial: []int{2, 0},
+			OutputBatch: 1, OutputChannels: 3, OutputSpatial: []int{0, 2},
+		}
+		// Input dilations 2 and 3, asymmetric paddings, one of them 0 (the form's pad k-1).
+		checkGradient(t, b, func(in []*Node) *Node {
+			return ConvGeneral(in[0], in[1], axes, []int{1, 1}, [][2]int{{2, 0}, {1, 2}}, []int{2, 3}, nil, 1, 1)
+		}, randTensor(rng, -1, 1, 2, 4, 2, 3), randTensor(rng, -1, 1, 3, 2, 3, 3))
+	})
+
+	// The decoder's up-sampling layer (PyTorch's k3 s2 p1 output_padding 1) on float32 data.
+	x := tensors.FromShape(shapes.Make(dtypes.Float32, 2, 9, 9, 6))
+	k := tensors.FromShape(shapes.Make(dtypes.Float32, 3, 3, 6, 4))
+	for _, tensor := range []*tensors.Tensor{x, k} {
+		tensors.MutableFlatData(tensor, func(d []float32) {
+			for i := range d {
+				d[i] = float32(2*rng.Float64() - 1)
+			}
+		})
+	}
+	var grads [2][]float32
+	for i, on := range []bool{true, false} {
+		SetTransposeFilterForm(on)
+		out := MustExecOnceN(b, func(x, k *Node) []*Node {
+			return Gradient(weightedSum(ConvTranspose2D(x, k, 2, PadExplicit(1, 0, 1, 0))), k)
+		}, x, k)
+		var err error
+		if grads[i], err = tensors.CopyFlatData[float32](out[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range grads[0] {
+		if d := math.Abs(float64(grads[0][i] - grads[1][i])); d > 1e-4*(1+math.Abs(float64(grads[1][i]))) {
+			t.Fatalf("kernel gradient element %d: %g in the backward-filter form, %g in the input-dilated form",
+				i, grads[0][i], grads[1][i])
+		}
+	}
+
+	layers := func(x, k3, k4, kT *Node) *Node {
+		h := Conv2D(x, k3, 2, PadSame)                            // d: 3x3, stride 2.
+		h = Conv2D(h, k4, 2, PadExplicit(1, 1, 1, 1))             // PatchGAN: 4x4, stride 2, padding 1.
+		return ConvTranspose2D(h, kT, 2, PadExplicit(1, 0, 1, 0)) // u: 3x3, stride 2.
+	}
+	for _, on := range []bool{true, false} {
+		SetTransposeFilterForm(on)
+		g := NewGraph(b, "layers")
+		param := func(name string, dims ...int) *Node { return Parameter(g, name, shapes.Make(dtypes.Float32, dims...)) }
+		xs, k3, k4, kT := param("x", 2, 16, 16, 3), param("k3", 3, 3, 3, 4), param("k4", 4, 4, 4, 5), param("kT", 3, 3, 5, 2)
+		Gradient(weightedSum(layers(xs, k3, k4, kT)), xs, k3, k4, kT)
+		bad := gradients.ZeroInsertingConvs(g)
+		if on && len(bad) > 0 {
+			t.Errorf("backward-filter form: %d zero-inserting convolutions, the first %s", len(bad), bad[0])
+		}
+		if !on && len(bad) != 1 {
+			t.Errorf("input-dilated form: %d zero-inserting convolutions, want the transposed convolution's kernel gradient", len(bad))
+		}
+		g.Finalize()
 	}
 }
 

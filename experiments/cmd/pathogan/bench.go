@@ -41,6 +41,9 @@ type benchReport struct {
 	Params    int    `json:"params"`
 	// NormGradient is how instance norm and ELU are differentiated: "closed form" or "autodiff".
 	NormGradient string `json:"norm_gradient"`
+	// TransposeKernelGradient is the form of the transposed convolutions' kernel gradients:
+	// "backward-filter" or "input-dilated" (backend.SetTransposeFilterForm).
+	TransposeKernelGradient string `json:"transpose_kernel_gradient"`
 
 	GoStepS        float64 `json:"go_step_s"`
 	GoStepMinS     float64 `json:"go_step_min_s"`
@@ -96,6 +99,7 @@ func runBench(args []string) error {
 	opProfile := fs.Int("op-profile", 0, "print the N slowest op types and shapes of the timed Go steps (Go backend only)")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout (progress goes to stderr)")
 	autodiffNorm := fs.Bool("autodiff-norm", false, "differentiate instance norm, ELU and LeakyReLU op by op instead of using their closed-form gradients (for comparisons)")
+	dilatedKernelGrad := fs.Bool("dilated-kernel-grad", false, "build transposed convolutions' kernel gradients as convolutions of the input-dilated input instead of in the backward-filter form (for comparisons)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
@@ -137,10 +141,14 @@ func runBench(args []string) error {
 
 	rep := benchReport{Preset: *preset, Size: cfg.Size, Base: cfg.Base, DiscBase: cfg.DiscBase, Z: cfg.Z,
 		ResBlocks: cfg.ResBlocks, Batch: cfg.Batch, Steps: *steps, Warmup: *warmup,
-		Backend: info.Name + ":" + info.Config, NormGradient: "closed form"}
+		Backend: info.Name + ":" + info.Config, NormGradient: "closed form", TransposeKernelGradient: "backward-filter"}
 	if *autodiffNorm {
 		defer backend.SetClosedForm(backend.SetClosedForm(false))
 		rep.NormGradient = "autodiff"
+	}
+	if *dilatedKernelGrad {
+		defer backend.SetTransposeFilterForm(backend.SetTransposeFilterForm(false))
+		rep.TransposeKernelGradient = "input-dilated"
 	}
 	if *compare {
 		// PyTorch runs first, while this process is still small: a child's

@@ -1,6 +1,9 @@
 package gradients
 
 import (
+	"slices"
+	"sync/atomic"
+
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -59,7 +62,9 @@ func readConvParams(node *Node) convParams {
 //     spatially reversed kernel with in/out channels swapped, kernel dilation kept);
 //     then a stride-inputDilation slice when the forward input was dilated;
 //   - d kernel = conv(input cropped to the used span [padStart, L-excess), with batch and
-//     channels swapped, "kernel" v with kernel dilation s, stride = kernel dilation).
+//     channels swapped, "kernel" v with kernel dilation s, stride = kernel dilation); for a
+//     stride-1 convolution with input dilation (a transposed convolution), the same sums in the
+//     form XLA runs as cuDNN's backward-filter convolution (filterFormKernelGradient).
 func convGeneralVJP(node, v *Node) []*Node {
 	cp := readConvParams(node)
 	if cp.channelGroups > 1 || cp.batchGroups > 1 {
@@ -139,7 +144,10 @@ func convGeneralVJP(node, v *Node) []*Node {
 	}
 	if direct {
 		gradX := ConvGeneral(v, flipped, axesX, cp.inputDilations, vPads, cp.strides, cp.kernelDil, 1, 1)
-		gradK := ConvGeneral(x, v, axesK, cp.kernelDil, xPads, cp.inputDilations, cp.strides, 1, 1)
+		gradK := filterFormKernelGradient(cp, kernel, x, v)
+		if gradK == nil {
+			gradK = ConvGeneral(x, v, axesK, cp.kernelDil, xPads, cp.inputDilations, cp.strides, 1, 1)
+		}
 		return []*Node{gradX, gradK}
 	}
 
@@ -163,4 +171,85 @@ func convGeneralVJP(node, v *Node) []*Node {
 	}
 	gradK := ConvGeneral(xUsed, v, axesK, cp.kernelDil, nil, nil, cp.strides, 1, 1)
 	return []*Node{gradX, gradK}
+}
+
+// dilatedFilterFormOff turns filterFormKernelGradient off (SetFilterForm).
+var dilatedFilterFormOff atomic.Bool
+
+// SetFilterForm says whether the kernel gradient of an input-dilated convolution (a transposed
+// convolution's) is built in the backward-filter form (on, the default) or in the input-dilated
+// form (off), in graphs built from now on, and returns the previous setting. Both compute the same
+// values up to rounding. It is process-wide, for comparisons such as bench's
+// --dilated-kernel-grad.
+func SetFilterForm(on bool) (was bool) { return !dilatedFilterFormOff.Swap(!on) }
+
+// filterFormKernelGradient returns the kernel gradient of a stride-1 ConvGeneral whose input is
+// dilated (a transposed convolution: input dilation D, kernel k, paddings pl and ph) in the form
+// of a strided convolution's kernel gradient, or nil where that form does not apply (a stride or
+// kernel dilation above 1, or pl or ph above k-1) or SetFilterForm is off.
+//
+// With x the input, v the output's gradient and xd the dilated, padded input, the kernel
+// gradient is dK[j] = Σ_o v[o]·xd[o+j] = Σ_i x[i]·v[i·D + pl - j] (per spatial axis). That is the
+// convolution C[m] = Σ_i x[i]·v'[m + i·D] of v', v padded by k-1-pl before and k-1-ph after,
+// with x as the kernel at kernel dilation D, batch axes contracted; then dK[j] = C[k-1-j], a
+// reversal. The input-dilated form, conv(xd, v), computes the same sums, but XLA's GPU compiler
+// does not recognize a convolution with input dilation as a kernel gradient: it materializes xd
+// with its D²-1 of D² zeros and runs a forward convolution whose window is the whole image. The
+// form here is the one XLA maps to cuDNN's backward-filter convolution.
+func filterFormKernelGradient(cp convParams, kernel, x, v *Node) *Node {
+	if dilatedFilterFormOff.Load() || slices.Max(cp.inputDilations) == 1 ||
+		slices.Max(cp.strides) > 1 || slices.Max(cp.kernelDil) > 1 {
+		return nil
+	}
+	axes := cp.axes
+	n := len(axes.InputSpatial)
+	pads := make([][2]int, n)
+	for i := range n {
+		k := kernel.Shape().Dimensions[axes.KernelSpatial[i]]
+		pads[i] = [2]int{k - 1 - cp.paddings[i][0], k - 1 - cp.paddings[i][1]}
+		if pads[i][0] < 0 || pads[i][1] < 0 {
+			return nil
+		}
+	}
+	axesF := backends.ConvolveAxesConfig{
+		InputBatch: axes.OutputChannels, InputChannels: axes.OutputBatch, InputSpatial: axes.OutputSpatial,
+		KernelInputChannels: axes.InputBatch, KernelOutputChannels: axes.InputChannels,
+		KernelSpatial: axes.InputSpatial,
+		OutputBatch:   axes.KernelOutputChannels, OutputChannels: axes.KernelInputChannels,
+		OutputSpatial: axes.KernelSpatial,
+	}
+	c := ConvGeneral(v, x, axesF, OnesWhereUnset(nil, n), pads, nil, cp.inputDilations, 1, 1)
+	return Reverse(c, axes.KernelSpatial...)
+}
+
+// ZeroInsertingConvs returns the ConvGeneral nodes of g that XLA's GPU compiler would run on a
+// copy of their input with zeros inserted: those with an input dilation above 1 that are not a
+// backward-input convolution, which XLA recognizes as stride 1, no kernel dilation, and a kernel
+// that is a Reverse of all its spatial axes (a transposed convolution, or a strided convolution's
+// input gradient). Every other convolution maps to one cuDNN call without such a copy.
+func ZeroInsertingConvs(g *Graph) []*Node {
+	var out []*Node
+	for _, node := range g.Nodes() {
+		if node.Type() != NodeTypeConvGeneral {
+			continue
+		}
+		cp := readConvParams(node)
+		if slices.Max(cp.inputDilations) == 1 {
+			continue
+		}
+		kernel := node.Inputs()[1]
+		reversed := kernel.Type() == NodeTypeReverse && sameAxes(intsField(nodeParams(kernel, "axes"), "axes"), cp.axes.KernelSpatial)
+		if !reversed || slices.Max(cp.strides) > 1 || slices.Max(cp.kernelDil) > 1 {
+			out = append(out, node)
+		}
+	}
+	return out
+}
+
+// sameAxes says whether a and b hold the same axes, in any order.
+func sameAxes(a, b []int) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }

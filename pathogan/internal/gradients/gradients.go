@@ -39,7 +39,9 @@ var (
 //   - DotGeneral and Dot: the gradient of each operand is one DotGeneral (plus a transpose) instead
 //     of GoMLX's broadcast-multiply-reduce, which materialises a tensor of size
 //     batch x lhsCross x rhsCross x contracted;
-//   - ConvGeneral: correct for every kernel size, padding and input dilation (convgrad.go).
+//   - ConvGeneral: correct for every kernel size, padding and input dilation, and for transposed
+//     convolutions in the form XLA's GPU compiler maps to cuDNN without zero-filled copies
+//     (convgrad.go).
 //
 // The registrations are global: they apply to graphs of every backend, XLA included, from then
 // on. Before registering anything Install checks the GoMLX version (package gomlxcheck): on
