@@ -134,6 +134,14 @@ func TestGradConv2D(t *testing.T) {
 	}
 }
 
+// scrambledAxes puts every axis of a 2-D convolution somewhere other than where the NHWC/HWIO
+// layout has it, and the two spatial axes in reverse order.
+var scrambledAxes = backends.ConvolveAxesConfig{
+	InputBatch: 2, InputChannels: 0, InputSpatial: []int{3, 1},
+	KernelInputChannels: 1, KernelOutputChannels: 3, KernelSpatial: []int{2, 0},
+	OutputBatch: 1, OutputChannels: 3, OutputSpatial: []int{0, 2},
+}
+
 // TestGradConvolveLayersStyle checks graph.Convolve as graph/layers builds it (nil strides,
 // PadSame, channels-first too), whose forward pass fails on the raw Go backend.
 func TestGradConvolveLayersStyle(t *testing.T) {
@@ -155,13 +163,8 @@ func TestGradConvolveLayersStyle(t *testing.T) {
 	t.Run("general", func(t *testing.T) {
 		// Stride and kernel dilation together, input dilation, negative and asymmetric paddings:
 		// what the conv gradient itself produces (second-order gradients).
-		axes := backends.ConvolveAxesConfig{
-			InputBatch: 2, InputChannels: 0, InputSpatial: []int{3, 1},
-			KernelInputChannels: 1, KernelOutputChannels: 3, KernelSpatial: []int{2, 0},
-			OutputBatch: 1, OutputChannels: 3, OutputSpatial: []int{0, 2},
-		}
 		checkGradient(t, b, func(in []*Node) *Node {
-			return ConvGeneral(in[0], in[1], axes, []int{2, 1}, [][2]int{{2, -1}, {1, 0}}, []int{1, 2}, []int{2, 1}, 1, 1)
+			return ConvGeneral(in[0], in[1], scrambledAxes, []int{2, 1}, [][2]int{{2, -1}, {1, 0}}, []int{1, 2}, []int{2, 1}, 1, 1)
 		}, randTensor(rng, -1, 1, 2, 7, 2, 6), randTensor(rng, -1, 1, 2, 2, 3, 3))
 	})
 	t.Run("1d", func(t *testing.T) {
@@ -239,14 +242,9 @@ func TestTransposeFilterForm(t *testing.T) {
 	defer SetTransposeFilterForm(SetTransposeFilterForm(true))
 
 	t.Run("general", func(t *testing.T) {
-		axes := backends.ConvolveAxesConfig{
-			InputBatch: 2, InputChannels: 0, InputSpatial: []int{3, 1},
-			KernelInputChannels: 1, KernelOutputChannels: 3, KernelSpatial: []int{2, 0},
-			OutputBatch: 1, OutputChannels: 3, OutputSpatial: []int{0, 2},
-		}
 		// Input dilations 2 and 3, asymmetric paddings, one of them 0 (the form's pad k-1).
 		checkGradient(t, b, func(in []*Node) *Node {
-			return ConvGeneral(in[0], in[1], axes, []int{1, 1}, [][2]int{{2, 0}, {1, 2}}, []int{2, 3}, nil, 1, 1)
+			return ConvGeneral(in[0], in[1], scrambledAxes, []int{1, 1}, [][2]int{{2, 0}, {1, 2}}, []int{2, 3}, nil, 1, 1)
 		}, randTensor(rng, -1, 1, 2, 4, 2, 3), randTensor(rng, -1, 1, 3, 2, 3, 3))
 	})
 
