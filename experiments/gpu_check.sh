@@ -8,9 +8,9 @@
 # nvidia-smi's view and a summary table (summary.txt). The paper preset also runs with
 # --dilated-kernel-grad (the transposed convolutions' kernel gradients in the input-dilated form,
 # which XLA runs on zero-filled copies of their inputs, instead of cuDNN's backward-filter
-# convolution) and with --autodiff-norm (GoMLX differentiating instance norm, ELU and LeakyReLU
-# op by op instead of their closed-form gradients), Go only, so one run shows what each
-# formulation does on the GPU.
+# convolution), with conv_precision=bfloat16 (the convolutions in bfloat16) and with
+# --autodiff-norm (GoMLX differentiating instance norm, ELU and LeakyReLU op by op instead of
+# their closed-form gradients), Go only, so one run shows what each formulation does on the GPU.
 # For the configurations named in HLO_DUMP, XLA also writes the optimized HLO into
 # OUT/hlo-NAME, and summary.txt counts its kernels: fusions, cuDNN convolutions by kind, the
 # transposes and copies that layout changes cost, and the pads that insert zeros.
@@ -47,7 +47,7 @@ fi
 	nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 || true
 } | tee "$out/machine.txt"
 
-configs=${CONFIGS:-"paper:--preset paper paper-dilated-kernel-grad:--preset paper --dilated-kernel-grad paper-autodiff-norm:--preset paper --autodiff-norm size64-base8:--set size=64;base=8;disc_base=8;z=32;res_blocks=9 size64-base16:--set size=64;base=16;disc_base=16;z=32;res_blocks=9 size128-base16:--set size=128;base=16;disc_base=16;z=32;res_blocks=9"}
+configs=${CONFIGS:-"paper:--preset paper paper-dilated-kernel-grad:--preset paper --dilated-kernel-grad paper-bf16:--preset paper --set conv_precision=bfloat16 paper-autodiff-norm:--preset paper --autodiff-norm size64-base8:--set size=64;base=8;disc_base=8;z=32;res_blocks=9 size64-base16:--set size=64;base=16;disc_base=16;z=32;res_blocks=9 size128-base16:--set size=128;base=16;disc_base=16;z=32;res_blocks=9"}
 dumps=" ${HLO_DUMP-paper paper-dilated-kernel-grad} "
 torch=" ${TORCH-paper size64-base8 size64-base16 size128-base16} "
 status=0

@@ -257,6 +257,17 @@ type Config struct {
 	Augment bool `json:"augment"`
 	// Seed drives initialisation, sampling of batches, noise and the pool.
 	Seed uint64 `json:"seed"`
+	// ConvPrecision is the dtype PathoGAN's convolutions compute in: "" (or
+	// "float32") the variables' float32; "bfloat16" rounds each
+	// convolution's input and kernel to bfloat16 and widens its result back
+	// to float32 (nn.SetConvDType), while the variables, the optimiser, the
+	// norms and the losses stay float32. On an NVIDIA GPU that gives the
+	// convolutions to cuDNN's bfloat16 tensor-core kernels, at twice TF32's
+	// peak and with half the bytes in and out, for the GPU step time of
+	// issue #12; whether training stays within tolerance at that precision
+	// is for a GPU run to show. On the Go backend bfloat16 convolutions run
+	// through GoMLX's generic executors, many times slower. Not in the paper.
+	ConvPrecision string `json:"conv_precision,omitempty"`
 
 	// Threshold turns labelmaps into masks for evaluation (0.5).
 	Threshold float64 `json:"threshold"`
@@ -430,6 +441,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("dense_init %q: want normal or fan_in", c.DenseInit)
 	case c.Upsample != "" && c.Upsample != "transpose" && c.Upsample != "resize" && c.Upsample != "resize_zb":
 		return fmt.Errorf("upsample %q: want transpose, resize or resize_zb", c.Upsample)
+	case c.ConvPrecision != "" && c.ConvPrecision != "float32" && c.ConvPrecision != "bfloat16":
+		return fmt.Errorf("conv_precision %q: want float32 or bfloat16", c.ConvPrecision)
 	case c.InpaintLoss != "" && c.InpaintLoss != "l2" && c.InpaintLoss != "l1":
 		return fmt.Errorf("inpaint_loss %q: want l2 or l1", c.InpaintLoss)
 	case badScale(c.LabelCycleScaleA):

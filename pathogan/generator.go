@@ -1,6 +1,7 @@
 package pathogan
 
 import (
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
@@ -48,8 +49,12 @@ type Model struct {
 }
 
 // NewModel returns a model whose variables live in ctx (under the scopes
-// named by the Scope constants).
+// named by the Scope constants). With cfg.ConvPrecision "bfloat16" it makes
+// the convolutions built under ctx compute in bfloat16 (nn.SetConvDType).
 func NewModel(ctx *context.Context, cfg Config) *Model {
+	if cfg.ConvPrecision == "bfloat16" {
+		nn.SetConvDType(ctx, dtypes.BFloat16)
+	}
 	return &Model{Cfg: cfg, ctx: ctx.Checked(false)}
 }
 

@@ -9,6 +9,7 @@ package nn
 import (
 	"fmt"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -63,6 +64,32 @@ func weightsAndBias(ctx *context.Context, g *graph.Graph, shape shapes.Shape, ou
 	return w, b
 }
 
+// convDTypeParam names the context parameter that holds the dtype the
+// convolutions compute in (SetConvDType).
+const convDTypeParam = "pathogan_conv_dtype"
+
+// SetConvDType makes the convolutions built under ctx (Conv, UpConv,
+// ResizeConv) round their input and kernel to dtype, convolve in it and
+// widen the result back to the input's dtype; the variables, biases and
+// everything between the convolutions keep theirs. dtypes.InvalidDType (the
+// default) convolves in the input's dtype. With dtypes.BFloat16 on an NVIDIA
+// GPU, XLA gives the convolutions to cuDNN's bfloat16 tensor-core kernels,
+// which accumulate in float32.
+func SetConvDType(ctx *context.Context, dtype dtypes.DType) { ctx.SetParam(convDTypeParam, dtype) }
+
+// inConvDType applies conv to x and w in the dtype SetConvDType set on ctx,
+// and returns the result in x's dtype.
+func inConvDType(ctx *context.Context, x, w *graph.Node, conv func(x, w *graph.Node) *graph.Node) *graph.Node {
+	dt := dtypes.InvalidDType
+	if v, found := ctx.GetParam(convDTypeParam); found {
+		dt, _ = v.(dtypes.DType)
+	}
+	if dt == dtypes.InvalidDType || dt == x.DType() {
+		return conv(x, w)
+	}
+	return graph.ConvertDType(conv(graph.ConvertDType(x, dt), graph.ConvertDType(w, dt)), x.DType())
+}
+
 // Conv is a k×k convolution of x [batch, h, w, c] to f channels with stride
 // s, padded by pad pixels on every side, plus a bias; no normalisation, no
 // activation. Its variables ("weights" [k, k, c, f], "biases" [f]) live in
@@ -73,7 +100,9 @@ func Conv(ctx *context.Context, x *graph.Node, k, f, stride, pad int) *graph.Nod
 	}
 	in := x.Shape().Dimensions[3]
 	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), k, k, in, f), f, InitStd)
-	y := backend.Conv2D(x, w, stride, backend.PadExplicit(pad, pad, pad, pad))
+	y := inConvDType(ctx, x, w, func(x, w *graph.Node) *graph.Node {
+		return backend.Conv2D(x, w, stride, backend.PadExplicit(pad, pad, pad, pad))
+	})
 	AddFLOPs(ctx, 2*y.Shape().Size()*k*k*in)
 	return graph.Add(y, graph.Reshape(b, 1, 1, 1, f))
 }
@@ -84,7 +113,9 @@ func Conv(ctx *context.Context, x *graph.Node, k, f, stride, pad int) *graph.Nod
 func UpConv(ctx *context.Context, x *graph.Node, f int) *graph.Node {
 	in := x.Shape().Dimensions[3]
 	w, b := weightsAndBias(ctx, x.Graph(), shapes.Make(x.DType(), 3, 3, in, f), f, InitStd)
-	y := backend.ConvTranspose2D(x, w, 2, backend.PadExplicit(1, 0, 1, 0))
+	y := inConvDType(ctx, x, w, func(x, w *graph.Node) *graph.Node {
+		return backend.ConvTranspose2D(x, w, 2, backend.PadExplicit(1, 0, 1, 0))
+	})
 	AddFLOPs(ctx, 2*x.Shape().Size()*3*3*f) // PyTorch's count: per input pixel
 	return graph.Add(y, graph.Reshape(b, 1, 1, 1, f))
 }

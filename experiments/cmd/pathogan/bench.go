@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +45,9 @@ type benchReport struct {
 	// TransposeKernelGradient is the form of the transposed convolutions' kernel gradients:
 	// "backward-filter" or "input-dilated" (backend.SetTransposeFilterForm).
 	TransposeKernelGradient string `json:"transpose_kernel_gradient"`
+	// ConvPrecision is the dtype the Go model's convolutions compute in (Config.ConvPrecision;
+	// the PyTorch reference's are float32).
+	ConvPrecision string `json:"conv_precision"`
 
 	GoStepS        float64 `json:"go_step_s"`
 	GoStepMinS     float64 `json:"go_step_min_s"`
@@ -141,7 +145,8 @@ func runBench(args []string) error {
 
 	rep := benchReport{Preset: *preset, Size: cfg.Size, Base: cfg.Base, DiscBase: cfg.DiscBase, Z: cfg.Z,
 		ResBlocks: cfg.ResBlocks, Batch: cfg.Batch, Steps: *steps, Warmup: *warmup,
-		Backend: info.Name + ":" + info.Config, NormGradient: "closed form", TransposeKernelGradient: "backward-filter"}
+		Backend: info.Name + ":" + info.Config, NormGradient: "closed form", TransposeKernelGradient: "backward-filter",
+		ConvPrecision: cmp.Or(cfg.ConvPrecision, "float32")}
 	if *autodiffNorm {
 		defer backend.SetClosedForm(backend.SetClosedForm(false))
 		rep.NormGradient = "autodiff"
