@@ -3,14 +3,16 @@
 # NVIDIA GPU, JAX's CUDA PJRT plugin (pip jax-cuda13-plugin / jax-cuda12-plugin)
 # and PyTorch with CUDA, it times full PathoGAN training steps with
 # `pathogan bench` on GoMLX's XLA backend and the PyTorch reference on CUDA,
-# one after the other, for the paper preset and the CPU comparison sizes.
+# one after the other, for the paper preset (and with CONFIGS=all the CPU comparison sizes).
 # Each result is one JSON file in OUT (default work/gpu-check), plus
 # nvidia-smi's view and a summary table (summary.txt). The paper preset also runs with
 # --dilated-kernel-grad (the transposed convolutions' kernel gradients in the input-dilated form,
 # which XLA runs on zero-filled copies of their inputs, instead of cuDNN's backward-filter
-# convolution), with conv_precision=bfloat16 (the convolutions in bfloat16) and with
-# --autodiff-norm (GoMLX differentiating instance norm, ELU and LeakyReLU op by op instead of
-# their closed-form gradients), Go only, so one run shows what each formulation does on the GPU.
+# convolution) and with conv_precision=bfloat16 (the convolutions in bfloat16), Go only, so one
+# run shows what each formulation does on the GPU; CONFIGS=all adds --autodiff-norm (GoMLX
+# differentiating instance norm, ELU and LeakyReLU op by op instead of their closed-form
+# gradients). On the H100 of 2026-11-26 the paper step's XLA compilation alone took 70 s, so
+# the default's three paper configurations fit one 10-minute command, and "all" may not.
 # For the configurations named in HLO_DUMP, XLA also writes the optimized HLO into
 # OUT/hlo-NAME, and summary.txt counts its kernels: fusions, cuDNN convolutions by kind, the
 # transposes and copies that layout changes cost, and the pads that insert zeros.
@@ -21,10 +23,8 @@
 #   PATHOGAN_BIN         a built pathogan binary (default: go run ./experiments/cmd/pathogan)
 #   PATHOGAN_TORCH_BENCH the PyTorch reference (default: experiments/torchref/pathogan_step.py, which bench finds itself)
 #   GPU_CHECK_TIMEOUT    seconds per configuration (default 300)
-#   CONFIGS              space-separated "name:bench flags" entries (default below, the paper
-#                        preset first: with a short device lease, CONFIGS="paper:--preset paper
-#                        paper-dilated-kernel-grad:--preset paper --dilated-kernel-grad" is the
-#                        check that matters)
+#   CONFIGS              space-separated "name:bench flags" entries, or "all" (both lists
+#                        below; the default is the paper preset's three)
 #   TORCH                space-separated configuration names that also time the PyTorch
 #                        reference (default: those without a formulation flag)
 #   HLO_DUMP             space-separated configuration names whose optimized HLO is dumped
@@ -47,7 +47,9 @@ fi
 	nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 || true
 } | tee "$out/machine.txt"
 
-configs=${CONFIGS:-"paper:--preset paper paper-dilated-kernel-grad:--preset paper --dilated-kernel-grad paper-bf16:--preset paper --set conv_precision=bfloat16 paper-autodiff-norm:--preset paper --autodiff-norm size64-base8:--set size=64;base=8;disc_base=8;z=32;res_blocks=9 size64-base16:--set size=64;base=16;disc_base=16;z=32;res_blocks=9 size128-base16:--set size=128;base=16;disc_base=16;z=32;res_blocks=9"}
+paper_configs="paper:--preset paper paper-dilated-kernel-grad:--preset paper --dilated-kernel-grad paper-bf16:--preset paper --set conv_precision=bfloat16"
+configs=${CONFIGS:-$paper_configs}
+[[ $configs != all ]] || configs="$paper_configs paper-autodiff-norm:--preset paper --autodiff-norm size64-base8:--set size=64;base=8;disc_base=8;z=32;res_blocks=9 size64-base16:--set size=64;base=16;disc_base=16;z=32;res_blocks=9 size128-base16:--set size=128;base=16;disc_base=16;z=32;res_blocks=9"
 dumps=" ${HLO_DUMP-paper paper-dilated-kernel-grad} "
 torch=" ${TORCH-paper size64-base8 size64-base16 size128-base16} "
 status=0
