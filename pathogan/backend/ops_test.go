@@ -249,15 +249,7 @@ func TestTransposeFilterForm(t *testing.T) {
 	})
 
 	// The decoder's up-sampling layer (PyTorch's k3 s2 p1 output_padding 1) on float32 data.
-	x := tensors.FromShape(shapes.Make(dtypes.Float32, 2, 9, 9, 6))
-	k := tensors.FromShape(shapes.Make(dtypes.Float32, 3, 3, 6, 4))
-	for _, tensor := range []*tensors.Tensor{x, k} {
-		tensors.MutableFlatData(tensor, func(d []float32) {
-			for i := range d {
-				d[i] = float32(2*rng.Float64() - 1)
-			}
-		})
-	}
+	x, k := randTensor32(rng, 2, 9, 9, 6), randTensor32(rng, 3, 3, 6, 4)
 	var grads [2][]float32
 	for i, on := range []bool{true, false} {
 		SetTransposeFilterForm(on)

@@ -173,15 +173,15 @@ func convGeneralVJP(node, v *Node) []*Node {
 	return []*Node{gradX, gradK}
 }
 
-// dilatedFilterFormOff turns filterFormKernelGradient off (SetFilterForm).
-var dilatedFilterFormOff atomic.Bool
+// filterFormOff turns filterFormKernelGradient off (SetFilterForm).
+var filterFormOff atomic.Bool
 
 // SetFilterForm says whether the kernel gradient of an input-dilated convolution (a transposed
 // convolution's) is built in the backward-filter form (on, the default) or in the input-dilated
 // form (off), in graphs built from now on, and returns the previous setting. Both compute the same
 // values up to rounding. It is process-wide, for comparisons such as bench's
 // --dilated-kernel-grad.
-func SetFilterForm(on bool) (was bool) { return !dilatedFilterFormOff.Swap(!on) }
+func SetFilterForm(on bool) (was bool) { return !filterFormOff.Swap(!on) }
 
 // filterFormKernelGradient returns the kernel gradient of a stride-1 ConvGeneral whose input is
 // dilated (a transposed convolution: input dilation D, kernel k, paddings pl and ph) in the form
@@ -197,7 +197,7 @@ func SetFilterForm(on bool) (was bool) { return !dilatedFilterFormOff.Swap(!on) 
 // with its D²-1 of D² zeros and runs a forward convolution whose window is the whole image. The
 // form here is the one XLA maps to cuDNN's backward-filter convolution.
 func filterFormKernelGradient(cp convParams, kernel, x, v *Node) *Node {
-	if dilatedFilterFormOff.Load() || slices.Max(cp.inputDilations) == 1 ||
+	if filterFormOff.Load() || slices.Max(cp.inputDilations) == 1 ||
 		slices.Max(cp.strides) > 1 || slices.Max(cp.kernelDil) > 1 {
 		return nil
 	}
